@@ -1,0 +1,16 @@
+"""graphemb: graphs to node embeddings.
+
+Graph input (networkx, edge-list DataFrames, scipy sparse, torch_geometric
+Data), Node2Vec with our own walk engine, GNN encoders, recommendation over
+user-item graphs. Imports nnstore only.
+"""
+
+import logging
+
+from nnstore._version import __version__
+
+from ._graph import Graph, as_graph
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+__all__ = ["Graph", "__version__", "as_graph"]

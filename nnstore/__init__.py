@@ -1,0 +1,46 @@
+"""nnstore: the shared base of graphtab.
+
+The neighbour store, the retrieval metrics, the on-disk artifact format every
+package saves with, and the few helpers all packages share (random state,
+input checks, the embeddings-frame convention). nnstore imports none of the
+other graphtab packages.
+"""
+
+import logging
+
+from ._artifact import FORMAT_VERSION, Artifact, ArtifactWriter, read_artifact
+from ._errors import ArtifactError, GraphtabError, NotFittedError
+from ._io import iter_table_chunks, read_table, write_table
+from ._validation import (
+    check_keys,
+    check_random_state,
+    check_vectors,
+    embedding_columns,
+    embeddings_frame,
+    seed_from,
+    torch_generator,
+)
+from ._version import __version__
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+__all__ = [
+    "FORMAT_VERSION",
+    "Artifact",
+    "ArtifactError",
+    "ArtifactWriter",
+    "GraphtabError",
+    "NotFittedError",
+    "__version__",
+    "check_keys",
+    "check_random_state",
+    "check_vectors",
+    "embedding_columns",
+    "embeddings_frame",
+    "iter_table_chunks",
+    "read_artifact",
+    "read_table",
+    "seed_from",
+    "torch_generator",
+    "write_table",
+]
