@@ -8,9 +8,12 @@ other graphtab packages.
 
 import logging
 
+from . import metrics
 from ._artifact import FORMAT_VERSION, Artifact, ArtifactWriter, read_artifact
 from ._errors import ArtifactError, GraphtabError, NotFittedError
+from ._filters import col
 from ._io import iter_table_chunks, read_table, write_table
+from ._store import NeighborStore
 from ._validation import (
     check_keys,
     check_random_state,
@@ -30,14 +33,17 @@ __all__ = [
     "ArtifactError",
     "ArtifactWriter",
     "GraphtabError",
+    "NeighborStore",
     "NotFittedError",
     "__version__",
     "check_keys",
     "check_random_state",
     "check_vectors",
+    "col",
     "embedding_columns",
     "embeddings_frame",
     "iter_table_chunks",
+    "metrics",
     "read_artifact",
     "read_table",
     "seed_from",
