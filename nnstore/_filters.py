@@ -83,7 +83,7 @@ class _Compare(Expr):
                             f"(dtype {s.dtype}) with {self.value!r}: {e}") from e
         out = np.asarray(out, dtype=bool)
         if self.op == "!=":  # missing never passes
-            out &= np.asarray(s.notna(), dtype=bool)
+            out = out & np.asarray(s.notna(), dtype=bool)
         return out
 
     def columns(self):

@@ -310,8 +310,7 @@ class NeighborStore:
             s0 = self._n
             new_slots = np.arange(s0, s0 + m)
             self._vec[s0:s0 + m] = vec
-            keys_obj = np.empty(m, dtype=object)
-            keys_obj[:] = kidx.tolist()
+            keys_obj = _objects(kidx.tolist())
             self._keys[s0:s0 + m] = keys_obj
             self._alive[s0:s0 + m] = True
             old_live = old[old >= 0]
@@ -352,8 +351,9 @@ class NeighborStore:
         return self
 
     def _needs_rebuild(self) -> bool:
-        if self.exact:
-            return False
+        if self.exact:  # compact dead slots only
+            dead = self._n - len(self)
+            return dead > 0 and dead > self.rebuild_threshold * len(self)
         churn = self._n_alive_delta + (self._n_indexed - self._n_alive_indexed)
         return churn > 0 and churn > self.rebuild_threshold * len(self)
 
@@ -636,8 +636,7 @@ class NeighborStore:
     def _frame(query_ids: Any, keys: np.ndarray, dists: np.ndarray) -> pd.DataFrame:
         nq, k = keys.shape
         ok = (keys != None).ravel()  # noqa: E711 - elementwise on an object array
-        qids = np.repeat(np.asarray(query_ids, dtype=object) if not isinstance(query_ids, np.ndarray)
-                         else query_ids, k)
+        qids = np.repeat(query_ids if isinstance(query_ids, np.ndarray) else _objects(query_ids), k)
         out = pd.DataFrame({
             "query": pd.Index(qids[ok].tolist() if qids.dtype == object else qids[ok],
                               tupleize_cols=False),
@@ -760,8 +759,7 @@ class NeighborStore:
         kf = art.load_frame("keys")
         state = art.load_json("state")
         n = len(vec)
-        keys = np.empty(n, dtype=object)
-        keys[:] = kf["key"].tolist()
+        keys = _objects(kf["key"].tolist())
         alive = kf["alive"].to_numpy(dtype=bool).copy()
         store._vec, store._keys, store._alive, store._n = vec, keys, alive, n
         store._slot_of = dict(zip(keys[alive].tolist(), np.flatnonzero(alive).tolist(), strict=True))
@@ -782,6 +780,11 @@ class NeighborStore:
                                  f"state.json says {n_idx}")
             store._index = index
         return store
+
+
+def _objects(items: list) -> np.ndarray:
+    """A 1-D object array of ``items`` (tuples stay elements, not rows)."""
+    return np.fromiter(items, dtype=object, count=len(items))
 
 
 def _top_k(ids: np.ndarray, dist: np.ndarray, k: int):
