@@ -510,6 +510,16 @@ class NeighborStore:
         if use_exact:
             cand = np.flatnonzero(valid) if valid is not None else None
             return self._exact_over(q, k, cand, per_ex)
+        sk = search_k if search_k is not None else self.search_k
+        if valid is None and per_ex is None and n == n_idx:
+            # hot path: nothing to filter or merge; Annoy's lists are already sorted ascending
+            kf = min(k, n_idx)
+            ids, dist = self._annoy_batch(q, kf, self.n_trees * kf if sk is None else sk,
+                                          self._threads(n_jobs))
+            if kf < k:
+                ids = np.hstack([ids, np.full((nq, k - kf), -1, dtype=np.int64)])
+                dist = np.hstack([dist, np.full((nq, k - kf), np.inf, dtype=np.float32)])
+            return ids, dist
         # Annoy over the indexed slots
         n_valid_idx = n_idx if valid is None else int(valid[:n_idx].sum())
         max_ex = max((len(p) for p in per_ex), default=0) if per_ex is not None else 0
@@ -519,7 +529,6 @@ class NeighborStore:
             over = 1.0 if filter is None else self.FILTER_OVERFETCH
             k_fetch = math.ceil(k_fetch / max(frac, 1e-9) * over) + 2
         k_fetch = max(1, min(k_fetch, n_idx))
-        sk = search_k if search_k is not None else self.search_k
         sk = self.n_trees * k_fetch if sk is None else math.ceil(sk * k_fetch / k)
         ids, dist = self._annoy_batch(q, k_fetch, sk, self._threads(n_jobs))
         if valid is not None:
@@ -581,16 +590,23 @@ class NeighborStore:
 
     def _output(self, slots: np.ndarray, dists: np.ndarray):
         ok = slots >= 0
-        s = np.where(ok, slots, 0)
-        keys = self._keys[s] if self._n else np.empty(slots.shape, dtype=object)
-        keys = np.array(keys, dtype=object).reshape(slots.shape)
-        keys[~ok] = None
-        pos = np.where(ok, self._positions()[s] if self._n else -1, -1)
+        if self._n == 0:
+            return (np.full(slots.shape, None, dtype=object), dists.astype(np.float32, copy=False),
+                    np.full(slots.shape, -1, dtype=np.int64))
+        allok = bool(ok.all())
+        s = slots if allok else np.where(ok, slots, 0)
+        keys = self._keys[s]
+        pos = self._positions()[s]
+        if not allok:
+            keys[~ok] = None
+            pos[~ok] = -1
         return keys, dists.astype(np.float32, copy=False), pos
 
     def _query_vectors(self, vectors: Any):
-        q, qkeys = check_vectors(vectors, dim=self.dim, name="vectors", allow_empty=True)
-        return q, qkeys
+        if (isinstance(vectors, np.ndarray) and vectors.dtype == np.float32 and vectors.ndim in (1, 2)
+                and vectors.shape[-1] == self.dim and np.isfinite(vectors).all()):
+            return np.ascontiguousarray(vectors.reshape(-1, self.dim)), None  # fast path
+        return check_vectors(vectors, dim=self.dim, name="vectors", allow_empty=True)
 
     def query_arrays(self, vectors: Any, k: int = 10, *, filter: Any = None, exclude: Any = None,
                      search_k: int | None = None, n_jobs: int | None = None):
