@@ -26,9 +26,11 @@ Annoy for the bulk of the vectors and adds what is missing around it:
   L2 is the largest inner product); distance returned: ``-q.x``.
 * **Filters.** On metadata columns (:func:`nnstore.col`). The filter is
   evaluated once per batch into a mask. If the passing, indexed items are
-  few (``<= FILTER_EXACT_COUNT`` items or ``< FILTER_EXACT_FRACTION`` of the
-  index) the query is answered by exact search over exactly those items;
-  otherwise Annoy is asked for ``k / selectivity * FILTER_OVERFETCH``
+  few (``<= FILTER_EXACT_COUNT``, or ``<= FILTER_EXACT_COST_RATIO`` (20) times
+  the ``search_k`` Annoy would need after over-fetching: a cost model, one
+  BLAS distance being much cheaper than one Annoy node visit) the query is
+  answered by exact search over exactly those items; otherwise Annoy is
+  asked for ``k / selectivity * FILTER_OVERFETCH``
   neighbours (with ``search_k`` scaled the same way) and the passing ones
   kept, and any query still short of k is completed exactly. So when at
   least k items pass, k items that all pass are returned.
@@ -125,10 +127,11 @@ class NeighborStore:
     (3, True)
     """
 
-    #: a filter passed by at most this many indexed items is answered by exact search
+    #: a filter passed by at most this many indexed items is answered by exact search ...
     FILTER_EXACT_COUNT = 2048
-    #: ... or by at most this fraction of the indexed items
-    FILTER_EXACT_FRACTION = 0.02
+    #: ... or by at most this many times the nodes Annoy would visit for it (search_k after
+    #: over-fetch): a BLAS distance costs far less than one Annoy node visit
+    FILTER_EXACT_COST_RATIO = 20.0
     #: over-fetch factor on top of 1/selectivity when a filter goes through Annoy
     FILTER_OVERFETCH = 1.5
     #: batches smaller than this many queries per thread run on one thread
@@ -504,8 +507,14 @@ class NeighborStore:
         n, n_idx = self._n, self._n_indexed
         use_exact = force_exact or self.exact or self._index is None
         if not use_exact and valid is not None and filter is not None:
+            # cost model: exact = n_pass BLAS distances per query; Annoy = about search_k
+            # node visits, each far dearer than one BLAS distance (FILTER_EXACT_COST_RATIO)
             n_pass_idx = int(valid[:n_idx].sum())
-            if n_pass_idx <= max(self.FILTER_EXACT_COUNT, self.FILTER_EXACT_FRACTION * n_idx):
+            frac = n_pass_idx / max(n_idx, 1)
+            k_need = min(n_idx, math.ceil(k / max(frac, 1e-9) * self.FILTER_OVERFETCH))
+            sk_need = self.n_trees * k_need if (search_k or self.search_k) is None else \
+                (search_k or self.search_k) * k_need / k
+            if n_pass_idx <= max(self.FILTER_EXACT_COUNT, self.FILTER_EXACT_COST_RATIO * sk_need):
                 use_exact = True
         if use_exact:
             cand = np.flatnonzero(valid) if valid is not None else None
@@ -568,6 +577,9 @@ class NeighborStore:
 
     def _exact_over(self, q: np.ndarray, k: int, cand: np.ndarray | None, per_ex: list | None):
         """Exact search over slots ``cand`` (None: all slots 0..n-1)."""
+        if cand is not None and not len(cand):
+            return (np.full((len(q), k), -1, dtype=np.int64),
+                    np.full((len(q), k), np.inf, dtype=np.float32))
         if cand is None:
             base = self._vec[:self._n]
             ex = per_ex
@@ -718,13 +730,8 @@ class NeighborStore:
         path = Path(path)
         with self._lock:
             n = self._n
-            keys = pd.Index(self._keys[:n].tolist(), tupleize_cols=False)
-            if keys.dtype == object and len(keys):
-                kinds = {type(k) for k in keys}
-                if not (kinds <= {str} or all(issubclass(t, (int, np.integer)) for t in kinds)):
-                    raise TypeError(f"save supports str or int keys (one kind per store), got "
-                                    f"{sorted(t.__name__ for t in kinds)}")
-            frame = pd.DataFrame({"key": keys, "alive": self._alive[:n]})
+            frame = _keys_frame(self._keys[:n])
+            frame["alive"] = self._alive[:n]
             counts = {"n": len(self), "slots": n, "indexed": self._n_indexed,
                       "delta": self._n_alive_delta, "tombstones": self.n_tombstones}
             with ArtifactWriter(path, kind=KIND, params=self.get_params(), dim=self.dim,
@@ -775,7 +782,7 @@ class NeighborStore:
         kf = art.load_frame("keys")
         state = art.load_json("state")
         n = len(vec)
-        keys = _objects(kf["key"].tolist())
+        keys = _keys_from_frame(kf)
         alive = kf["alive"].to_numpy(dtype=bool).copy()
         store._vec, store._keys, store._alive, store._n = vec, keys, alive, n
         store._slot_of = dict(zip(keys[alive].tolist(), np.flatnonzero(alive).tolist(), strict=True))
@@ -796,6 +803,29 @@ class NeighborStore:
                                  f"state.json says {n_idx}")
             store._index = index
         return store
+
+
+def _keys_frame(keys: np.ndarray) -> pd.DataFrame:
+    """Keys as a parquet-able frame: an int64 or str column, or str plus ``key_is_int`` if mixed."""
+    idx = pd.Index(keys.tolist(), tupleize_cols=False)
+    if idx.dtype != object or not len(idx):
+        return pd.DataFrame({"key": idx})
+    is_int = np.fromiter((isinstance(k, (int, np.integer)) and not isinstance(k, bool) for k in keys),
+                         dtype=bool, count=len(keys))
+    is_str = np.fromiter((isinstance(k, str) for k in keys), dtype=bool, count=len(keys))
+    if not (is_int | is_str).all():
+        bad = sorted({type(k).__name__ for k in keys[~(is_int | is_str)]})
+        raise TypeError(f"save supports str and int keys only, got keys of type {bad}")
+    if is_str.all():
+        return pd.DataFrame({"key": idx})
+    return pd.DataFrame({"key": [str(k) for k in keys], "key_is_int": is_int})
+
+
+def _keys_from_frame(kf: pd.DataFrame) -> np.ndarray:
+    keys = kf["key"].tolist()
+    if "key_is_int" in kf.columns:
+        keys = [int(k) if i else k for k, i in zip(keys, kf["key_is_int"].tolist(), strict=True)]
+    return _objects(keys)
 
 
 def _objects(items: list) -> np.ndarray:

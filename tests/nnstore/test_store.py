@@ -54,7 +54,8 @@ def test_annoy_mode_recall_and_true_distances(data, metric):
     assert store.recall_at_k(Q, k=10, search_k=1000) >= 0.9
     res = store.query(Q[:5], k=4)
     assert list(res.columns) == ["query", "rank", "key", "distance"]
-    assert len(res) == 20 and res.groupby("query")["distance"].apply(lambda s: s.is_monotonic_increasing).all()
+    assert len(res) == 20
+    assert res.groupby("query")["distance"].apply(lambda s: s.is_monotonic_increasing).all()
     idx = {k: i for i, k in enumerate(keys)}
     true = pair_distances(Q[res["query"].to_numpy()], X[[idx[k] for k in res["key"]]], metric)
     np.testing.assert_allclose(res["distance"].to_numpy(), true, rtol=1e-3, atol=1e-3)
@@ -144,7 +145,7 @@ def test_filter_returns_k_passing(selectivity):
         np.arange(4000), X, metadata=meta)
     Q = clustered(30, seed=5)
     f = (col("ok") == True) & (col("price") != 3)  # noqa: E712
-    keys, dist, _ = store.query_arrays(Q, k=10, filter=f)
+    keys, _, _ = store.query_arrays(Q, k=10, filter=f)
     assert (keys != None).all()  # noqa: E711
     passing = set(np.flatnonzero((meta["ok"] & (meta["price"] != 3)).to_numpy()))
     assert all(k in passing for k in keys.ravel())

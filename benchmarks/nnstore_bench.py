@@ -1,0 +1,344 @@
+"""NeighborStore against raw Annoy, hnswlib, faiss and exact numpy, on generated data.
+
+Data (generated, no download): a Gaussian mixture of ``--clusters`` components
+in ``--dim`` dimensions. Centres ~ N(0, I); each component has a random
+low-rank covariance (an 8-dimensional random subspace with scale 0.35 plus
+isotropic noise 0.05), the way learned embeddings concentrate near
+low-dimensional manifolds. ``--queries`` held-out queries come from the same
+mixture. Two data sets by default: ``--n`` x ``--dim`` (1M x 64) and
+``--n2`` x ``--dim2`` (200k x 128).
+
+Measured, per data set, in one run (speed as medians of ``--repeats``
+interleaved runs and as a ratio against raw Annoy measured in the same run):
+
+* recall@10 against exact search, cosine and euclidean, at the store's defaults
+  (n_trees=50, search_k=None -> n_trees * k);
+* queries per second: single queries (a Python loop, one vector per call) and
+  one batch of all queries at 1 and 2 threads, store vs raw Annoy querying the
+  *same* Annoy index (same n_trees, same search_k), so the ratio is the store's
+  own overhead; raw Annoy batches run the same chunked thread pool;
+* time to add the vectors (``store.add``) and to build the index, raw Annoy's
+  add+build, hnswlib and faiss build times; memory (RSS growth) and file size;
+* filtered queries at 1%, 10% and 50% selectivity: recall@10 against exact
+  filtered search, and batch throughput;
+* peers: hnswlib (M=16, ef_construction=--hnsw-efc (100), ef=64), faiss IndexFlatL2 /
+  IndexFlatIP (exact), faiss IndexHNSWFlat (M=16, efConstruction=100, efSearch=64), exact numpy
+  (nnstore's blocked float32 search).
+
+Run with the benchmark venv (hnswlib, faiss-cpu and graphtab installed)::
+
+    benchmarks/.venv-bench/bin/python benchmarks/nnstore_bench.py --out benchmarks/results
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gc
+import itertools
+import json
+import os
+import platform
+import statistics
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from nnstore import NeighborStore, col
+from nnstore._exact import exact_search
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def dir_mb(path: Path) -> float:
+    return sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file()) / 2**20
+
+
+def make_data(n: int, dim: int, clusters: int, n_queries: int, seed: int):
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(clusters, dim)).astype(np.float32)
+    rank = min(8, dim)
+    bases = rng.normal(size=(clusters, rank, dim)).astype(np.float32) / np.sqrt(dim)
+    bases *= np.float32(0.35 * np.sqrt(dim / rank))
+
+    def sample(m: int) -> np.ndarray:
+        out = np.empty((m, dim), dtype=np.float32)
+        step = 100_000
+        for s in range(0, m, step):
+            e = min(m, s + step)
+            c = rng.integers(0, clusters, e - s)
+            z = rng.normal(size=(e - s, rank)).astype(np.float32)
+            out[s:e] = centres[c] + np.einsum("nr,nrd->nd", z, bases[c]) \
+                + np.float32(0.05) * rng.normal(size=(e - s, dim)).astype(np.float32)
+        return out
+
+    return sample(n), sample(n_queries)
+
+
+def recall(found: np.ndarray, truth: np.ndarray) -> float:
+    vals = []
+    for f, t in zip(found, truth, strict=True):
+        t = t[t >= 0]
+        if len(t):
+            vals.append(len(np.intersect1d(f, t)) / len(t))
+    return float(np.mean(vals))
+
+
+def median_time(fn, repeats: int) -> float:
+    ts = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        ts.append(time.perf_counter() - t)
+    return statistics.median(ts)
+
+
+def raw_annoy_batch(index, Q: list, k: int, search_k: int, threads: int):
+    out = [None] * len(Q)
+    get = index.get_nns_by_vector
+
+    def work(a, b):
+        for i in range(a, b):
+            out[i] = get(Q[i], k, search_k, True)
+
+    if threads == 1:
+        work(0, len(Q))
+    else:
+        b = np.linspace(0, len(Q), threads * 4 + 1).astype(int)
+        with ThreadPoolExecutor(threads) as ex:
+            for f in [ex.submit(work, int(x), int(y)) for x, y in itertools.pairwise(b)]:
+                f.result()
+    return out
+
+
+def bench_store(X, Q, metric, k, repeats, tmp: Path, rows: list, tag: str, filters: bool):
+    n, dim = X.shape
+    gc.collect()
+    r0 = rss_mb()
+    t = time.perf_counter()
+    store = NeighborStore(dim, metric=metric)
+    store.add(np.arange(n), X, metadata=pd.DataFrame({"bucket": (np.arange(n) * 7919) % 100}))
+    t_add = time.perf_counter() - t
+    t = time.perf_counter()
+    store.rebuild()
+    t_build = time.perf_counter() - t
+    mem = rss_mb() - r0
+    store.save(tmp / f"store-{metric}")
+    size = dir_mb(tmp / f"store-{metric}")
+    ann = (tmp / f"store-{metric}" / "index.ann").stat().st_size / 2**20
+    t = time.perf_counter()
+    truth, _ = exact_search(Q, X, k, metric)
+    t_exact = time.perf_counter() - t
+    found, _, _ = store.query_arrays(Q, k)
+    found = np.array(found, dtype=np.int64)
+    rec = recall(found, truth)
+    # raw Annoy on the very same index
+    index = store._index
+    sk = store.n_trees * k
+    Ql = Q.tolist()
+    raw_single = lambda: [index.get_nns_by_vector(q, k, sk, True) for q in Ql]  # noqa: E731
+    st_single = lambda: [store.query_arrays(q, k) for q in Q]  # noqa: E731
+    res = {"single": [], "batch1": [], "batch2": []}
+    for _ in range(repeats):  # interleaved: raw, store, raw, store ...
+        a = median_time(raw_single, 1)
+        b = median_time(st_single, 1)
+        res["single"].append((a, b))
+        for th in (1, 2):
+            a = median_time(lambda th=th: raw_annoy_batch(index, Ql, k, sk, th), 1)
+            b = median_time(lambda th=th: store.query_arrays(Q, k, n_jobs=th), 1)
+            res[f"batch{th}"].append((a, b))
+    nq = len(Q)
+    for mode, pairs in res.items():
+        raw_t = statistics.median(p[0] for p in pairs)
+        st_t = statistics.median(p[1] for p in pairs)
+        ratio = statistics.median(p[0] / p[1] for p in pairs)
+        rows.append({"data": tag, "metric": metric, "tool": "NeighborStore", "mode": mode,
+                     "recall@10": round(rec, 4), "qps": round(nq / st_t),
+                     "raw_annoy_qps": round(nq / raw_t), "qps_ratio_vs_raw": round(ratio, 3)})
+    rows.append({"data": tag, "metric": metric, "tool": "NeighborStore", "mode": "build",
+                 "add_s": round(t_add, 2), "build_s": round(t_build, 2), "mem_mb": round(mem),
+                 "file_mb": round(size), "index_file_mb": round(ann)})
+    rows.append({"data": tag, "metric": metric, "tool": "exact numpy", "mode": "batch",
+                 "recall@10": 1.0, "qps": round(nq / t_exact)})
+    if filters:
+        for sel in (0.01, 0.10, 0.50):
+            f = col("bucket") < int(sel * 100)
+            t = time.perf_counter()
+            fk, _, _ = store.query_arrays(Q, k, filter=f)
+            t_f = time.perf_counter() - t
+            fk = np.array([[x if x is not None else -1 for x in r] for r in fk], dtype=np.int64)
+            t = time.perf_counter()
+            tk, _ = store._search(Q, k, filter=f, force_exact=True)
+            t_fx = time.perf_counter() - t
+            ok = bool((fk >= 0).all()) and bool(((np.arange(n) * 7919 % 100)[fk] < sel * 100).all())
+            rows.append({"data": tag, "metric": metric, "tool": "NeighborStore", "mode": f"filter {sel:.0%}",
+                         "recall@10": round(recall(fk, tk), 4), "qps": round(nq / t_f),
+                         "exact_filtered_qps": round(nq / t_fx), "all_k_pass": ok})
+    return truth
+
+
+def bench_raw_annoy_build(X, metric, rows, tag):
+    from annoy import AnnoyIndex
+
+    dim = X.shape[1]
+    gc.collect()
+    r0 = rss_mb()
+    t = time.perf_counter()
+    index = AnnoyIndex(dim, "angular" if metric == "cosine" else "euclidean")
+    for i, r in enumerate(X.tolist()):
+        index.add_item(i, r)
+    t_add = time.perf_counter() - t
+    t = time.perf_counter()
+    index.build(50, n_jobs=-1)
+    t_build = time.perf_counter() - t
+    rows.append({"data": tag, "metric": metric, "tool": "raw Annoy", "mode": "build",
+                 "add_s": round(t_add, 2), "build_s": round(t_build, 2),
+                 "mem_mb": round(rss_mb() - r0)})
+
+
+def bench_hnswlib(X, Q, truth, metric, k, repeats, tmp, rows, tag, efc):
+    import hnswlib
+
+    n, dim = X.shape
+    gc.collect()
+    r0 = rss_mb()
+    t = time.perf_counter()
+    index = hnswlib.Index(space="cosine" if metric == "cosine" else "l2", dim=dim)
+    index.init_index(max_elements=n, M=16, ef_construction=efc, random_seed=0)
+    index.add_items(X, np.arange(n), num_threads=2)
+    t_build = time.perf_counter() - t
+    mem = rss_mb() - r0
+    index.set_ef(64)
+    p = tmp / "hnsw.bin"
+    index.save_index(str(p))
+    size = p.stat().st_size / 2**20
+    p.unlink()
+    lab, _ = index.knn_query(Q, k=k, num_threads=1)
+    rec = recall(lab.astype(np.int64), truth)
+    t1 = median_time(lambda: [index.knn_query(q[None, :], k=k, num_threads=1) for q in Q], repeats)
+    b1 = median_time(lambda: index.knn_query(Q, k=k, num_threads=1), repeats)
+    b2 = median_time(lambda: index.knn_query(Q, k=k, num_threads=2), repeats)
+    nq = len(Q)
+    for mode, tt in (("single", t1), ("batch1", b1), ("batch2", b2)):
+        rows.append({"data": tag, "metric": metric, "tool": "hnswlib", "mode": mode,
+                     "recall@10": round(rec, 4), "qps": round(nq / tt)})
+    rows.append({"data": tag, "metric": metric, "tool": "hnswlib", "mode": "build",
+                 "build_s": round(t_build, 2), "mem_mb": round(mem), "file_mb": round(size)})
+
+
+def bench_faiss(X, Q, truth, metric, k, repeats, rows, tag, hnsw: bool, efc: int):
+    import faiss
+
+    dim = X.shape[1]
+    Xf, Qf = X, Q
+    if metric == "cosine":
+        Xf = X / np.linalg.norm(X, axis=1, keepdims=True)
+        Qf = Q / np.linalg.norm(Q, axis=1, keepdims=True)
+    nq = len(Q)
+    for name in ("flat",) + (("hnsw",) if hnsw else ()):
+        gc.collect()
+        r0 = rss_mb()
+        t = time.perf_counter()
+        if name == "flat":
+            index = faiss.IndexFlatIP(dim) if metric == "cosine" else faiss.IndexFlatL2(dim)
+            label = "faiss IndexFlatIP" if metric == "cosine" else "faiss IndexFlatL2"
+        else:
+            index = faiss.IndexHNSWFlat(dim, 16, faiss.METRIC_INNER_PRODUCT if metric == "cosine"
+                                        else faiss.METRIC_L2)
+            index.hnsw.efConstruction = efc
+            label = "faiss IndexHNSWFlat"
+        faiss.omp_set_num_threads(2)
+        index.add(Xf)
+        t_build = time.perf_counter() - t
+        mem = rss_mb() - r0
+        if name == "hnsw":
+            index.hnsw.efSearch = 64
+        _, lab = index.search(Qf, k)
+        rec = recall(lab.astype(np.int64), truth)
+        times = {}
+        for th in (1, 2):
+            faiss.omp_set_num_threads(th)
+            times[f"batch{th}"] = median_time(lambda index=index: index.search(Qf, k), repeats)
+        if name == "hnsw":
+            faiss.omp_set_num_threads(1)
+            times["single"] = median_time(lambda index=index: [index.search(q[None, :], k) for q in Qf], 1)
+        for mode, tt in times.items():
+            rows.append({"data": tag, "metric": metric, "tool": label, "mode": mode,
+                         "recall@10": round(rec, 4), "qps": round(nq / tt)})
+        rows.append({"data": tag, "metric": metric, "tool": label, "mode": "build",
+                     "build_s": round(t_build, 2), "mem_mb": round(mem)})
+
+
+def to_markdown(df: pd.DataFrame) -> str:
+    df = df.copy()
+    cols = [c for c in df.columns if df[c].notna().any()]
+    df = df[cols].astype(object).where(df[cols].notna(), "")
+    head = "| " + " | ".join(cols) + " |\n|" + "---|" * len(cols) + "\n"
+    return head + "\n".join("| " + " | ".join(str(v) for v in r) + " |" for r in df.to_numpy())
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default="benchmarks/results", help="folder for nnstore.json / nnstore.md")
+    ap.add_argument("--n", type=int, default=1_000_000)
+    ap.add_argument("--dim", type=int, default=64)
+    ap.add_argument("--n2", type=int, default=200_000, help="second data set size (0: skip)")
+    ap.add_argument("--dim2", type=int, default=128)
+    ap.add_argument("--clusters", type=int, default=2000)
+    ap.add_argument("--queries", type=int, default=1000)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--k", type=int, default=10)
+    ap.add_argument("--no-peers", action="store_true")
+    ap.add_argument("--hnsw-efc", type=int, default=100, help="ef_construction of the HNSW peers")
+    ap.add_argument("--hnsw-cosine-max-n", type=int, default=300_000,
+                    help="build the (slow) HNSW peers for cosine only up to this n")
+    ap.add_argument("--data", default=None, help="unused (the data is generated)")
+    args = ap.parse_args()
+    rows: list[dict] = []
+    sets = [(args.n, args.dim, True)] + ([(args.n2, args.dim2, False)] if args.n2 else [])
+    with tempfile.TemporaryDirectory(prefix="nnstore-bench-") as tmp:
+        tmp = Path(tmp)
+        for n, dim, filters in sets:
+            tag = f"{n // 1000}k x {dim}"
+            t = time.perf_counter()
+            X, Q = make_data(n, dim, args.clusters, args.queries, seed=0)
+            print(f"[{tag}] data generated in {time.perf_counter() - t:.1f} s", flush=True)
+            for metric in ("euclidean", "cosine"):
+                truth = bench_store(X, Q, metric, args.k, args.repeats, tmp, rows, tag,
+                                    filters=filters and metric == "euclidean")
+                print(f"[{tag}] store {metric} done", flush=True)
+                if args.no_peers:
+                    continue
+                if metric == "euclidean":
+                    bench_raw_annoy_build(X, metric, rows, tag)
+                    print(f"[{tag}] raw annoy build done", flush=True)
+                if metric == "euclidean" or n <= args.hnsw_cosine_max_n:
+                    bench_hnswlib(X, Q, truth, metric, args.k, args.repeats, tmp, rows, tag,
+                                  args.hnsw_efc)
+                    print(f"[{tag}] hnswlib {metric} done", flush=True)
+                bench_faiss(X, Q, truth, metric, args.k, args.repeats, rows, tag,
+                            hnsw=metric == "euclidean", efc=args.hnsw_efc)
+                print(f"[{tag}] faiss {metric} done", flush=True)
+            del X, Q
+            gc.collect()
+    df = pd.DataFrame(rows)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    meta = {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "machine": f"{platform.machine()}, {os.cpu_count()} cores (shared)",
+            "args": vars(args)}
+    (out / "nnstore.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))
+    md = to_markdown(df)
+    print(md)
+    (out / "nnstore_table.md").write_text(md + "\n")
+
+
+if __name__ == "__main__":
+    main()
