@@ -8,6 +8,23 @@ import logging
 
 from nnstore._version import __version__
 
+from ._base import BaseDetector, check_contamination, load_detector
+from ._distance import fit_scaler
+from ._ensemble import EnsembleDetector
+from ._knn import KNNDetector
+from ._lof import LOFDetector
+from ._neighbors import AUTO_ANNOY_MIN_SAMPLES
+
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
-__all__ = ["__version__"]
+__all__ = [
+    "AUTO_ANNOY_MIN_SAMPLES",
+    "BaseDetector",
+    "EnsembleDetector",
+    "KNNDetector",
+    "LOFDetector",
+    "__version__",
+    "check_contamination",
+    "fit_scaler",
+    "load_detector",
+]

@@ -1,0 +1,172 @@
+"""Neighbour search backends shared by the detectors.
+
+Two backends answer the same two questions: "the k nearest training points of
+each training point, itself excluded" and "the k nearest training points of
+each new point":
+
+- ``"exact"``: scikit-learn's :class:`~sklearn.neighbors.NearestNeighbors`
+  (a k-d tree or ball tree, the same search PyOD's KNN and LOF use); exact
+  answers, but the cost of a tree query grows quickly with the dimension and
+  the number of points.
+- ``"annoy"``: :class:`nnstore.NeighborStore` with the ``"euclidean"`` metric
+  (Annoy random-projection trees); approximate, much faster on large data.
+
+``"auto"`` picks ``"annoy"`` from :data:`AUTO_ANNOY_MIN_SAMPLES` training rows
+on (measured in benchmarks/anomaly_bench.py, see docs/sections/anomaly.md),
+and ``"exact"`` below it or when the neighbour store is not installed.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["AUTO_ANNOY_MIN_SAMPLES", "NeighborIndex", "resolve_backend"]
+
+#: ``backend="auto"`` uses the Annoy-backed NeighborStore from this many training rows on.
+AUTO_ANNOY_MIN_SAMPLES = 50_000
+
+BACKENDS = ("auto", "exact", "annoy")
+
+
+def _store_class():
+    try:
+        from nnstore import NeighborStore
+    except ImportError:  # pragma: no cover - depends on the nnstore build
+        return None
+    return NeighborStore
+
+
+def resolve_backend(backend: str, n_samples: int) -> str:
+    """The concrete backend (``"exact"`` or ``"annoy"``) for ``n_samples`` training rows."""
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    if backend == "annoy":
+        if _store_class() is None:
+            raise ImportError("backend='annoy' needs nnstore.NeighborStore, which this install lacks")
+        return "annoy"
+    if backend == "exact":
+        return "exact"
+    if n_samples >= AUTO_ANNOY_MIN_SAMPLES and _store_class() is not None:
+        return "annoy"
+    return "exact"
+
+
+class NeighborIndex:
+    """The training vectors plus a k-nearest-neighbour index over them (Euclidean).
+
+    Parameters
+    ----------
+    backend : {"exact", "annoy"}
+    n_jobs : int or None
+    random_state : int or None
+        Seeds Annoy's tree construction.
+    n_trees, search_k : Annoy knobs passed to :class:`nnstore.NeighborStore`
+        (None: the store's defaults).
+    """
+
+    def __init__(self, backend: str, *, n_jobs=None, random_state=None, n_trees=None,
+                 search_k=None) -> None:
+        self.backend = backend
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.n_trees = n_trees
+        self.search_k = search_k
+        self._nn = None
+        self._store = None
+        self._key_rows = None
+        self.n_samples = 0
+
+    # -- building ------------------------------------------------------------
+    def fit(self, X: np.ndarray) -> NeighborIndex:
+        self.n_samples = len(X)
+        if self.backend == "exact":
+            from sklearn.neighbors import NearestNeighbors
+
+            self._nn = NearestNeighbors(n_jobs=self.n_jobs).fit(X)
+        else:
+            store_cls = _store_class()
+            kwargs = {"metric": "euclidean", "n_jobs": self.n_jobs}
+            if self.n_trees is not None:
+                kwargs["n_trees"] = int(self.n_trees)
+            if self.search_k is not None:
+                kwargs["search_k"] = int(self.search_k)
+            if isinstance(self.random_state, (int, np.integer)):
+                kwargs["random_state"] = int(self.random_state)
+            store = store_cls(X.shape[1], **kwargs)
+            store.add(np.arange(len(X), dtype=np.int64), X)
+            if hasattr(store, "rebuild"):
+                store.rebuild()
+            self._store = store
+        return self
+
+    # -- queries -------------------------------------------------------------
+    def train_kneighbors(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(distances float64 (n, k) ascending, rows int64 (n, k)) of every training
+        point to its k nearest other training points (the point itself excluded;
+        duplicates of it are kept, as in scikit-learn and PyOD)."""
+        if self.backend == "exact":
+            d, i = self._nn.kneighbors(n_neighbors=k)
+            return d.astype(np.float64), i.astype(np.int64)
+        # k + 1 neighbours of each stored vector, then drop the point itself (or, when
+        # the approximate search missed it, the farthest one): vectorised, unlike a
+        # per-query exclusion list
+        X = self._store.get_vectors(np.arange(self.n_samples, dtype=np.int64))
+        _, d, pos = self._store.query_arrays(X, k + 1)
+        d, pos = self._finish(d, pos, k + 1)
+        is_self = pos == np.arange(self.n_samples)[:, None]
+        drop = np.where(is_self.any(axis=1), is_self.argmax(axis=1), k)
+        keep = np.ones(pos.shape, dtype=bool)
+        keep[np.arange(self.n_samples), drop] = False
+        return d[keep].reshape(-1, k), pos[keep].reshape(-1, k)
+
+    def kneighbors(self, Q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(distances float64 (m, k) ascending, rows int64 (m, k)) of new points."""
+        if self.backend == "exact":
+            d, i = self._nn.kneighbors(Q, n_neighbors=k)
+            return d.astype(np.float64), i.astype(np.int64)
+        _, d, pos = self._store.query_arrays(Q, k)
+        return self._finish(d, pos, k)
+
+    def _finish(self, d, pos, k):
+        d = np.asarray(d, dtype=np.float64)
+        pos = np.asarray(pos, dtype=np.int64)
+        if (pos < 0).any():  # pragma: no cover - the store found fewer than k
+            raise RuntimeError(f"the neighbour store returned fewer than k={k} neighbours")
+        # positions index into store.keys order; our keys are the row numbers
+        if self._key_rows is None:
+            keys = self._store.keys
+            self._key_rows = False if _is_identity(keys) else np.asarray(keys, dtype=np.int64)
+        if self._key_rows is not False:
+            pos = self._key_rows[pos]
+        return d, pos
+
+    # -- persistence ---------------------------------------------------------
+    def save_store(self, path: Path) -> None:
+        if self._store is not None:
+            self._store.save(path)
+
+    @classmethod
+    def restore(cls, backend: str, X: np.ndarray, store_path: Path | None, *, n_jobs=None,
+                random_state=None, n_trees=None, search_k=None) -> NeighborIndex:
+        self = cls(backend, n_jobs=n_jobs, random_state=random_state, n_trees=n_trees,
+                   search_k=search_k)
+        if backend == "annoy" and store_path is not None and store_path.exists():
+            self.n_samples = len(X)
+            self._store = _store_class().load(store_path, mmap=True)
+            return self
+        return self.fit(np.ascontiguousarray(X))
+
+
+def _is_identity(keys) -> bool:
+    arr = np.asarray(keys)
+    if arr.dtype.kind not in "iu":
+        try:
+            arr = arr.astype(np.int64)
+        except (TypeError, ValueError):
+            return False
+    return bool(np.array_equal(arr, np.arange(len(arr))))

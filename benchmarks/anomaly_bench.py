@@ -1,0 +1,276 @@
+"""Anomaly detection benchmark: graphtab's detectors against PyOD and scikit-learn.
+
+Two parts, both run by default:
+
+``adbench``
+    The 18 ADBench "Classical" sets (``--data``/anomaly_adbench/*.npz), 70/30
+    stratified split, 5 seeds; detectors fitted on the training part (labels
+    unused), ROC-AUC and average precision on the test part. In the same run:
+    KNNDetector and LOFDetector (exact backend), PyOD KNN and LOF at the same
+    k and method, scikit-learn IsolationForest. Scaling is the same for ours
+    and PyOD's: PyOD gets the training-set standardised data, ours the raw
+    data with ``scaler="standard"`` (the same statistics). KNNDetector is also
+    run with ``scaler="robust"`` and ``scaler=None`` to choose the default.
+
+``scale``
+    Generated n x 32 data (20 Gaussian clusters + 1% planted anomalies),
+    fit + scoring of every point (``fit`` computes every training point's
+    score) for KNNDetector (annoy backend) against PyOD KNN (exact), each in a
+    fresh subprocess reporting its own wall time, ROC-AUC and peak RSS. PyOD is
+    only run at the sizes given by ``--pyod-sizes`` and stopped at
+    ``--pyod-timeout`` seconds; nothing is extrapolated.
+
+Run (peers live in their own venv)::
+
+    benchmarks/.venv-bench/bin/python benchmarks/anomaly_bench.py --data /work/shared/data
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+K_KNN, K_LOF = 5, 20
+
+
+# -- data ---------------------------------------------------------------------------
+def adbench_sets(data: Path) -> list[Path]:
+    files = sorted((data / "anomaly_adbench").glob("*.npz"), key=lambda p: int(p.name.split("_")[0]))
+    if len(files) != 18:
+        raise SystemExit(f"expected 18 ADBench files in {data / 'anomaly_adbench'}, found {len(files)}")
+    return files
+
+
+def make_scale_data(n: int, d: int = 32, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """20 Gaussian clusters (random centres and spreads) + 1% anomalies: half uniform in
+    the bounding box (global), half cluster points with 3x the cluster's spread (local)."""
+    rng = np.random.default_rng(seed)
+    n_out = n // 100
+    n_in = n - n_out
+    centres = rng.uniform(-10, 10, size=(20, d))
+    spreads = rng.uniform(0.5, 2.0, size=20)
+    c = rng.integers(0, 20, size=n_in)
+    X_in = centres[c] + rng.standard_normal((n_in, d)) * spreads[c, None]
+    n_glob = n_out // 2
+    lo, hi = X_in.min(axis=0), X_in.max(axis=0)
+    X_glob = rng.uniform(lo, hi, size=(n_glob, d))
+    c2 = rng.integers(0, 20, size=n_out - n_glob)
+    X_loc = centres[c2] + rng.standard_normal((n_out - n_glob, d)) * spreads[c2, None] * 3.0
+    X = np.vstack([X_in, X_glob, X_loc]).astype(np.float32)
+    y = np.r_[np.zeros(n_in), np.ones(n_out)].astype(np.int64)
+    perm = rng.permutation(n)
+    return X[perm], y[perm]
+
+
+# -- ADBench part ---------------------------------------------------------------------
+def run_adbench(data: Path, seeds: list[int]) -> dict:
+    from pyod.models.knn import KNN
+    from pyod.models.lof import LOF
+    from sklearn.ensemble import IsolationForest
+    from sklearn.metrics import average_precision_score, roc_auc_score
+    from sklearn.model_selection import train_test_split
+
+    from anomaly import KNNDetector, LOFDetector, fit_scaler
+
+    methods = {
+        "KNNDetector": lambda s: ("raw", KNNDetector(K_KNN, method="largest", backend="exact",
+                                                     scaler="standard")),
+        "PyOD KNN": lambda s: ("std", KNN(n_neighbors=K_KNN, method="largest")),
+        "LOFDetector": lambda s: ("raw", LOFDetector(K_LOF, backend="exact", scaler="standard")),
+        "PyOD LOF": lambda s: ("std", LOF(n_neighbors=K_LOF)),
+        "IsolationForest": lambda s: ("raw", IsolationForest(random_state=s)),
+        "KNNDetector robust": lambda s: ("raw", KNNDetector(K_KNN, backend="exact", scaler="robust")),
+        "KNNDetector unscaled": lambda s: ("raw", KNNDetector(K_KNN, backend="exact", scaler=None)),
+    }
+    rows = []
+    for path in adbench_sets(data):
+        z = np.load(path, allow_pickle=False)
+        X, y = z["X"].astype(np.float64), z["y"].astype(np.int64)
+        name = path.stem.split("_", 1)[1]
+        for seed in seeds:
+            Xtr, Xte, _, yte = train_test_split(X, y, test_size=0.3, stratify=y, random_state=seed)
+            center, scale = fit_scaler(Xtr.astype(np.float32), "standard")
+            std = {"tr": (Xtr - center) / scale, "te": (Xte - center) / scale}
+            for mname, make in methods.items():
+                space, det = make(seed)
+                a, b = (Xtr, Xte) if space == "raw" else (std["tr"], std["te"])
+                t0 = time.perf_counter()
+                det.fit(a)
+                s = det.decision_function(b)
+                if mname == "IsolationForest":
+                    s = -s  # sklearn: higher = more normal
+                dt = time.perf_counter() - t0
+                rows.append({"dataset": name, "seed": seed, "method": mname,
+                             "roc_auc": float(roc_auc_score(yte, s)),
+                             "ap": float(average_precision_score(yte, s)), "seconds": dt})
+            print(f"{name} seed {seed}: " + ", ".join(
+                f"{r['method']} {r['roc_auc']:.3f}" for r in rows[-len(methods):]), flush=True)
+    return {"rows": rows, "k_knn": K_KNN, "k_lof": K_LOF, "seeds": seeds}
+
+
+def adbench_markdown(res: dict) -> str:
+    import pandas as pd
+
+    df = pd.DataFrame(res["rows"])
+    order = ["KNNDetector", "PyOD KNN", "LOFDetector", "PyOD LOF", "IsolationForest",
+             "KNNDetector robust", "KNNDetector unscaled"]
+    datasets = list(dict.fromkeys(df["dataset"]))
+    out = []
+    for metric, label in [("roc_auc", "ROC-AUC"), ("ap", "average precision")]:
+        piv = df.pivot_table(index="dataset", columns="method", values=metric, aggfunc="mean")
+        piv = piv.loc[datasets, [m for m in order if m in piv.columns]]
+        out.append(f"\n**{label}** (test split, mean over seeds {res['seeds']})\n")
+        out.append("| dataset | " + " | ".join(piv.columns) + " |")
+        out.append("|---" * (len(piv.columns) + 1) + "|")
+        for ds, r in piv.iterrows():
+            out.append(f"| {ds} | " + " | ".join(f"{v:.3f}" for v in r) + " |")
+        out.append("| **mean** | " + " | ".join(f"**{v:.4f}**" for v in piv.mean()) + " |")
+    m = df.groupby("method")["roc_auc"].mean()
+    diff = m["KNNDetector"] - m["PyOD KNN"]
+    diff_lof = m["LOFDetector"] - m["PyOD LOF"]
+    out.append(f"\nMean ROC-AUC KNNDetector - PyOD KNN = {diff:+.4f} (target |diff| <= 0.005: "
+               f"{'met' if abs(diff) <= 0.005 else 'NOT met'}); LOFDetector - PyOD LOF = {diff_lof:+.4f}.")
+    out.append(f"Scaler for KNNDetector, mean ROC-AUC: standard {m['KNNDetector']:.4f}, robust "
+               f"{m['KNNDetector robust']:.4f}, none {m['KNNDetector unscaled']:.4f}.")
+    sec = df.groupby("method")["seconds"].sum()
+    out.append("Total fit+score seconds over all sets and seeds: " + ", ".join(
+        f"{k} {sec[k]:.0f}" for k in order if k in sec) + ".")
+    return "\n".join(out)
+
+
+# -- scale part -------------------------------------------------------------------------
+def worker(method: str, n: int, n_trees: int | None) -> None:
+    """Fit one detector on generated data; print a JSON line (runs in its own process)."""
+    from sklearn.metrics import roc_auc_score
+
+    X, y = make_scale_data(n)
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t0 = time.perf_counter()
+    if method == "pyod":
+        from pyod.models.knn import KNN
+
+        det = KNN(n_neighbors=K_KNN, method="largest", n_jobs=-1).fit(X)
+    else:
+        from anomaly import KNNDetector
+
+        det = KNNDetector(K_KNN, method="largest", backend=method, scaler=None,
+                          n_trees=n_trees).fit(X)
+    dt = time.perf_counter() - t0
+    auc = roc_auc_score(y, det.decision_scores_)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"method": method, "n": n, "n_trees": n_trees, "seconds": dt,
+                      "roc_auc": float(auc), "peak_rss_mb": rss / 1024,
+                      "rss_before_fit_mb": rss0 / 1024}), flush=True)
+
+
+def run_one(method: str, n: int, timeout: float, n_trees: int | None = None) -> dict:
+    cmd = [sys.executable, __file__, "--worker", method, str(n)]
+    if n_trees is not None:
+        cmd += ["--n-trees", str(n_trees)]
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return {"method": method, "n": n, "n_trees": n_trees, "timeout": timeout}
+    lines = [ln for ln in p.stdout.splitlines() if ln.startswith("{")]
+    if p.returncode != 0 or not lines:
+        return {"method": method, "n": n, "error": p.stderr[-2000:]}
+    return json.loads(lines[-1])
+
+
+def run_scale(sizes: list[int], pyod_sizes: list[int], timeout: float, n_trees: int | None) -> dict:
+    rows = []
+    for n in sizes:
+        r = run_one("annoy", n, timeout, n_trees)
+        rows.append(r)
+        print(json.dumps(r), flush=True)
+        if n in pyod_sizes:
+            r = run_one("pyod", n, timeout)
+            rows.append(r)
+            print(json.dumps(r), flush=True)
+    return {"rows": rows, "pyod_timeout_s": timeout}
+
+
+def scale_markdown(res: dict) -> str:
+    by = {}
+    for r in res["rows"]:
+        by.setdefault(r["n"], {})[r["method"]] = r
+    out = ["| n (x 32) | KNNDetector annoy s | PyOD KNN exact s | speed-up | ROC-AUC ours | ROC-AUC PyOD "
+           "| AUC diff | peak RSS ours MB | peak RSS PyOD MB |", "|---" * 9 + "|"]
+
+    def cell(r, key, fmt):
+        if r is None:
+            return "not run"
+        if "timeout" in r:
+            return f"> {r['timeout']:.0f} s (stopped)" if key == "seconds" else "-"
+        if "error" in r:
+            return "error"
+        return format(r[key], fmt)
+
+    for n in sorted(by):
+        a, p = by[n].get("annoy"), by[n].get("pyod")
+        ok = a and p and "seconds" in a and "seconds" in p
+        sp = f"{p['seconds'] / a['seconds']:.1f}x" if ok else "-"
+        dauc = f"{a['roc_auc'] - p['roc_auc']:+.4f}" if ok else "-"
+        out.append(f"| {n:,} | {cell(a, 'seconds', '.1f')} | {cell(p, 'seconds', '.1f')} | {sp} | "
+                   f"{cell(a, 'roc_auc', '.4f')} | {cell(p, 'roc_auc', '.4f')} | {dauc} | "
+                   f"{cell(a, 'peak_rss_mb', '.0f')} | {cell(p, 'peak_rss_mb', '.0f')} |")
+    return "\n".join(out)
+
+
+# -- main ---------------------------------------------------------------------------------
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=HERE.parent.parent / "shared" / "data")
+    ap.add_argument("--out", type=Path, default=HERE / "results")
+    ap.add_argument("--part", choices=["adbench", "scale", "all", "report"], default="all")
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[50_000, 100_000, 200_000, 1_000_000])
+    ap.add_argument("--pyod-sizes", type=int, nargs="+", default=[50_000, 100_000, 200_000])
+    ap.add_argument("--pyod-timeout", type=float, default=1200)
+    ap.add_argument("--n-trees", type=int, default=None)
+    ap.add_argument("--worker", nargs=2, metavar=("METHOD", "N"))
+    args = ap.parse_args()
+    if args.worker:
+        worker(args.worker[0], int(args.worker[1]), args.n_trees)
+        return
+    args.out.mkdir(parents=True, exist_ok=True)
+    if args.part in ("adbench", "all"):
+        res = run_adbench(args.data, args.seeds)
+        (args.out / "anomaly_adbench.json").write_text(json.dumps(res, indent=1))
+    if args.part in ("scale", "all"):
+        res = run_scale(args.sizes, args.pyod_sizes, args.pyod_timeout, args.n_trees)
+        (args.out / "anomaly_scale.json").write_text(json.dumps(res, indent=1))
+    # report from whatever JSON exists
+    parts = [
+        "## Anomaly detection: benchmarks/anomaly_bench.py",
+        "",
+        f"Date {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; machine: "
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        "shared with other jobs (timings are noisy; ratios are from the same run).",
+        "Command: `benchmarks/.venv-bench/bin/python benchmarks/anomaly_bench.py --data /work/shared/data`",
+    ]
+    fa, fs = args.out / "anomaly_adbench.json", args.out / "anomaly_scale.json"
+    if fa.exists():
+        parts += ["", f"### ADBench (18 sets, 70/30 stratified, KNN k={K_KNN} largest, LOF k={K_LOF})",
+                  adbench_markdown(json.loads(fa.read_text()))]
+    if fs.exists():
+        parts += ["", "### Scale: n x 32 generated data, fit + scoring of every point, k=5 largest",
+                  "", scale_markdown(json.loads(fs.read_text()))]
+    md = "\n".join(parts) + "\n"
+    (args.out / "anomaly.md").write_text(md)
+    print(md)
+
+
+if __name__ == "__main__":
+    main()
