@@ -1,0 +1,259 @@
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from graphemb import GNNEmbedder
+from graphemb._features import MISSING_COLUMN, STRUCTURAL_COLUMNS, align_features, structural_features
+from graphemb._graph import as_graph
+from nnstore import ArtifactError, NotFittedError
+
+torch.set_num_threads(1)
+
+SMALL = dict(hidden_dim=16, dim=8, pretrain_epochs=5, finetune_epochs=5)
+
+
+def planted(n_blocks=4, size=25, seed=0, signal=1.0, n_features=12):
+    G = nx.planted_partition_graph(n_blocks, size, 0.3, 0.01, seed=seed)
+    G = nx.relabel_nodes(G, {i: f"n{i}" for i in G.nodes})
+    y = np.repeat(np.arange(n_blocks), size)
+    rng = np.random.default_rng(seed)
+    F = rng.normal(size=(n_blocks * size, n_features))
+    F[:, :n_blocks] += signal * np.eye(n_blocks)[y]
+    return G, pd.DataFrame(F, index=list(G.nodes), columns=[f"f{i}" for i in range(n_features)]), y
+
+
+@pytest.fixture(scope="module")
+def data():
+    return planted()
+
+
+@pytest.mark.parametrize("encoder", ["sage", "gcn", "gat"])
+@pytest.mark.parametrize("pretrain", ["dgi", "link", None])
+def test_shapes_every_encoder_and_objective(data, encoder, pretrain):
+    G, F, _ = data
+    m = GNNEmbedder(encoder=encoder, pretrain=pretrain, random_state=0, **SMALL).fit(G, F)
+    emb = m.transform()
+    assert emb.shape == (100, 8) and list(emb.columns) == [f"emb_{i}" for i in range(8)]
+    assert (emb.dtypes == np.float32).all() and list(emb.index) == list(G.nodes)
+    assert np.isfinite(emb.to_numpy()).all()
+    assert m.n_features_in_ == 13 and m.feature_columns_[-1] == MISSING_COLUMN
+    assert len(m.pretrain_history_) == (5 if pretrain else 0)
+
+
+def test_same_seed_same_embeddings_and_global_rng_untouched(data):
+    G, F, y = data
+    labels = pd.Series(y, index=list(G.nodes)).where(np.arange(100) % 5 == 0)
+    state = torch.get_rng_state()
+    a = GNNEmbedder(dropout=0.3, random_state=7, **SMALL).fit(G, F, labels=labels)
+    b = GNNEmbedder(dropout=0.3, random_state=7, **SMALL).fit(G, F, labels=labels)
+    c = GNNEmbedder(dropout=0.3, random_state=8, **SMALL).fit(G, F, labels=labels)
+    assert torch.equal(state, torch.get_rng_state())
+    pd.testing.assert_frame_equal(a.transform(), b.transform())
+    assert not np.allclose(a.transform().to_numpy(), c.transform().to_numpy())
+    pd.testing.assert_series_equal(a.predict(), b.predict())
+
+
+def test_pretraining_beats_random_init_on_planted_partition():
+    # 4 informative columns among 48; an 8-d embedding: a random encoder keeps little of the signal
+    G, F, y = planted(signal=1.0, n_features=48)
+    labelled = np.zeros(100, bool)
+    for c in range(4):
+        labelled[np.flatnonzero(y == c)[:3]] = True
+    labels = pd.Series(y, index=list(G.nodes)).where(labelled)
+    accs = {}
+    for pre in ("dgi", None):
+        m = GNNEmbedder(encoder="gcn", n_layers=1, hidden_dim=32, dim=8, pretrain=pre, pretrain_epochs=100,
+                        lr=0.005, finetune_epochs=100, random_state=0)
+        m.fit(G, F).fine_tune(G, labels, F, mode="probe")
+        accs[pre] = float((m.predict().to_numpy()[~labelled] == y[~labelled]).mean())
+    assert accs["dgi"] >= 0.85
+    assert accs["dgi"] > accs[None] + 0.2
+
+
+def test_unseen_node_lands_near_its_neighbours(data):
+    G, F, y = data
+    m = GNNEmbedder(encoder="sage", pretrain="link", hidden_dim=32, dim=16, pretrain_epochs=60,
+                    random_state=0).fit(G, F)
+    H = G.copy()
+    block0 = [n for n, c in zip(G.nodes, y, strict=True) if c == 0]
+    H.add_edges_from(("new", b) for b in block0[:6])
+    F2 = pd.concat([F, pd.DataFrame([F.loc[block0].mean()], index=["new"])])
+    emb = m.transform(H, F2)
+    assert emb.shape == (101, 16) and emb.index[-1] == "new"
+
+    def unit(v):
+        return v / np.linalg.norm(v, axis=-1, keepdims=True)
+
+    E = unit(emb.to_numpy())
+    sims = E[:-1] @ E[-1]
+    block_mean = [sims[y == c].mean() for c in range(4)]
+    assert int(np.argmax(block_mean)) == 0
+    assert block_mean[0] > max(block_mean[1:]) + 0.1
+
+
+def test_fine_tune_modes_and_predict(data):
+    G, F, y = data
+    labels = pd.Series(y, index=list(G.nodes)).astype(object).map(lambda c: f"class{c}")
+    labels[np.arange(100) % 4 != 0] = np.nan
+    m = GNNEmbedder(encoder="gcn", hidden_dim=32, dim=16, pretrain_epochs=30, finetune_epochs=100,
+                    random_state=0).fit(G, F)
+    before = m.transform()
+    m.fine_tune(G, labels, F, mode="probe")
+    pd.testing.assert_frame_equal(before, m.transform())  # frozen encoder
+    assert list(m.classes_) == ["class0", "class1", "class2", "class3"]
+    m.fine_tune(G, labels, F, mode="finetune")
+    assert not np.allclose(before.to_numpy(), m.transform().to_numpy())
+    proba = m.predict_proba()
+    assert proba.shape == (100, 4) and np.allclose(proba.sum(axis=1), 1.0, atol=1e-5)
+    truth = np.array([f"class{c}" for c in y])
+    assert (m.predict().to_numpy() == truth).mean() >= 0.8
+
+
+def test_save_load_round_trip(tmp_path, data):
+    G, F, y = data
+    labels = pd.Series(y, index=list(G.nodes)).where(np.arange(100) % 4 == 0)
+    m = GNNEmbedder(encoder="gat", random_state=1, **SMALL).fit(G, F, labels=labels)
+    m.save(tmp_path / "model")
+    back = GNNEmbedder.load(tmp_path / "model")
+    pd.testing.assert_frame_equal(m.transform(), back.transform())
+    pd.testing.assert_frame_equal(m.transform(G, F), back.transform(G, F))
+    pd.testing.assert_series_equal(m.predict(G, F), back.predict(G, F))
+    assert back.get_params() == m.get_params()
+    with pytest.raises(ArtifactError, match="expected 'node2vec'") as e:
+        from nnstore import read_artifact
+        read_artifact(tmp_path / "model", kind="node2vec")
+    assert e.value.reason == "wrong_kind"
+
+
+def test_structural_fallback_and_round_trip(tmp_path, data):
+    G, _, _ = data
+    m = GNNEmbedder(random_state=0, **SMALL).fit(G)
+    assert m.feature_source_ == "structural" and m.feature_columns_ == STRUCTURAL_COLUMNS
+    m.save(tmp_path / "m")
+    back = GNNEmbedder.load(tmp_path / "m")
+    H = nx.relabel_nodes(nx.karate_club_graph(), str)
+    pd.testing.assert_frame_equal(m.transform(H), back.transform(H))
+    with pytest.raises(ValueError, match="trained on structural features"):
+        m.transform(H, pd.DataFrame({"a": [1.0]}, index=["0"]))
+
+
+def test_structural_features_values():
+    # triangle a-b-c plus pendant d on c
+    g = as_graph(pd.DataFrame({"src": ["a", "b", "c", "c"], "dst": ["b", "c", "a", "d"]}))
+    S = pd.DataFrame(structural_features(g), index=g.nodes, columns=STRUCTURAL_COLUMNS)
+    assert S.loc["c", "log_degree"] == pytest.approx(np.log(4))
+    assert S.loc["a", "clustering"] == pytest.approx(1.0)
+    assert S.loc["c", "clustering"] == pytest.approx(1 / 3)
+    assert S.loc["d", "clustering"] == 0.0
+    assert S.loc["d", "mean_neighbor_log_degree"] == pytest.approx(np.log(4))
+    assert S.loc["d", "return_prob_2"] == pytest.approx(1 / 3)  # d -> c -> d
+    assert S.loc["a", "return_prob_2"] == pytest.approx(0.5 * (1 / 2) + 0.5 * (1 / 3))
+    assert S["log_pagerank"].idxmax() == "c"
+
+
+def test_missing_feature_rows_get_zeros_and_indicator(data):
+    G, F, _ = data
+    X, cols, missing = align_features(as_graph(G), F.iloc[:90])
+    assert cols == list(F.columns) and missing.sum() == 10 and missing[90:].all()
+    assert (X[90:, :-1] == 0).all() and (X[90:, -1] == 1).all() and (X[:90, -1] == 0).all()
+    m = GNNEmbedder(random_state=0, **SMALL).fit(G, F.iloc[:90])
+    assert np.isfinite(m.transform().to_numpy()).all()
+    # columns are matched by name at transform time
+    pd.testing.assert_frame_equal(m.transform(G, F.iloc[:90]), m.transform(G, F.iloc[:90, ::-1]))
+
+
+def test_node2vec_style_embeddings_as_features(data):
+    G, _, _ = data
+    emb = pd.DataFrame(np.random.default_rng(0).normal(size=(100, 4)).astype(np.float32),
+                       index=list(G.nodes), columns=[f"emb_{i}" for i in range(4)])
+    m = GNNEmbedder(random_state=0, **SMALL).fit(G, emb)
+    assert m.feature_columns_ == ["emb_0", "emb_1", "emb_2", "emb_3", MISSING_COLUMN]
+
+
+# -- bad input ---------------------------------------------------------------------
+def test_bad_features(data):
+    G, F, _ = data
+    m = GNNEmbedder(**SMALL)
+    with pytest.raises(ValueError, match=r"rows for 1 node id\(s\) that are not in the graph.*\['ghost'\]"):
+        m.fit(G, pd.concat([F, pd.DataFrame([F.iloc[0]], index=["ghost"])]))
+    bad = F.copy()
+    bad.iloc[3, 2] = np.nan
+    with pytest.raises(ValueError, match=r"NaN or infinite values in 1 row\(s\), first node ids: \['n3'\]"):
+        m.fit(G, bad)
+    with pytest.raises(ValueError, match="numeric columns only"):
+        m.fit(G, F.assign(f0="x"))
+    with pytest.raises(TypeError, match="must be a pandas DataFrame"):
+        m.fit(G, F.to_numpy())
+    m.fit(G, F)
+    with pytest.raises(ValueError, match="features has 11 columns but the model was trained on 12"):
+        m.transform(G, F.iloc[:, :11])
+    with pytest.raises(ValueError, match="differ from the training columns"):
+        m.transform(G, F.rename(columns={"f0": "other"}))
+    with pytest.raises(ValueError, match="pass features"):
+        m.transform(G)
+
+
+def test_bad_labels(data):
+    G, F, y = data
+    m = GNNEmbedder(**SMALL).fit(G, F)
+    labels = pd.Series(y, index=list(G.nodes))
+    with pytest.raises(ValueError, match=r"labels has 1 node id\(s\) not in the graph.*\['ghost'\]"):
+        m.fine_tune(G, pd.concat([labels, pd.Series([1], index=["ghost"])]), F)
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        m.fine_tune(G, labels.where(labels == 0), F)
+    with pytest.raises(TypeError, match="pandas Series"):
+        m.fine_tune(G, y, F)
+    with pytest.raises(ValueError, match="mode must be one of"):
+        m.fine_tune(G, labels, F, mode="linear")
+
+
+def test_bad_params_and_not_fitted(data):
+    G, F, _ = data
+    with pytest.raises(NotFittedError, match="not fitted"):
+        GNNEmbedder().transform()
+    with pytest.raises(NotFittedError, match="classification head"):
+        GNNEmbedder(**SMALL).fit(G, F).predict()
+    with pytest.raises(ValueError, match="encoder must be one of"):
+        GNNEmbedder(encoder="gin").fit(G, F)
+    with pytest.raises(ValueError, match="pretrain must be one of"):
+        GNNEmbedder(pretrain="mae").fit(G, F)
+    with pytest.raises(ValueError, match="dropout must be in"):
+        GNNEmbedder(dropout=1.5).fit(G, F)
+    with pytest.raises(ValueError, match="needs a graph with edges"):
+        GNNEmbedder(pretrain="link", **SMALL).fit(nx.empty_graph(5))
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the no-CUDA error")
+def test_cuda_without_gpu_is_a_clear_error(data):
+    G, F, _ = data
+    with pytest.raises(ValueError, match="torch sees no CUDA device"):
+        GNNEmbedder(device="cuda", **SMALL).fit(G, F)
+
+
+def test_cli_fit_and_embed(tmp_path, data):
+    from nnstore._cli import main
+
+    G, F, y = data
+    edges = pd.DataFrame(list(G.edges), columns=["src", "dst"])
+    edges.to_csv(tmp_path / "edges.csv", index=False)
+    F.to_parquet(tmp_path / "f.parquet")
+    pd.DataFrame({"label": pd.Series(y, index=list(G.nodes)).where(np.arange(100) % 3 == 0)}) \
+        .to_parquet(tmp_path / "l.parquet")
+    assert main(["gnn", "fit", str(tmp_path / "edges.csv"), "--features", str(tmp_path / "f.parquet"),
+                 "--labels", str(tmp_path / "l.parquet"), "--out", str(tmp_path / "model"),
+                 "--dim", "8", "--hidden-dim", "16", "--pretrain-epochs", "3", "--finetune-epochs", "3",
+                 "--seed", "0"]) == 0
+    H = pd.concat([edges, pd.DataFrame({"src": ["new"], "dst": ["n0"]})])
+    H.to_csv(tmp_path / "edges2.csv", index=False)
+    assert main(["gnn", "embed", str(tmp_path / "model"), str(tmp_path / "edges2.csv"),
+                 "--features", str(tmp_path / "f.parquet"), "--out", str(tmp_path / "emb.parquet"),
+                 "--predictions"]) == 0
+    emb = pd.read_parquet(tmp_path / "emb.parquet")
+    assert emb.shape == (101, 9) and "new" in emb.index
+    model = GNNEmbedder.load(tmp_path / "model")
+    pd.testing.assert_frame_equal(emb.drop(columns="prediction").rename_axis(None),
+                                  model.transform(H, F))
+    assert main(["gnn", "embed", str(tmp_path / "model"), str(tmp_path / "edges2.csv"),
+                 "--out", str(tmp_path / "e.parquet")]) == 2  # features required: one-line error
