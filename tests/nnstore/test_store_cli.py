@@ -19,7 +19,7 @@ def table(tmp_path):
 
 
 def test_build_and_query_by_vectors_and_keys(tmp_path, table, capsys):
-    path, df, X = table
+    path, df, _ = table
     out = tmp_path / "store"
     assert main(["store", "build", str(path), str(out), "--key", "sku", "--metric", "euclidean",
                  "--metadata-cols", "color", "--random-state", "0", "--n-trees", "5"]) == 0
