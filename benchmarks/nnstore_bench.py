@@ -299,6 +299,10 @@ def main() -> None:
     ap.add_argument("--hnsw-efc", type=int, default=100, help="ef_construction of the HNSW peers")
     ap.add_argument("--hnsw-cosine-max-n", type=int, default=300_000,
                     help="build the (slow) HNSW peers for cosine only up to this n")
+    ap.add_argument("--hnsw-max-n", type=int, default=10**9,
+                    help="build the (slow) HNSW peers and raw Annoy only up to this n")
+    ap.add_argument("--metrics", nargs="+", default=["euclidean", "cosine"],
+                    help="metrics for the first data set (the second always runs both)")
     ap.add_argument("--data", default=None, help="unused (the data is generated)")
     args = ap.parse_args()
     rows: list[dict] = []
@@ -310,21 +314,22 @@ def main() -> None:
             t = time.perf_counter()
             X, Q = make_data(n, dim, args.clusters, args.queries, seed=0)
             print(f"[{tag}] data generated in {time.perf_counter() - t:.1f} s", flush=True)
-            for metric in ("euclidean", "cosine"):
+            for metric in (args.metrics if filters else ("euclidean", "cosine")):
                 truth = bench_store(X, Q, metric, args.k, args.repeats, tmp, rows, tag,
                                     filters=filters and metric == "euclidean")
                 print(f"[{tag}] store {metric} done", flush=True)
                 if args.no_peers:
                     continue
-                if metric == "euclidean":
+                slow_ok = n <= args.hnsw_max_n
+                if metric == "euclidean" and slow_ok:
                     bench_raw_annoy_build(X, metric, rows, tag)
                     print(f"[{tag}] raw annoy build done", flush=True)
-                if metric == "euclidean" or n <= args.hnsw_cosine_max_n:
+                if slow_ok and (metric == "euclidean" or n <= args.hnsw_cosine_max_n):
                     bench_hnswlib(X, Q, truth, metric, args.k, args.repeats, tmp, rows, tag,
                                   args.hnsw_efc)
                     print(f"[{tag}] hnswlib {metric} done", flush=True)
                 bench_faiss(X, Q, truth, metric, args.k, args.repeats, rows, tag,
-                            hnsw=metric == "euclidean", efc=args.hnsw_efc)
+                            hnsw=metric == "euclidean" and slow_ok, efc=args.hnsw_efc)
                 print(f"[{tag}] faiss {metric} done", flush=True)
             del X, Q
             gc.collect()
