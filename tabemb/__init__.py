@@ -9,6 +9,9 @@ import logging
 
 from nnstore._version import __version__
 
+from ._schema import KINDS, ColumnSpec, Schema, infer_schema
+from ._table_encoder import TableEncoder
+
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
-__all__ = ["__version__"]
+__all__ = ["KINDS", "ColumnSpec", "Schema", "TableEncoder", "__version__", "infer_schema"]

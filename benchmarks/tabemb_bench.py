@@ -1,0 +1,248 @@
+"""tabemb benchmark: record retrieval (FEBRL 4, DeepMatcher sets) against the TF-IDF baseline,
+mixed-type classification, transform throughput and pre-training time.
+
+    .venv/bin/python benchmarks/tabemb_bench.py --data /work/shared/data [--only febrl,dm,clf,speed]
+
+Retrieval: for each record of table B that has a true match, rank all records of
+table A by cosine similarity (exact, numpy); top-1 / top-10 = share whose match is
+the nearest / within the 10 nearest. Baseline: TF-IDF over character 2-4-grams of
+the concatenated row text (scikit-learn), exact cosine neighbours.
+Writes benchmarks/results/tabemb.json and prints a markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+DM_SETS = ["dblp_acm", "abt_buy", "amazon_google", "walmart_amazon"]
+
+
+def row_text(df: pd.DataFrame) -> pd.Series:
+    return df.astype("string").fillna("").agg(" ".join, axis=1)
+
+
+def tfidf_embed(a: pd.DataFrame, b: pd.DataFrame):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vec = TfidfVectorizer(analyzer="char", ngram_range=(2, 4), lowercase=True)
+    vec.fit(pd.concat([row_text(a), row_text(b)]))
+    return vec.transform(row_text(a)), vec.transform(row_text(b))
+
+
+def topk_hits(A, B, truth: list[set], k: int = 10) -> tuple[float, float]:
+    """A: (n_a, d) rows of table A, B: (n_q, d) query rows; truth[i] = positions in A matching query i."""
+    hits1 = hits10 = 0
+    for start in range(0, B.shape[0], 1024):
+        S = B[start:start + 1024] @ A.T
+        S = S.toarray() if hasattr(S, "toarray") else np.asarray(S)
+        top = np.argpartition(-S, min(k, S.shape[1] - 1), axis=1)[:, :k]
+        order = np.take_along_axis(S, top, axis=1).argsort(axis=1)[:, ::-1]
+        top = np.take_along_axis(top, order, axis=1)
+        for i, row in enumerate(top):
+            t = truth[start + i]
+            hits1 += int(row[0] in t)
+            hits10 += int(any(j in t for j in row))
+    return hits1 / len(truth), hits10 / len(truth)
+
+
+def load_dm(root: Path, name: str):
+    d = root / "entity_matching" / name
+    a = pd.read_csv(d / "tableA.csv", dtype=str).set_index("id")
+    b = pd.read_csv(d / "tableB.csv", dtype=str).set_index("id")
+    a.index, b.index = a.index.astype(int), b.index.astype(int)
+    splits = {s: pd.read_csv(d / f"{s}.csv") for s in ("train", "valid", "test")}
+    return a, b, splits
+
+
+def truth_for(a, b, pairs: pd.DataFrame):
+    pos = pairs[pairs["label"] == 1]
+    qb = sorted(pos["rtable_id"].unique())
+    apos = a.index.get_indexer
+    m = {q: set() for q in qb}
+    for la, rb in zip(pos["ltable_id"], pos["rtable_id"], strict=True):
+        m[rb].add(int(apos([la])[0]))
+    return b.index.get_indexer(qb), [m[q] for q in qb]
+
+
+def bench_febrl(root: Path, encoder_kw: dict, out: dict) -> None:
+    from tabemb import TableEncoder
+
+    d = root / "febrl"
+    a = pd.read_csv(d / "dataset4a.csv", skipinitialspace=True, dtype=str, index_col="rec_id")
+    b = pd.read_csv(d / "dataset4b.csv", skipinitialspace=True, dtype=str, index_col="rec_id")
+    ea = a.index.str.extract(r"rec-(\d+)")[0].to_numpy()
+    eb = b.index.str.extract(r"rec-(\d+)")[0].to_numpy()
+    pos = {e: i for i, e in enumerate(ea)}
+    truth = [{pos[e]} for e in eb]
+    ta, tb = tfidf_embed(a, b)
+    base = topk_hits(ta, tb, truth)
+    enc0 = TableEncoder(**{**encoder_kw, "epochs": 0}).fit(pd.concat([a, b]))
+    init = topk_hits(enc0.transform(a).to_numpy(), enc0.transform(b).to_numpy(), truth)
+    t = time.perf_counter()
+    enc = TableEncoder(**encoder_kw).fit(pd.concat([a, b]))
+    fit_s = time.perf_counter() - t
+    pre = topk_hits(enc.transform(a).to_numpy(), enc.transform(b).to_numpy(), truth)
+    out["febrl"] = {"tfidf": base, "init": init, "pretrained": pre, "pretrain_s": fit_s,
+                    "rows": len(a) + len(b), "dim": enc.dim_}
+    print(f"FEBRL4: tfidf {base}, init {init}, pre-trained {pre} ({fit_s:.1f} s)", flush=True)
+
+
+def bench_dm(root: Path, encoder_kw: dict, out: dict, sets: list[str], tune_epochs: int) -> None:
+    from tabemb import TableEncoder
+
+    for name in sets:
+        a, b, splits = load_dm(root, name)
+        allp = pd.concat(splits.values())
+        qb, truth = truth_for(a, b, allp)
+        ta, tb = tfidf_embed(a, b)
+        base = topk_hits(ta, tb[qb], truth)
+        qt, truth_t = truth_for(a, b, splits["test"])
+        base_t = topk_hits(ta, tb[qt], truth_t)
+        t = time.perf_counter()
+        enc = TableEncoder(**encoder_kw).fit(pd.concat([a, b]))
+        fit_s = time.perf_counter() - t
+        ea, eb = enc.transform(a).to_numpy(), enc.transform(b).to_numpy()
+        pre = topk_hits(ea, eb[qb], truth)
+        pre_t = topk_hits(ea, eb[qt], truth_t)
+        tr = splits["train"]
+        t = time.perf_counter()
+        enc.fine_tune_pairs(a, b, tr[["ltable_id", "rtable_id"]], tr["label"], epochs=tune_epochs)
+        tune_s = time.perf_counter() - t
+        ea, eb = enc.transform(a).to_numpy(), enc.transform(b).to_numpy()
+        tuned_t = topk_hits(ea, eb[qt], truth_t)
+        out.setdefault("dm", {})[name] = {
+            "tfidf_all": base, "pretrained_all": pre, "tfidf_test": base_t, "pretrained_test": pre_t,
+            "fine_tuned_test": tuned_t, "pretrain_s": fit_s, "fine_tune_s": tune_s,
+            "schema": enc.schema_.to_frame()["kind"].to_dict()}
+        print(f"{name}: all label-1: tfidf {base} pre {pre} | test: tfidf {base_t} pre {pre_t} "
+              f"tuned {tuned_t} ({fit_s:.1f} s + {tune_s:.1f} s)", flush=True)
+
+
+def make_classification_data(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """Mixed types, high-cardinality categoricals and a known rule (with 5% label noise)."""
+    rng = np.random.default_rng(seed)
+    n_city, n_prod = 500, 300
+    city_risk = rng.normal(size=n_city)
+    prod_group = rng.integers(0, 3, n_prod)
+    city = rng.integers(0, n_city, n)
+    prod = rng.zipf(1.3, n) % n_prod
+    age = rng.uniform(18, 80, n)
+    income = rng.lognormal(10, 0.5, n)
+    channel = rng.choice(["web", "store", "phone"], n)
+    member = rng.random(n) < 0.3
+    score = (city_risk[city] + np.where(prod_group[prod] == 0, 1.0, -0.5)
+             + 0.04 * (age - 50) * (channel == "web") + 0.8 * member - 0.5)
+    y = (score > 0).astype(int)
+    flip = rng.random(n) < 0.05
+    y[flip] = 1 - y[flip]
+    df = pd.DataFrame({"city": [f"city_{c}" for c in city], "product": [f"sku-{p:04d}" for p in prod],
+                       "age": age.round(1), "income": income.round(2), "channel": channel,
+                       "member": member})
+    df.loc[rng.random(n) < 0.05, "income"] = np.nan
+    return df, y
+
+
+def bench_clf(encoder_kw: dict, out: dict) -> None:
+    from sklearn.compose import make_column_transformer
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import accuracy_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    from tabemb import TableEncoder
+
+    df, y = make_classification_data(12000, 0)
+    tr, te = np.arange(8000), np.arange(8000, 12000)
+    cats, nums = ["city", "product", "channel", "member"], ["age", "income"]
+    onehot = make_pipeline(
+        make_column_transformer((OneHotEncoder(handle_unknown="ignore"), cats),
+                                (make_pipeline(StandardScaler()), nums)),
+        LogisticRegression(max_iter=2000))
+    X = df.copy()
+    X["income"] = X["income"].fillna(X["income"].iloc[tr].median())
+    X["member"] = X["member"].astype(str)
+    onehot.fit(X.iloc[tr], y[tr])
+    acc_oh = accuracy_score(y[te], onehot.predict(X.iloc[te]))
+    Xh = df.copy()
+    for c in cats:
+        Xh[c] = Xh[c].astype("category")
+    hgb = HistGradientBoostingClassifier(categorical_features="from_dtype", random_state=0)
+    hgb.fit(Xh.iloc[tr], y[tr])
+    acc_hgb = accuracy_score(y[te], hgb.predict(Xh.iloc[te]))
+    t = time.perf_counter()
+    enc = TableEncoder(**{**encoder_kw, "epochs": 2}).fit(df.iloc[tr])
+    enc.fine_tune(df.iloc[tr], y[tr], epochs=15)
+    tune_s = time.perf_counter() - t
+    lr = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+    lr.fit(enc.transform(df.iloc[tr]), y[tr])
+    acc_emb = accuracy_score(y[te], lr.predict(enc.transform(df.iloc[te])))
+    out["classification"] = {"fine_tuned_emb_lr": acc_emb, "onehot_lr": acc_oh, "hgb": acc_hgb,
+                             "fit_s": tune_s, "schema": enc.schema_.to_frame()["kind"].to_dict()}
+    print(f"classification acc: emb+LR {acc_emb:.4f}, one-hot+LR {acc_oh:.4f}, HGB {acc_hgb:.4f} "
+          f"({tune_s:.1f} s)", flush=True)
+
+
+def bench_speed(root: Path, encoder_kw: dict, out: dict, repeats: int = 5) -> None:
+    from tabemb import TableEncoder
+
+    d = root / "febrl"
+    a = pd.read_csv(d / "dataset4a.csv", skipinitialspace=True, dtype=str, index_col="rec_id")
+    b = pd.read_csv(d / "dataset4b.csv", skipinitialspace=True, dtype=str, index_col="rec_id")
+    enc = TableEncoder(**{**encoder_kw, "epochs": 1}).fit(pd.concat([a, b]))
+    big = pd.concat([a, b] * 5)  # 100,000 rows
+    enc.transform(big.iloc[:1000])
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        enc.transform(big)
+        times.append(time.perf_counter() - t)
+    rate = len(big) / float(np.median(times))
+    out["speed"] = {"rows": len(big), "median_s": float(np.median(times)), "rows_per_s": rate,
+                    "dim": enc.dim_}
+    print(f"transform: {rate:,.0f} rows/s ({len(big)} FEBRL rows, dim {enc.dim_}, median of {repeats})",
+          flush=True)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--data", default="../shared/data")
+    p.add_argument("--only", default="febrl,dm,clf,speed")
+    p.add_argument("--sets", default=",".join(DM_SETS))
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--epochs", type=int, default=None)
+    p.add_argument("--tune-epochs", type=int, default=10)
+    p.add_argument("--out", default=str(Path(__file__).parent / "results" / "tabemb.json"))
+    args = p.parse_args()
+    import torch
+
+    torch.set_num_threads(args.threads)
+    root = Path(args.data)
+    kw = {"random_state": 0, **json.loads(os.environ.get("TABEMB_KW", "{}"))}
+    if args.epochs is not None:
+        kw["epochs"] = args.epochs
+    only = args.only.split(",")
+    out: dict = {"machine": f"{platform.machine()} {os.cpu_count()} cpus, torch threads {args.threads}",
+                 "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "encoder": kw}
+    if "febrl" in only:
+        bench_febrl(root, kw, out)
+    if "dm" in only:
+        bench_dm(root, kw, out, args.sets.split(","), args.tune_epochs)
+    if "clf" in only:
+        bench_clf(kw, out)
+    if "speed" in only:
+        bench_speed(root, kw, out)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(out, indent=1, default=str))
+
+
+if __name__ == "__main__":
+    main()

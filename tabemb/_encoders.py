@@ -1,0 +1,242 @@
+"""Column encoders: learned statistics (fit) and the arrays each column feeds the network.
+
+Each encoder turns one column into numpy arrays (its *features*) and says how
+wide its embedding block is. The torch module in ``_table_encoder`` maps the
+features to a block; every block is L2-normalised, so each column adds a
+cosine-like similarity term to the row's embedding.
+
+- :class:`TextEncoder`: character n-gram bucket ids and their IDF weights
+  (one shared ``EmbeddingBag``; the block is the IDF-weighted sum of the
+  n-grams' vectors: a random projection of the value's TF-IDF vector at
+  initialisation).
+- :class:`CategoricalEncoder`: integer codes; 0 = missing (a zero vector),
+  1 = the rare/unseen bucket (values seen fewer than ``min_frequency`` times in
+  fit, and values never seen), 2.. = the vocabulary. Embedding size rule:
+  ``min(max_dim, round(1.6 * n_levels ** 0.56))`` (fast.ai's rule of thumb),
+  with ``n_levels = vocabulary + 2``.
+- :class:`NumericEncoder`: robust scaling ``(x - median) / IQR`` (IQR 0 -> the
+  standard deviation, then 1), clipped to [-5, 5]; features are the scaled value,
+  a missing indicator and ``n_bins`` Gaussian soft bins over [-2, 2] so that
+  near values get near blocks. Missing -> scaled 0, indicator 1, bins 0.
+  Strings that are not numbers count as missing.
+- :class:`DatetimeEncoder`: year (robust-scaled), sin/cos of month, day of
+  month, day of week and time of day, and a missing indicator (10 features).
+  Unparseable values count as missing.
+- Boolean columns use :class:`CategoricalEncoder` with the vocabulary
+  ``["false", "true"]`` (true/yes/t/y/1 -> true).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ._text import hash_char_ngrams, idf_weights
+
+__all__ = ["CategoricalEncoder", "DatetimeEncoder", "NumericEncoder", "TextEncoder", "make_encoder"]
+
+_TRUE = {"true", "yes", "t", "y", "1", "1.0"}
+_FALSE = {"false", "no", "f", "n", "0", "0.0"}
+
+
+def _strings(s: pd.Series) -> pd.Series:
+    """Values as stripped str with missing kept as NA (mixed object columns via str())."""
+    if s.dtype == object:
+        s = s.map(lambda v: v if isinstance(v, str) else str(v), na_action="ignore")
+    return s.astype("string").str.strip()
+
+
+class TextEncoder:
+    kind = "text"
+
+    def __init__(self, name: str, *, salt: int, n_buckets: int, ngram_range: tuple[int, int],
+                 max_chars: int, dim: int) -> None:
+        self.name, self.salt, self.n_buckets = name, int(salt), int(n_buckets)
+        self.ngram_range, self.max_chars, self.dim = tuple(ngram_range), int(max_chars), int(dim)
+        self.idf: np.ndarray | None = None
+
+    def ids(self, s: pd.Series) -> np.ndarray:
+        return hash_char_ngrams(s, n_buckets=self.n_buckets, salt=self.salt,
+                                ngram_range=self.ngram_range, max_chars=self.max_chars)
+
+    def fit(self, s: pd.Series) -> TextEncoder:
+        self.idf = idf_weights(*self.ids(s), self.n_buckets)
+        return self
+
+    def features(self, s: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(ids, indptr, weights)``: ragged n-gram bucket ids and their IDF weights."""
+        ids, indptr = self.ids(s)
+        return ids, indptr, self.idf[ids]
+
+    def state(self) -> dict:
+        return {"kind": self.kind, "name": self.name, "salt": self.salt, "n_buckets": self.n_buckets,
+                "ngram_range": list(self.ngram_range), "max_chars": self.max_chars, "dim": self.dim}
+
+
+class CategoricalEncoder:
+    kind = "categorical"
+
+    def __init__(self, name: str, *, min_frequency: int = 2, max_dim: int = 32,
+                 boolean: bool = False) -> None:
+        self.name, self.min_frequency, self.max_dim = name, int(min_frequency), int(max_dim)
+        self.boolean = bool(boolean)
+        self.vocabulary: list[str] = []
+
+    @property
+    def dim(self) -> int:
+        if self.boolean:
+            return 2
+        return int(min(self.max_dim, max(2, round(1.6 * (len(self.vocabulary) + 2) ** 0.56))))
+
+    def _values(self, s: pd.Series) -> pd.Series:
+        v = _strings(s)
+        if self.boolean:
+            low = v.str.lower()
+            v = pd.Series(pd.NA, index=s.index, dtype="string")
+            v[low.isin(_TRUE).fillna(False).to_numpy(dtype=bool)] = "true"
+            v[low.isin(_FALSE).fillna(False).to_numpy(dtype=bool)] = "false"
+        return v
+
+    def fit(self, s: pd.Series) -> CategoricalEncoder:
+        if self.boolean:
+            self.vocabulary = ["false", "true"]
+            return self
+        counts = self._values(s).value_counts(dropna=True)
+        keep = counts[counts >= self.min_frequency]
+        self.vocabulary = sorted(str(v) for v in keep.index)
+        return self
+
+    def features(self, s: pd.Series) -> tuple[np.ndarray]:
+        v = self._values(s)
+        codes = pd.Index(self.vocabulary, dtype=object).get_indexer(v.astype(object)).astype(np.int64) + 2
+        # codes: -1 (unseen, rare or missing) + 2 -> 1 = the rare/unseen bucket
+        codes[v.isna().to_numpy()] = 0
+        return (codes,)
+
+    def state(self) -> dict:
+        return {"kind": "boolean" if self.boolean else self.kind, "name": self.name,
+                "min_frequency": self.min_frequency, "max_dim": self.max_dim,
+                "vocabulary": self.vocabulary}
+
+
+def _to_float(s: pd.Series) -> np.ndarray:
+    if pd.api.types.is_bool_dtype(s.dtype):
+        return s.astype("float64").to_numpy(dtype=np.float64, na_value=np.nan)
+    if pd.api.types.is_numeric_dtype(s.dtype):
+        return pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    return pd.to_numeric(_strings(s), errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+class NumericEncoder:
+    kind = "numeric"
+    centers = np.linspace(-2.0, 2.0, 9)
+
+    def __init__(self, name: str, *, dim: int = 8) -> None:
+        self.name, self.dim = name, int(dim)
+        self.median, self.scale = 0.0, 1.0
+
+    def fit(self, s: pd.Series) -> NumericEncoder:
+        x = _to_float(s)
+        x = x[np.isfinite(x)]
+        if len(x):
+            q25, med, q75 = np.percentile(x, [25, 50, 75])
+            scale = q75 - q25
+            if not scale > 0:
+                scale = float(np.std(x))
+            self.median, self.scale = float(med), float(scale) if scale > 0 else 1.0
+        return self
+
+    def features(self, s: pd.Series) -> tuple[np.ndarray]:
+        x = _to_float(s)
+        miss = ~np.isfinite(x)
+        z = np.clip((np.where(miss, self.median, x) - self.median) / self.scale, -5.0, 5.0)
+        width = self.centers[1] - self.centers[0]
+        bins = np.exp(-0.5 * ((z[:, None] - self.centers[None, :]) / width) ** 2)
+        bins[miss] = 0.0
+        feats = np.column_stack([z, miss.astype(np.float64), bins]).astype(np.float32)
+        return (feats,)
+
+    @property
+    def n_features(self) -> int:
+        return 2 + len(self.centers)
+
+    def state(self) -> dict:
+        return {"kind": self.kind, "name": self.name, "dim": self.dim, "median": self.median,
+                "scale": self.scale}
+
+
+def _to_datetime(s: pd.Series) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        out = s
+    else:
+        out = pd.to_datetime(_strings(s), errors="coerce", format="mixed")
+    if getattr(out.dt, "tz", None) is not None:
+        out = out.dt.tz_convert("UTC").dt.tz_localize(None)
+    return out
+
+
+class DatetimeEncoder:
+    kind = "datetime"
+    n_features = 10
+
+    def __init__(self, name: str, *, dim: int = 8) -> None:
+        self.name, self.dim = name, int(dim)
+        self.year_median, self.year_scale = 2000.0, 10.0
+
+    def fit(self, s: pd.Series) -> DatetimeEncoder:
+        years = _to_datetime(s).dt.year.dropna().to_numpy(dtype=np.float64)
+        if len(years):
+            q25, med, q75 = np.percentile(years, [25, 50, 75])
+            self.year_median = float(med)
+            self.year_scale = float(q75 - q25) if q75 > q25 else 10.0
+        return self
+
+    def features(self, s: pd.Series) -> tuple[np.ndarray]:
+        dt = _to_datetime(s)
+        miss = dt.isna().to_numpy()
+
+        def part(values, period):
+            a = 2 * np.pi * np.nan_to_num(values.to_numpy(dtype=np.float64, na_value=np.nan)) / period
+            return np.sin(a), np.cos(a)
+
+        year = (dt.dt.year.to_numpy(dtype=np.float64, na_value=np.nan) - self.year_median) / self.year_scale
+        year = np.clip(np.nan_to_num(year), -5, 5)
+        cols = [year, *part(dt.dt.month - 1, 12), *part(dt.dt.day - 1, 31), *part(dt.dt.day_of_week, 7),
+                *part(dt.dt.hour * 3600 + dt.dt.minute * 60 + dt.dt.second, 86400), miss.astype(np.float64)]
+        feats = np.column_stack(cols)
+        feats[miss, :-1] = 0.0
+        return (feats.astype(np.float32),)
+
+    def state(self) -> dict:
+        return {"kind": self.kind, "name": self.name, "dim": self.dim,
+                "year_median": self.year_median, "year_scale": self.year_scale}
+
+
+def make_encoder(kind: str, name: str, *, salt: int, params: dict):
+    """A fresh encoder of ``kind`` for column ``name`` from the TableEncoder's parameters."""
+    if kind == "text":
+        return TextEncoder(name, salt=salt, n_buckets=params["n_buckets"],
+                           ngram_range=tuple(params["ngram_range"]), max_chars=params["max_chars"],
+                           dim=params["text_dim"])  # the row-text block passes its own text_dim
+    if kind in ("categorical", "boolean"):
+        return CategoricalEncoder(name, min_frequency=params["min_frequency"],
+                                  max_dim=params["max_categorical_dim"], boolean=kind == "boolean")
+    if kind == "numeric":
+        return NumericEncoder(name, dim=params["numeric_dim"])
+    if kind == "datetime":
+        return DatetimeEncoder(name, dim=params["numeric_dim"])
+    raise ValueError(f"no encoder for kind {kind!r}")
+
+
+def encoder_from_state(state: dict, params: dict):
+    kind = state["kind"]
+    if kind == "text":
+        params = {**params, "text_dim": state["dim"]}
+    enc = make_encoder(kind, state["name"], salt=state.get("salt", 0), params=params)
+    if kind in ("categorical", "boolean"):
+        enc.vocabulary = list(state["vocabulary"])
+    elif kind == "numeric":
+        enc.median, enc.scale = state["median"], state["scale"]
+    elif kind == "datetime":
+        enc.year_median, enc.year_scale = state["year_median"], state["year_scale"]
+    return enc

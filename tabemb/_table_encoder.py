@@ -1,0 +1,720 @@
+"""TableEncoder: embed the rows of any DataFrame; pre-train without labels, fine-tune with them."""
+
+from __future__ import annotations
+
+import logging
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from nnstore import (
+    ArtifactWriter,
+    NotFittedError,
+    check_random_state,
+    embeddings_frame,
+    read_artifact,
+    seed_from,
+)
+
+from ._encoders import CategoricalEncoder, TextEncoder, encoder_from_state, make_encoder
+from ._schema import Schema, infer_schema
+from ._text import take_ragged
+
+__all__ = ["TableEncoder"]
+
+logger = logging.getLogger(__name__)
+
+KIND = "table_encoder"
+ROW = "__row__"  # the pseudo-column of the whole row's text (see ``row_text``)
+_CHUNK = 8192
+
+
+def _build_net(encoders: list, params: dict):
+    import torch
+    from torch import nn
+    from torch.nn import functional as F
+
+    class TableNet(nn.Module):
+        """Column blocks -> weighted concatenation -> residual MLP -> unit-length embedding.
+
+        Shapes: text ids/weights (B, m_c); categorical codes (B,); numeric and
+        datetime features (B, f_c) -> output (B, D) with D the sum of block sizes.
+        The residual MLP's last layer starts at zero, so at initialisation the
+        embedding is the weighted concatenation of the column blocks.
+        """
+
+        def __init__(self) -> None:
+            super().__init__()
+            text = [e for e in encoders if isinstance(e, TextEncoder) and e.name != ROW]
+            self.n_buckets = params["n_buckets"]
+            self.kinds = ["row" if e.name == ROW else e.kind for e in encoders]
+            if "row" in self.kinds:
+                self.row_bag = nn.EmbeddingBag(self.n_buckets, params["row_text_dim"], mode="sum",
+                                               sparse=True)
+            if text:
+                self.bag = nn.EmbeddingBag(self.n_buckets + 1, params["text_dim"], mode="sum",
+                                           sparse=True, padding_idx=self.n_buckets)
+            self.cols = nn.ModuleList()
+            for e in encoders:
+                if isinstance(e, TextEncoder):
+                    self.cols.append(nn.Identity())
+                elif isinstance(e, CategoricalEncoder):
+                    self.cols.append(nn.Embedding(len(e.vocabulary) + 2, e.dim, padding_idx=0))
+                else:
+                    self.cols.append(nn.Linear(e.n_features, e.dim, bias=False))
+            self.dims = [e.dim for e in encoders]
+            self.dim = int(sum(self.dims))
+            self.log_weight = nn.Parameter(torch.tensor(
+                [math.log(params["row_text_weight"]) if e.name == ROW else 0.0 for e in encoders]))
+            # numeric / datetime: a missing value's block is missing_vec (0 at start: a missing
+            # value adds nothing to similarity until training learns otherwise)
+            self.missing_vec = nn.ParameterList(
+                [nn.Parameter(torch.zeros(e.dim)) for e in encoders
+                 if not isinstance(e, (TextEncoder, CategoricalEncoder))])
+            # the residual MLP is used (and trained) only once fine_tune has run
+            self.register_buffer("mlp_active", torch.zeros((), dtype=torch.bool))
+            self.mlp = nn.Sequential(nn.Linear(self.dim, params["hidden_dim"]), nn.GELU(),
+                                     nn.Linear(params["hidden_dim"], self.dim))
+
+        def blocks(self, inputs: dict) -> list:
+            """``inputs``: ``{"text": (ids, offsets, weights) or None, "cols": [tensor or None]}``;
+            the text bags of all text columns come column-major in one flat batch."""
+            b = inputs["n"]
+            if inputs["text"] is not None:
+                ids, offsets, w = inputs["text"]
+                bags = self.bag(ids, offsets, per_sample_weights=w).view(-1, b, self.bag.embedding_dim)
+            out, t, m = [], 0, 0
+            for kind, mod, x in zip(self.kinds, self.cols, inputs["cols"], strict=True):
+                if kind == "text":
+                    blk = F.normalize(bags[t], dim=1, eps=1e-6)
+                    t += 1
+                elif kind == "row":
+                    ids, offsets, w = inputs["row"]
+                    blk = F.normalize(self.row_bag(ids, offsets, per_sample_weights=w), dim=1, eps=1e-6)
+                elif isinstance(mod, nn.Embedding):
+                    blk = F.normalize(mod(x), dim=1, eps=1e-6)
+                else:  # numeric / datetime: the missing indicator is the feature at -1 resp. 1
+                    miss = x[:, -1:] if kind == "datetime" else x[:, 1:2]
+                    blk = F.normalize(mod(x), dim=1, eps=1e-6) * (1 - miss) + miss * self.missing_vec[m]
+                    m += 1
+                out.append(blk)
+            return out
+
+        def combine(self, blocks: list):
+            w = torch.exp(self.log_weight)
+            z = torch.cat([b * w[i] for i, b in enumerate(blocks)], dim=1)
+            z = z / math.sqrt(len(blocks))
+            if bool(self.mlp_active):
+                z = z + self.mlp(z)
+            return F.normalize(z, dim=1, eps=1e-6)
+
+        def forward(self, inputs: list):
+            return self.combine(self.blocks(inputs))
+
+    return TableNet()
+
+
+def _init_net(net, rng: np.random.Generator) -> None:
+    import torch
+
+    g = torch.Generator()
+    g.manual_seed(seed_from(rng))
+    with torch.no_grad():
+        for name, p in net.named_parameters():
+            if name == "log_weight":
+                continue
+            if name.startswith("missing_vec"):
+                p.zero_()
+                continue
+            if name.endswith("mlp.2.weight") or name.endswith("mlp.2.bias"):
+                p.zero_()
+            elif name.endswith("bias"):
+                p.zero_()
+            else:
+                p.normal_(0.0, 1.0 / math.sqrt(max(p.shape[-1], 1)), generator=g)
+        if hasattr(net, "bag"):
+            net.bag.weight[net.n_buckets].zero_()
+        for mod in net.cols:
+            if isinstance(mod, torch.nn.Embedding):
+                mod.weight[0].zero_()
+
+
+class TableEncoder(TransformerMixin, BaseEstimator):
+    """Embed the rows of a DataFrame; self-supervised pre-training, supervised fine-tuning.
+
+    Every encoded column becomes an L2-normalised block (see ``tabemb._encoders``):
+    text -> IDF-weighted character n-gram hashing into an ``EmbeddingBag``;
+    categorical -> an entity embedding; numeric -> robust scaling, missing
+    indicator and soft bins; datetime -> parts and cyclical encodings. The
+    blocks are weighted (learned column weights), concatenated, passed through a
+    residual MLP whose output layer starts at zero, and normalised to unit length,
+    so cosine similarity = dot product. At initialisation the text block is a
+    random projection of the value's TF-IDF vector, a good retrieval embedding
+    before any training; pre-training refines it.
+
+    Parameters
+    ----------
+    schema : dict or Schema, optional
+        ``{column: kind}`` overrides of the inferred schema (see
+        :func:`tabemb.infer_schema`), or a whole :class:`Schema`.
+    objective : {"contrastive", "masked"}, default "contrastive"
+        Pre-training objective. ``"contrastive"``: SCARF-style InfoNCE between
+        two corrupted views of each row (cells replaced by values drawn from
+        the column's empirical marginal, i.e. from another row of the batch,
+        and text n-grams dropped). ``"masked"``: masked-column reconstruction
+        (predict each masked column's block from the rest). The default was
+        chosen by measurement (FEBRL 4 top-1, see docs/sections/tabemb.md).
+    epochs : int, default 5
+        Pre-training epochs (0 = no pre-training: the initial embedding).
+    batch_size : int, default 256
+    learning_rate : float, default 1e-3
+    corruption : float, default 0.3
+        Share of cells replaced (contrastive) or masked (masked) per view.
+    ngram_dropout : float, default 0.2
+        Share of a text value's n-grams dropped in a contrastive view (typo-like noise).
+    temperature : float, default 0.1
+    text_dim : int, default 64
+        Block size of each text column.
+    numeric_dim : int, default 8
+        Block size of each numeric and datetime column.
+    max_categorical_dim : int, default 32
+        Cap of the categorical size rule ``round(1.6 * n_levels ** 0.56)``.
+    min_frequency : int, default 2
+        Categories seen fewer times in fit go to the rare bucket (with unseen ones).
+    max_categories : int, default 50
+        Schema inference: string columns with at most this many values are categorical.
+    n_buckets : int, default 2**17
+        Hash buckets shared by all text columns (each column hashes with its own salt).
+    ngram_range : tuple, default (2, 4)
+    max_chars : int, default 256
+        Text values are cut to this many characters.
+    hidden_dim : int, default 128
+        Width of the residual MLP (used and trained only by :meth:`fine_tune`).
+    row_text : bool, default True
+        Add one more text block: the n-grams of all text and categorical values
+        of the row joined by spaces (catches values that moved between columns).
+    row_text_dim : int, default 256
+        Block size of the row-text block.
+    row_text_weight : float, default 3.0
+        Initial weight of the row-text block (every column block starts at 1).
+    random_state : int, Generator or None
+    verbose : bool, default False
+        Progress bar over epochs.
+
+    Attributes
+    ----------
+    schema_ : Schema
+    feature_names_in_ : ndarray of str
+        The encoded columns (in fit order).
+    dim_ : int
+        Embedding size.
+    net_ : torch.nn.Module
+    history_ : list of dict
+        Loss per epoch of every training call.
+
+    Shapes
+    ------
+    ``transform(df)``: (n_rows, dim_) float32 DataFrame, index = ``df.index``.
+    """
+
+    def __init__(self, *, schema: Any = None, objective: str = "contrastive", epochs: int = 5,
+                 batch_size: int = 256, learning_rate: float = 1e-3, corruption: float = 0.3,
+                 ngram_dropout: float = 0.2, temperature: float = 0.1, text_dim: int = 64,
+                 numeric_dim: int = 8, max_categorical_dim: int = 32, min_frequency: int = 2,
+                 max_categories: int = 50, n_buckets: int = 2**17, ngram_range: tuple = (2, 4),
+                 max_chars: int = 256, hidden_dim: int = 128, row_text: bool = True,
+                 row_text_dim: int = 256, row_text_weight: float = 3.0, random_state: Any = None,
+                 verbose: bool = False) -> None:
+        self.schema = schema
+        self.objective = objective
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.corruption = corruption
+        self.ngram_dropout = ngram_dropout
+        self.temperature = temperature
+        self.text_dim = text_dim
+        self.numeric_dim = numeric_dim
+        self.max_categorical_dim = max_categorical_dim
+        self.min_frequency = min_frequency
+        self.max_categories = max_categories
+        self.n_buckets = n_buckets
+        self.ngram_range = ngram_range
+        self.max_chars = max_chars
+        self.hidden_dim = hidden_dim
+        self.row_text = row_text
+        self.row_text_dim = row_text_dim
+        self.row_text_weight = row_text_weight
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # -- helpers ------------------------------------------------------------------
+    def _params(self) -> dict:
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.get_params().items()
+                if k not in ("schema", "random_state", "verbose")}
+
+    def _check_params(self) -> None:
+        if self.objective not in ("contrastive", "masked"):
+            raise ValueError(f"objective must be 'contrastive' or 'masked', got {self.objective!r}")
+        for name in ("epochs",):
+            v = getattr(self, name)
+            if not isinstance(v, (int, np.integer)) or v < 0:
+                raise ValueError(f"{name} must be a non-negative int, got {v!r}")
+        for name in ("batch_size", "text_dim", "numeric_dim", "n_buckets", "hidden_dim", "max_chars"):
+            v = getattr(self, name)
+            if not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"{name} must be a positive int, got {v!r}")
+        if not 0 <= self.corruption < 1:
+            raise ValueError(f"corruption must be in [0, 1), got {self.corruption}")
+        if not 0 <= self.ngram_dropout < 1:
+            raise ValueError(f"ngram_dropout must be in [0, 1), got {self.ngram_dropout}")
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "net_"):
+            raise NotFittedError("this TableEncoder is not fitted yet; call fit(df) first")
+
+    @staticmethod
+    def _frame(df: Any, name: str = "df") -> pd.DataFrame:
+        if not isinstance(df, pd.DataFrame):
+            raise TypeError(f"{name} must be a pandas DataFrame, got {type(df).__name__}")
+        if len(df) == 0:
+            raise ValueError(f"{name} is empty: expected at least one row")
+        if not all(isinstance(c, str) for c in df.columns):
+            df = df.rename(columns=str)
+        if df.columns.duplicated().any():
+            dup = df.columns[df.columns.duplicated()].tolist()
+            raise ValueError(f"{name} has repeated column names: {dup}")
+        return df
+
+    def _select(self, df: pd.DataFrame, name: str = "df") -> pd.DataFrame:
+        df = self._frame(df, name)
+        cols = list(self.feature_names_in_)
+        missing = [c for c in cols if c not in df.columns]
+        if missing:
+            raise KeyError(f"{name} lacks column(s) {missing} that the encoder was fitted on; "
+                           f"it has {list(df.columns)}")
+        extra = [c for c in df.columns if c not in cols and c not in self.schema_.names]
+        if extra:
+            warnings.warn(f"{name} has column(s) {extra} that the encoder was not fitted on; "
+                          "they are ignored", UserWarning, stacklevel=3)
+        return df[cols]
+
+    def _column(self, df: pd.DataFrame, name: str) -> pd.Series:
+        if name != ROW:
+            return df[name]
+        cols = [df[c] for c in self.row_columns_]
+        if len(df) == 0 or not cols:
+            return pd.Series("", index=df.index, dtype="string")
+        parts = [c.astype("string").fillna("") if c.dtype != object else
+                 c.map(lambda v: v if isinstance(v, str) else str(v), na_action="ignore")
+                 .astype("string").fillna("") for c in cols]
+        out = parts[0]
+        for p in parts[1:]:
+            out = out + " " + p
+        return out.str.strip()
+
+    def _features(self, df: pd.DataFrame) -> list[tuple]:
+        return [enc.features(self._column(df, enc.name)) for enc in self.encoders_]
+
+    def _take(self, feats: list[tuple], rows, rng: np.random.Generator | None = None) -> dict:
+        """Network inputs for ``rows`` (a slice or an index array).
+
+        With ``rng``: a SCARF-corrupted view; each cell is replaced with
+        probability ``corruption`` by the same column's value in another row
+        of the batch (a draw from the column's empirical marginal), and each
+        text n-gram is dropped with probability ``ngram_dropout``.
+        """
+        import torch
+
+        if isinstance(rows, slice):
+            rows = np.arange(*rows.indices(len(feats[0][-1]) if len(feats[0]) != 3 else len(feats[0][1]) - 1))
+        rows = np.asarray(rows, dtype=np.int64)
+        n = len(rows)
+        perm = rng.permutation(n) if rng is not None and n > 1 else None
+        ids_l, w_l, counts_l, cols, row = [], [], [], [], None
+        for f, enc in zip(feats, self.encoders_, strict=True):
+            r = rows
+            if perm is not None:
+                mask = rng.random(n) < self.corruption
+                r = rows.copy()
+                r[mask] = rows[perm[mask]]
+            if len(f) == 3:  # text: ragged (ids, indptr, weights)
+                pos, counts = take_ragged(f[1], r)
+                ids, w = f[0][pos], f[2][pos]
+                if perm is not None and self.ngram_dropout > 0:
+                    w = w * (rng.random(len(w)) >= self.ngram_dropout)
+                cols.append(None)
+                if enc.name == ROW:
+                    offsets = np.zeros(len(counts), dtype=np.int64)
+                    np.cumsum(counts[:-1], out=offsets[1:])
+                    row = (torch.from_numpy(ids), torch.from_numpy(offsets),
+                           torch.from_numpy(w.astype(np.float32)))
+                    continue
+                ids_l.append(ids)
+                w_l.append(w)
+                counts_l.append(counts)
+            else:
+                cols.append(torch.from_numpy(np.ascontiguousarray(f[0][r])))
+        text = None
+        if ids_l:
+            counts = np.concatenate(counts_l)
+            offsets = np.zeros(len(counts), dtype=np.int64)
+            np.cumsum(counts[:-1], out=offsets[1:])
+            text = (torch.from_numpy(np.concatenate(ids_l)), torch.from_numpy(offsets),
+                    torch.from_numpy(np.concatenate(w_l).astype(np.float32)))
+        return {"text": text, "row": row, "cols": cols, "n": n}
+
+    def _embed_features(self, feats: list[tuple], n: int):
+        import torch
+
+        self.net_.eval()
+        out = np.empty((n, self.dim_), dtype=np.float32)
+        with torch.no_grad():
+            for start in range(0, n, _CHUNK):
+                rows = slice(start, min(n, start + _CHUNK))
+                out[rows] = self.net_(self._take(feats, rows)).numpy()
+        return out
+
+    def _rng(self) -> np.random.Generator:
+        if not hasattr(self, "_rng_"):
+            self._rng_ = check_random_state(self.random_state)
+        return self._rng_
+
+    # -- fit ------------------------------------------------------------------------
+    def fit(self, df: pd.DataFrame, y: Any = None) -> TableEncoder:
+        """Infer the schema, fit the column encoders and pre-train without labels.
+
+        Parameters
+        ----------
+        df : DataFrame of shape (n_rows, n_columns)
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        df = self._frame(df)
+        self._rng_ = check_random_state(self.random_state)
+        if isinstance(self.schema, Schema):
+            schema = self.schema
+            missing = [c for c in schema.columns() if c not in df.columns]
+            if missing:
+                raise KeyError(f"df lacks column(s) {missing} named by the given schema")
+        else:
+            schema = infer_schema(df, overrides=self.schema, max_categories=self.max_categories)
+        self.schema_ = schema
+        params = self._params()
+        encoders = []
+        for i, name in enumerate(schema.columns()):
+            enc = make_encoder(schema[name].kind, name, salt=i + 1, params=params)
+            encoders.append(enc.fit(df[name]))
+        self.row_columns_ = [c for c in schema.columns() if schema[c].kind in ("text", "categorical")]
+        if self.row_text and len(self.row_columns_) >= 2:
+            enc = make_encoder("text", ROW, salt=len(encoders) + 1,
+                               params={**params, "text_dim": self.row_text_dim})
+            encoders.append(enc.fit(self._column(df, ROW)))
+        else:
+            self.row_columns_ = []
+        if not encoders:
+            raise ValueError("df has no column to encode: every column was inferred as 'skip' "
+                             f"({schema.to_frame()['reason'].to_dict()}); override the schema")
+        self.encoders_ = encoders
+        self.feature_names_in_ = np.array([e.name for e in encoders if e.name != ROW], dtype=object)
+        self.n_features_in_ = len(self.feature_names_in_)
+        self.net_ = _build_net(encoders, params)
+        _init_net(self.net_, self._rng_)
+        self.dim_ = self.net_.dim
+        self.history_ = []
+        if self.epochs > 0 and len(df) > 1:
+            self._pretrain(self._features(df), len(df))
+        return self
+
+    def _optimizers(self, extra_params=()):
+        import torch
+
+        names = ("bag.weight", "row_bag.weight")
+        sparse = [p for n, p in self.net_.named_parameters() if n in names]
+        dense = [p for n, p in self.net_.named_parameters() if n not in names] + list(extra_params)
+        opts = [torch.optim.Adam(dense, lr=self.learning_rate)]
+        if sparse:
+            opts.append(torch.optim.SparseAdam(sparse, lr=self.learning_rate))
+        return opts
+
+    def _pretrain(self, feats: list[tuple], n: int) -> None:
+        import torch
+        from torch.nn import functional as F
+        from tqdm.auto import tqdm
+
+        gen = torch.Generator()
+        gen.manual_seed(seed_from(self._rng_))
+        net = self.net_
+        heads = []
+        if self.objective == "masked":
+            self._mask_head = torch.nn.Sequential(torch.nn.Linear(net.dim, self.hidden_dim), torch.nn.GELU(),
+                                                  torch.nn.Linear(self.hidden_dim, net.dim))
+            heads = list(self._mask_head.parameters())
+        opts = self._optimizers(heads)
+        bs = min(self.batch_size, n)
+        net.train()
+        for epoch in tqdm(range(self.epochs), disable=not self.verbose, desc="pre-train"):
+            order = torch.randperm(n, generator=gen).numpy()
+            total, steps = 0.0, 0
+            for start in range(0, n - 1, bs):
+                rows = order[start:start + bs]
+                if len(rows) < 2:
+                    continue
+                if self.objective == "contrastive":
+                    za = net(self._take(feats, rows, self._rng_))
+                    zb = net(self._take(feats, rows, self._rng_))
+                    logits = za @ zb.T / self.temperature
+                    target = torch.arange(len(rows))
+                    loss = 0.5 * (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target))
+                else:
+                    blocks = net.blocks(self._take(feats, rows))
+                    masks = [(torch.rand(len(rows), generator=gen) < self.corruption).float()
+                             for _ in blocks]
+                    masked = [blk * (1 - m)[:, None] for blk, m in zip(blocks, masks, strict=True)]
+                    pred = self._mask_head(net.combine(masked))
+                    loss = 0.0
+                    off = 0
+                    for blk, m, d in zip(blocks, masks, net.dims, strict=True):
+                        cos = F.cosine_similarity(pred[:, off:off + d], blk.detach(), dim=1)
+                        loss = loss + ((1 - cos) * m).sum() / m.sum().clamp(min=1)
+                        off += d
+                    loss = loss / len(blocks)
+                for o in opts:
+                    o.zero_grad()
+                loss.backward()
+                for o in opts:
+                    o.step()
+                total += float(loss.detach())
+                steps += 1
+            self.history_.append({"stage": "pretrain", "epoch": epoch, "loss": total / max(steps, 1)})
+            logger.info("pre-train epoch %d loss %.4f", epoch, total / max(steps, 1))
+        net.eval()
+
+    # -- transform --------------------------------------------------------------------
+    def transform(self, df: pd.DataFrame) -> pd.DataFrame:
+        """Embed every row of ``df``.
+
+        Columns are matched by name (any order); a column the encoder was fitted
+        on but ``df`` lacks raises ``KeyError`` naming it; extra columns are
+        ignored with a ``UserWarning``.
+
+        Returns
+        -------
+        DataFrame of shape (n_rows, dim_), float32, columns ``emb_*``, index = ``df.index``.
+        """
+        self._check_fitted()
+        df = self._select(df)
+        emb = self._embed_features(self._features(df), len(df))
+        return embeddings_frame(emb, df.index)
+
+    def fit_transform(self, df: pd.DataFrame, y: Any = None, **fit_params) -> pd.DataFrame:
+        return self.fit(df).transform(df)
+
+    # -- fine-tuning --------------------------------------------------------------------
+    def fine_tune(self, df: pd.DataFrame, y: Any, *, task: str | None = None, epochs: int = 10,
+                  learning_rate: float | None = None, batch_size: int | None = None) -> TableEncoder:
+        """Fine-tune the encoder on a target (classification or regression).
+
+        A linear head on the embedding is trained jointly with the encoder
+        (cross-entropy, or mean squared error on the standardised target).
+
+        Parameters
+        ----------
+        df : DataFrame of shape (n_rows, n_columns)
+        y : array-like or Series of shape (n_rows,), or the name of a column of ``df``
+            (that column is then not used as input).
+        task : {"classification", "regression"}, optional
+            Default: regression for float targets with more than 20 distinct values.
+        epochs, learning_rate, batch_size
+            Defaults: 10, the encoder's learning rate and batch size.
+        """
+        import torch
+        from torch.nn import functional as F
+        from tqdm.auto import tqdm
+
+        self._check_fitted()
+        if isinstance(y, str) and isinstance(df, pd.DataFrame) and y in df.columns:
+            y = df[y]
+        df = self._select(df)
+        y = pd.Series(np.asarray(y) if not isinstance(y, pd.Series) else y.to_numpy())
+        if len(y) != len(df):
+            raise ValueError(f"y has {len(y)} values but df has {len(df)} rows")
+        if y.isna().any():
+            raise ValueError(f"y has {int(y.isna().sum())} missing values; drop those rows first")
+        if task is None:
+            task = ("regression" if pd.api.types.is_float_dtype(y.dtype) and y.nunique() > 20
+                    else "classification")
+        if task not in ("classification", "regression"):
+            raise ValueError(f"task must be 'classification' or 'regression', got {task!r}")
+        if task == "classification":
+            classes, codes = np.unique(y.astype(str).to_numpy(), return_inverse=True)
+            target = torch.from_numpy(codes.astype(np.int64))
+            head = torch.nn.Linear(self.dim_, len(classes))
+        else:
+            v = y.to_numpy(dtype=np.float64)
+            mu, sd = v.mean(), v.std() or 1.0
+            target = torch.from_numpy(((v - mu) / sd).astype(np.float32))
+            head = torch.nn.Linear(self.dim_, 1)
+        feats = self._features(df)
+        gen = torch.Generator()
+        gen.manual_seed(seed_from(self._rng()))
+        lr = learning_rate or self.learning_rate
+        opts = self._optimizers(list(head.parameters()))
+        for o in opts:
+            for g in o.param_groups:
+                g["lr"] = lr
+        n = len(df)
+        bs = min(batch_size or self.batch_size, n)
+        scale = 10.0  # unit-length embeddings: let the head see a usable range
+        self.net_.mlp_active.fill_(True)
+        self.net_.train()
+        for epoch in tqdm(range(epochs), disable=not self.verbose, desc="fine-tune"):
+            order = torch.randperm(n, generator=gen).numpy()
+            total = 0.0
+            for start in range(0, n, bs):
+                rows = order[start:start + bs]
+                out = head(self.net_(self._take(feats, rows)) * scale)
+                if task == "classification":
+                    loss = F.cross_entropy(out, target[rows])
+                else:
+                    loss = F.mse_loss(out[:, 0], target[rows])
+                for o in opts:
+                    o.zero_grad()
+                loss.backward()
+                for o in opts:
+                    o.step()
+                total += float(loss.detach())
+            self.history_.append({"stage": "fine_tune", "epoch": epoch, "loss": total})
+        self.net_.eval()
+        self.task_ = task
+        return self
+
+    def fine_tune_pairs(self, df_a: pd.DataFrame, df_b: pd.DataFrame, pairs: Any, labels: Any, *,
+                        epochs: int = 10, learning_rate: float | None = None,
+                        batch_size: int = 128, temperature: float = 0.05) -> TableEncoder:
+        """Fine-tune on match / no-match pairs of records of two tables.
+
+        Loss: InfoNCE over the matched pairs of a batch (each B record must be
+        closer to its A match than to the batch's other A records and to the A
+        records of its labelled non-matches; and symmetrically), so that the
+        embedding's nearest neighbour is the match (what blocking needs).
+
+        Parameters
+        ----------
+        df_a, df_b : DataFrame
+            The two tables (same columns as fit; extra columns ignored).
+        pairs : DataFrame with two columns, MultiIndex, or sequence of (key_a, key_b)
+            Keys are index labels of ``df_a`` / ``df_b`` (their indexes must be unique).
+        labels : array-like of shape (n_pairs,)
+            1 = match, 0 = non-match.
+        """
+        import torch
+        from torch.nn import functional as F
+        from tqdm.auto import tqdm
+
+        self._check_fitted()
+        a = self._select(df_a, "df_a")
+        b = self._select(df_b, "df_b")
+        for nm, d in (("df_a", a), ("df_b", b)):
+            if not d.index.is_unique:
+                raise ValueError(f"{nm} index must be unique for fine_tune_pairs")
+        if isinstance(pairs, pd.DataFrame):
+            ka, kb = pairs.iloc[:, 0].to_numpy(), pairs.iloc[:, 1].to_numpy()
+        elif isinstance(pairs, pd.MultiIndex):
+            ka, kb = pairs.get_level_values(0).to_numpy(), pairs.get_level_values(1).to_numpy()
+        else:
+            arr = list(pairs)
+            ka = np.array([p[0] for p in arr], dtype=object)
+            kb = np.array([p[1] for p in arr], dtype=object)
+        labels = np.asarray(labels).astype(int)
+        if len(labels) != len(ka):
+            raise ValueError(f"labels has {len(labels)} values but pairs has {len(ka)}")
+        ia, ib = a.index.get_indexer(ka), b.index.get_indexer(kb)
+        if (ia < 0).any() or (ib < 0).any():
+            bad = [k for k, i in zip(ka, ia, strict=True) if i < 0][:3] + \
+                  [k for k, i in zip(kb, ib, strict=True) if i < 0][:3]
+            raise KeyError(f"pairs name keys that are not in df_a / df_b: {bad}")
+        pos = np.flatnonzero(labels == 1)
+        if len(pos) == 0:
+            raise ValueError("labels has no match (label 1); fine_tune_pairs needs matches")
+        neg_of: dict[int, list[int]] = {}
+        for i in np.flatnonzero(labels == 0):
+            neg_of.setdefault(int(ib[i]), []).append(int(ia[i]))
+        fa, fb = self._features(a), self._features(b)
+        gen = torch.Generator()
+        gen.manual_seed(seed_from(self._rng()))
+        opts = self._optimizers()
+        for o in opts:
+            for g in o.param_groups:
+                g["lr"] = learning_rate or self.learning_rate
+        self.net_.train()
+        for epoch in tqdm(range(epochs), disable=not self.verbose, desc="fine-tune pairs"):
+            order = pos[torch.randperm(len(pos), generator=gen).numpy()]
+            total = 0.0
+            for start in range(0, len(order), batch_size):
+                sel = order[start:start + batch_size]
+                ra, rb = ia[sel], ib[sel]
+                hard = sorted({j for r in rb for j in neg_of.get(int(r), [])} - set(ra.tolist()))
+                rows_a = np.concatenate([ra, np.array(hard, dtype=np.int64)])
+                za = self.net_(self._take(fa, rows_a))
+                zb = self.net_(self._take(fb, rb))
+                logits = zb @ za.T / temperature
+                target = torch.arange(len(sel))
+                loss = F.cross_entropy(logits, target) + F.cross_entropy(logits[:, :len(sel)].T, target)
+                for o in opts:
+                    o.zero_grad()
+                loss.backward()
+                for o in opts:
+                    o.step()
+                total += float(loss.detach())
+            self.history_.append({"stage": "fine_tune_pairs", "epoch": epoch, "loss": total})
+        self.net_.eval()
+        return self
+
+    # -- persistence ----------------------------------------------------------------------
+    def save(self, path) -> None:
+        """Save as an artifact directory (kind ``"table_encoder"``): schema and vocabularies
+        as JSON, IDF weights as .npy, the network as a torch state dict."""
+        self._check_fitted()
+        params = self._params()
+        with ArtifactWriter(path, kind=KIND, params=params, dim=self.dim_,
+                            columns=list(self.feature_names_in_), row_columns=self.row_columns_) as w:
+            w.save_json("schema", self.schema_.to_json())
+            w.save_json("encoders", [e.state() for e in self.encoders_])
+            text = [e for e in self.encoders_ if isinstance(e, TextEncoder)]
+            if text:
+                w.save_array("idf", np.stack([e.idf for e in text]))
+            w.save_json("history", self.history_)
+            w.save_state_dict("net", self.net_.state_dict())
+
+    @classmethod
+    def load(cls, path) -> TableEncoder:
+        """Load a saved encoder (checks the artifact's kind and checksums)."""
+        art = read_artifact(path, kind=KIND)
+        params = dict(art.params)
+        params["ngram_range"] = tuple(params["ngram_range"])
+        self = cls(**params)
+        self.schema_ = Schema.from_json(art.load_json("schema"))
+        self.encoders_ = [encoder_from_state(s, params) for s in art.load_json("encoders")]
+        text = [e for e in self.encoders_ if isinstance(e, TextEncoder)]
+        if text:
+            idf = art.load_array("idf")
+            for e, row in zip(text, idf, strict=True):
+                e.idf = row
+        self.feature_names_in_ = np.array([e.name for e in self.encoders_ if e.name != ROW], dtype=object)
+        self.n_features_in_ = len(self.feature_names_in_)
+        self.row_columns_ = list(art.info.get("row_columns", []))
+        self.net_ = _build_net(self.encoders_, params)
+        self.net_.load_state_dict(art.load_state_dict("net"))
+        self.net_.eval()
+        self.dim_ = self.net_.dim
+        self.history_ = art.load_json("history")
+        return self

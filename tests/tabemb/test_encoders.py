@@ -1,0 +1,112 @@
+"""Schema inference and the column encoders on tiny frames, with exact expectations."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tabemb import infer_schema
+from tabemb._encoders import CategoricalEncoder, DatetimeEncoder, NumericEncoder, TextEncoder
+from tabemb._text import hash_char_ngrams, idf_weights, take_ragged
+
+
+def test_schema_tricky_columns():
+    n = 40
+    df = pd.DataFrame({
+        "id": np.arange(n),
+        "customer_id": [f"C{i:05d}" for i in range(n)],
+        "age": np.linspace(20, 60, n),
+        "price_str": [str(1.5 * i) for i in range(n)],
+        "postcode": [f"{i:04d}" for i in range(n)],
+        "flag": ["yes", "no"] * (n // 2),
+        "flag01": [0, 1] * (n // 2),
+        "color": ["red", "green", "blue", "red"] * (n // 4),
+        "name": [f"person number {i} smith" for i in range(n)],
+        "when": pd.date_range("2020-01-01", periods=n, freq="D").astype(str),
+        "empty": [np.nan] * n,
+        "mixed": [1, "a", 2.5, None] * (n // 4),
+    })
+    kinds = infer_schema(df).to_frame()["kind"].to_dict()
+    assert kinds == {"id": "skip", "customer_id": "skip", "age": "numeric", "price_str": "numeric",
+                     "postcode": "text", "flag": "boolean", "flag01": "boolean", "color": "categorical",
+                     "name": "text", "when": "datetime", "empty": "skip", "mixed": "categorical"}
+    frame = infer_schema(df, overrides={"color": "text"}).to_frame()
+    assert frame.loc["color", "kind"] == "text" and frame.loc["color", "reason"] == "override"
+    assert list(frame.columns) == ["kind", "dtype", "n_unique", "missing_share", "reason"]
+
+
+def test_schema_bad_overrides():
+    df = pd.DataFrame({"a": [1, 2]})
+    with pytest.raises(KeyError, match="nope"):
+        infer_schema(df, overrides={"nope": "text"})
+    with pytest.raises(ValueError, match="kinds must be one of"):
+        infer_schema(df, overrides={"a": "banana"})
+
+
+def test_hashing_exact_counts_and_typos():
+    s = pd.Series(["ab", None, "", "Abc"], dtype="string")
+    ids, indptr = hash_char_ngrams(s, n_buckets=1 << 20, salt=1, ngram_range=(2, 4))
+    # " ab " has 3 bigrams, 2 trigrams, 1 four-gram; " abc " has 4 + 3 + 2; missing and empty: none
+    assert np.diff(indptr).tolist() == [6, 0, 0, 9]
+    # case-insensitive and deterministic
+    ids2, _ = hash_char_ngrams(pd.Series(["AB"]), n_buckets=1 << 20, salt=1)
+    assert sorted(ids2.tolist()) == sorted(ids[:6].tolist())
+    # a one-letter typo keeps most n-grams
+    a, _ = hash_char_ngrams(pd.Series(["jonathan"]), n_buckets=1 << 20, salt=1)
+    b, _ = hash_char_ngrams(pd.Series(["jonathon"]), n_buckets=1 << 20, salt=1)
+    c, _ = hash_char_ngrams(pd.Series(["margaret"]), n_buckets=1 << 20, salt=1)
+    assert len(set(a) & set(b)) >= 15 and len(set(a) & set(c)) <= 2
+
+
+def test_idf_and_take_ragged():
+    ids = np.array([0, 1, 1, 2])
+    indptr = np.array([0, 3, 3, 4])  # row 0: {0, 1, 1}, row 1: empty, row 2: {2}
+    idf = idf_weights(ids, indptr, 3)
+    n = 2  # rows with any n-gram
+    np.testing.assert_allclose(idf, [np.log(3 / 2) + 1, np.log(3 / 2) + 1, np.log(3 / 2) + 1], rtol=1e-6)
+    assert n == 2
+    pos, counts = take_ragged(indptr, np.array([2, 0, 1]))
+    assert pos.tolist() == [3, 0, 1, 2] and counts.tolist() == [1, 3, 0]
+
+
+def test_categorical_rare_unseen_missing():
+    enc = CategoricalEncoder("c", min_frequency=2).fit(pd.Series(["a", "a", "b", "c", "c", None]))
+    assert enc.vocabulary == ["a", "c"]
+    (codes,) = enc.features(pd.Series(["a", "b", "c", None, "zzz"]))
+    assert codes.tolist() == [2, 1, 3, 0, 1]  # b rare -> 1, unseen -> 1, missing -> 0
+    assert enc.dim == round(1.6 * 4 ** 0.56)
+
+
+def test_boolean_encoder():
+    enc = CategoricalEncoder("b", boolean=True).fit(pd.Series(["yes", "no"]))
+    (codes,) = enc.features(pd.Series(["Yes", "no", None, "1", "maybe"]))
+    assert codes.tolist() == [3, 2, 0, 3, 0]
+
+
+def test_numeric_robust_scaling_and_missing():
+    enc = NumericEncoder("x").fit(pd.Series([1.0, 2.0, 3.0, 4.0, 5.0, np.nan]))
+    assert enc.median == 3.0 and enc.scale == 2.0  # IQR of 1..5 = 4 - 2
+    (f,) = enc.features(pd.Series(["5", None, "abc", 3]))
+    np.testing.assert_allclose(f[:, 0], [1.0, 0.0, 0.0, 0.0])
+    np.testing.assert_allclose(f[:, 1], [0.0, 1.0, 1.0, 0.0])
+    assert f[1, 2:].sum() == 0.0 and f[3, 2:].argmax() == 4  # bin centred at 0
+    const = NumericEncoder("k").fit(pd.Series([7.0, 7.0]))
+    assert const.scale == 1.0
+    allnan = NumericEncoder("n").fit(pd.Series([np.nan, np.nan]))
+    assert np.isfinite(allnan.features(pd.Series([np.nan, 1.0]))[0]).all()
+
+
+def test_datetime_parts():
+    enc = DatetimeEncoder("d").fit(pd.Series(["2020-01-01", "2022-01-01"]))
+    (f,) = enc.features(pd.Series(["2021-01-01 06:00", None, "not a date"]))
+    assert f.shape == (3, 10)
+    np.testing.assert_allclose(f[0, 1:3], [0.0, 1.0], atol=1e-6)  # January: sin 0, cos 1
+    np.testing.assert_allclose(f[0, 7:9], [1.0, 0.0], atol=1e-6)  # 06:00 = a quarter day
+    assert f[1, -1] == 1.0 and f[2, -1] == 1.0 and f[1, :-1].sum() == 0.0
+
+
+def test_text_encoder_idf_weights():
+    enc = TextEncoder("t", salt=3, n_buckets=1 << 16, ngram_range=(2, 4), max_chars=10, dim=8)
+    enc.fit(pd.Series(["abc", "abd", None]))
+    _ids, indptr, w = enc.features(pd.Series(["abc", "a" * 50]))
+    assert np.diff(indptr).tolist() == [9, 11 + 10 + 9]  # long value cut to 10 chars (+2 pads)
+    assert w.dtype == np.float32 and w.min() >= 1.0

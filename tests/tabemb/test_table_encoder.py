@@ -1,0 +1,146 @@
+"""TableEncoder: retrieval on corrupted duplicates, determinism, round-trip, fine-tuning, bad input."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from nnstore import ArtifactError, NotFittedError
+from tabemb import TableEncoder
+
+FIRST = ["james", "mary", "john", "patricia", "robert", "jennifer", "michael", "linda", "william",
+         "elizabeth", "david", "barbara", "richard", "susan", "joseph", "jessica"]
+LAST = ["smith", "johnson", "williams", "brown", "jones", "garcia", "miller", "davis", "wilson",
+        "anderson", "taylor", "thomas", "moore", "martin", "jackson", "thompson"]
+KW = {"epochs": 1, "text_dim": 16, "row_text_dim": 32, "n_buckets": 1 << 12, "batch_size": 32,
+      "random_state": 0}
+
+
+def people(n=60, seed=0):
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({
+        "first": rng.choice(FIRST, n), "last": rng.choice(LAST, n),
+        "city": rng.choice(["paris", "rome", "oslo"], n),
+        "age": rng.integers(20, 80, n).astype(float),
+        "joined": pd.date_range("2020-01-01", periods=n, freq="7D"),
+    }, index=pd.Index([f"p{i}" for i in range(n)], name="key"))
+
+
+def typo(df, seed=1):
+    rng = np.random.default_rng(seed)
+    out = df.copy()
+    for i in range(len(out)):
+        v = out.iloc[i, 1]
+        j = rng.integers(1, len(v))
+        out.iloc[i, 1] = v[:j] + v[j + 1:]  # drop a letter of the surname
+    return out
+
+
+def test_transform_shape_index_dtype_and_retrieval():
+    df = people()
+    enc = TableEncoder(**KW).fit(df)
+    emb = enc.transform(df)
+    assert emb.shape == (60, enc.dim_) and emb.dtypes.unique().tolist() == [np.float32]
+    assert emb.index.equals(df.index) and emb.columns[0] == "emb_0"
+    np.testing.assert_allclose(np.linalg.norm(emb.to_numpy(), axis=1), 1.0, rtol=1e-5)
+    dup = enc.transform(typo(df)).to_numpy()
+    top1 = (dup @ emb.to_numpy().T).argmax(axis=1)
+    assert (top1 == np.arange(60)).mean() >= 0.9
+
+
+def test_determinism_and_round_trip(tmp_path):
+    df = people()
+    a = TableEncoder(**KW).fit_transform(df)
+    enc = TableEncoder(**KW).fit(df)
+    b = enc.transform(df)
+    pd.testing.assert_frame_equal(a, b)
+    enc.save(tmp_path / "m")
+    back = TableEncoder.load(tmp_path / "m")
+    pd.testing.assert_frame_equal(back.transform(df), b)
+    assert back.schema_.to_frame().equals(enc.schema_.to_frame())
+    with pytest.raises(ArtifactError, match="expected 'table_encoder'"):
+        from nnstore import ArtifactWriter
+
+        with ArtifactWriter(tmp_path / "other", kind="other"):
+            pass
+        TableEncoder.load(tmp_path / "other")
+
+
+def test_columns_reordered_missing_extra():
+    df = people()
+    enc = TableEncoder(**KW).fit(df)
+    ref = enc.transform(df)
+    pd.testing.assert_frame_equal(enc.transform(df[df.columns[::-1]]), ref)
+    with pytest.raises(KeyError, match="'city'"):
+        enc.transform(df.drop(columns="city"))
+    with pytest.warns(UserWarning, match="extra"):
+        out = enc.transform(df.assign(extra=1))
+    pd.testing.assert_frame_equal(out, ref)
+
+
+def test_bad_inputs_documented_behaviour():
+    df = people()
+    enc = TableEncoder(**KW).fit(df)
+    odd = df.copy()
+    odd["city"] = ["atlantis"] * len(df)  # unseen category -> rare bucket
+    odd["age"] = ["42"] * len(df)  # numbers stored as strings
+    odd.loc[odd.index[:5], "first"] = np.nan
+    out = enc.transform(odd)
+    assert np.isfinite(out.to_numpy()).all()
+    single = enc.transform(df.iloc[:1])
+    assert single.shape == (1, enc.dim_)
+    dup_index = pd.concat([df.iloc[:3], df.iloc[:3]])
+    e2 = enc.transform(dup_index)  # non-unique index kept as is
+    assert list(e2.index) == list(dup_index.index)
+    np.testing.assert_allclose(e2.iloc[:3].to_numpy(), e2.iloc[3:].to_numpy())
+    with pytest.raises(ValueError, match="empty"):
+        enc.transform(df.iloc[:0])
+    with pytest.raises(NotFittedError):
+        TableEncoder().transform(df)
+
+
+def test_fit_all_nan_single_row_mixed():
+    df = people().assign(nothing=np.nan, mixed=[1, "a", 2.5, None] * 15)
+    enc = TableEncoder(**KW).fit(df)
+    assert enc.schema_["nothing"].kind == "skip"
+    one = TableEncoder(**KW).fit(df.iloc[:1])  # single row: no pre-training, still fits
+    assert one.transform(df.iloc[:1]).shape[0] == 1
+    with pytest.raises(ValueError, match="no column to encode"):
+        TableEncoder(**KW).fit(pd.DataFrame({"x": [np.nan, np.nan]}))
+
+
+def test_fine_tune_classification_and_regression():
+    df = people(120)
+    y = (df["city"] == "rome").to_numpy().astype(int)
+    enc = TableEncoder(**KW).fit(df)
+    enc.fine_tune(df, y, epochs=5)
+    assert enc.task_ == "classification"
+    emb = enc.transform(df).to_numpy()
+    from sklearn.linear_model import LogisticRegression
+
+    assert LogisticRegression().fit(emb, y).score(emb, y) == 1.0
+    enc.fine_tune(df, df["age"].to_numpy() * 1.5, epochs=2)
+    assert enc.task_ == "regression"
+    with pytest.raises(ValueError, match="y has 3 values"):
+        enc.fine_tune(df, [1, 2, 3])
+
+
+def test_fine_tune_pairs():
+    a = people(50)
+    b = typo(a).rename(index=lambda k: "b" + k)
+    enc = TableEncoder(**KW).fit(pd.concat([a, b]))
+    pairs = pd.DataFrame({"a": a.index, "b": b.index})
+    enc.fine_tune_pairs(a, b, pairs, np.ones(50), epochs=3)
+    ea, eb = enc.transform(a).to_numpy(), enc.transform(b).to_numpy()
+    assert ((eb @ ea.T).argmax(axis=1) == np.arange(50)).mean() >= 0.9
+    with pytest.raises(KeyError, match="nope"):
+        enc.fine_tune_pairs(a, b, [("nope", "bp0")], [1])
+    with pytest.raises(ValueError, match="no match"):
+        enc.fine_tune_pairs(a, b, pairs, np.zeros(50))
+
+
+def test_masked_objective_runs():
+    df = people()
+    enc = TableEncoder(**{**KW, "objective": "masked"}).fit(df)
+    assert enc.history_[0]["stage"] == "pretrain" and np.isfinite(enc.history_[0]["loss"])
+    with pytest.raises(ValueError, match="objective"):
+        TableEncoder(objective="nope").fit(df)
