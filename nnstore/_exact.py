@@ -66,6 +66,7 @@ def _block_scores(qb: np.ndarray, base: np.ndarray, metric: str, base_norms: np.
 
 def exact_search(queries: np.ndarray, base: np.ndarray, k: int, metric: str, *,
                  exclude: list[np.ndarray | None] | None = None,
+                 exclude_one: np.ndarray | None = None,
                  block_bytes: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Exact k nearest rows of ``base`` for each query.
 
@@ -77,6 +78,8 @@ def exact_search(queries: np.ndarray, base: np.ndarray, k: int, metric: str, *,
     metric : {"cosine", "euclidean", "dot", "manhattan"}
     exclude : list of (int arrays or None), length n_queries, optional
         Rows of ``base`` that query i must not return.
+    exclude_one : int ndarray of shape (n_queries,), optional
+        One row per query never returned (-1: none), vectorised (self-exclusion).
 
     Returns
     -------
@@ -106,6 +109,10 @@ def exact_search(queries: np.ndarray, base: np.ndarray, k: int, metric: str, *,
     for s in range(0, nq, bq):
         qb = q[s:s + bq]
         scores = _block_scores(qb, base, metric, base_norms, base_sq)
+        if exclude_one is not None:
+            eo = exclude_one[s:s + bq]
+            hit = np.flatnonzero(eo >= 0)
+            scores[hit, eo[hit]] = np.inf
         if exclude is not None:
             for i in range(len(qb)):
                 ex = exclude[s + i]

@@ -500,9 +500,7 @@ class NeighborStore:
         if not force_exact:
             self._maybe_rebuild()
         glob_ex, per_ex = self._exclusions(exclude, nq)
-        if self_slots is not None:
-            per_ex = [np.array([s], dtype=np.int64) for s in self_slots] if per_ex is None else [
-                np.append(p, s) for p, s in zip(per_ex, self_slots, strict=True)]
+        ss = self_slots
         valid = self._valid_mask(filter, glob_ex)
         n, n_idx = self._n, self._n_indexed
         use_exact = force_exact or self.exact or self._index is None
@@ -518,9 +516,9 @@ class NeighborStore:
                 use_exact = True
         if use_exact:
             cand = np.flatnonzero(valid) if valid is not None else None
-            return self._exact_over(q, k, cand, per_ex)
+            return self._exact_over(q, k, cand, per_ex, ss)
         sk = search_k if search_k is not None else self.search_k
-        if valid is None and per_ex is None and n == n_idx:
+        if valid is None and per_ex is None and ss is None and n == n_idx:
             # hot path: nothing to filter or merge; Annoy's lists are already sorted ascending
             kf = min(k, n_idx)
             ids, dist = self._annoy_batch(q, kf, self.n_trees * kf if sk is None else sk,
@@ -532,6 +530,7 @@ class NeighborStore:
         # Annoy over the indexed slots
         n_valid_idx = n_idx if valid is None else int(valid[:n_idx].sum())
         max_ex = max((len(p) for p in per_ex), default=0) if per_ex is not None else 0
+        max_ex += ss is not None
         frac = n_valid_idx / max(n_idx, 1)
         k_fetch = k + max_ex
         if frac < 1.0:
@@ -545,6 +544,8 @@ class NeighborStore:
             bad |= ~valid[np.where(ids < 0, 0, ids)]
         else:
             bad = ids < 0
+        if ss is not None:
+            bad |= ids == ss[:, None]
         if per_ex is not None:
             for i, p in enumerate(per_ex):
                 if len(p):
@@ -558,37 +559,51 @@ class NeighborStore:
         if per_ex is not None:
             for i, p in enumerate(per_ex):
                 pi = np.unique(p[p < n_idx])
+                if ss is not None:
+                    pi = pi[pi != ss[i]]
                 can[i] -= int(valid[pi].sum()) if valid is not None else len(pi)
+        if ss is not None:
+            own = ss < n_idx
+            if valid is not None:
+                own &= valid[np.minimum(ss, n - 1)]
+            can -= own
         short = np.flatnonzero(have < np.minimum(k, can))
         if len(short):
             logger.debug("%d of %d queries short of k from Annoy; completing exactly", len(short), nq)
             cand = np.flatnonzero(valid[:n_idx]) if valid is not None else np.arange(n_idx)
             s2, d2 = self._exact_over(q[short], k, cand,
-                                      [per_ex[i] for i in short] if per_ex is not None else None)
+                                      [per_ex[i] for i in short] if per_ex is not None else None,
+                                      ss[short] if ss is not None else None)
             slots[short], dists[short] = s2, d2
         # the delta buffer, exactly
         if n > n_idx:
             dvalid = self._alive[n_idx:n] if valid is None else valid[n_idx:n]
             cand = np.flatnonzero(dvalid) + n_idx
             if len(cand):
-                s2, d2 = self._exact_over(q, k, cand, per_ex)
+                s2, d2 = self._exact_over(q, k, cand, per_ex, ss)
                 slots, dists = _top_k(np.hstack([slots, s2]), np.hstack([dists, d2]), k)
         return slots, dists
 
-    def _exact_over(self, q: np.ndarray, k: int, cand: np.ndarray | None, per_ex: list | None):
-        """Exact search over slots ``cand`` (None: all slots 0..n-1)."""
+    def _exact_over(self, q: np.ndarray, k: int, cand: np.ndarray | None, per_ex: list | None,
+                    self_slots: np.ndarray | None = None):
+        """Exact search over slots ``cand`` (None: all slots 0..n-1), minus per-query exclusions."""
         if cand is not None and not len(cand):
             return (np.full((len(q), k), -1, dtype=np.int64),
                     np.full((len(q), k), np.inf, dtype=np.float32))
         if cand is None:
             base = self._vec[:self._n]
             ex = per_ex
+            one = self_slots
         else:
             base = self._vec[cand]
             ex = None
             if per_ex is not None:
                 ex = [np.searchsorted(cand, p[np.isin(p, cand)]) for p in per_ex]
-        rows, dist = exact_search(q, base, k, self.metric, exclude=ex)
+            one = None
+            if self_slots is not None:
+                pos = np.minimum(np.searchsorted(cand, self_slots), len(cand) - 1)
+                one = np.where(cand[pos] == self_slots, pos, -1)
+        rows, dist = exact_search(q, base, k, self.metric, exclude=ex, exclude_one=one)
         if cand is not None:
             rows = np.where(rows >= 0, cand[np.where(rows >= 0, rows, 0)], -1)
         return rows, dist

@@ -89,6 +89,22 @@ class StoreMachine(RuleBasedStateMachine):
             if self.exact:  # the exact k best (ties aside)
                 np.testing.assert_allclose(dist[i][:n_exp], np.sort(true)[:n_exp], rtol=1e-4, atol=1e-4)
 
+    @rule(data=st.data(), k=st.integers(1, 5), use_filter=st.booleans())
+    def query_keys(self, data, k, use_filter):
+        if not self.model or (use_filter and self.store._meta is None):
+            return
+        qkey = data.draw(st.sampled_from(sorted(self.model, key=key_sort)))
+        f = (col("group") == 1) if use_filter else None
+        keys, dist, _ = self.store.query_keys_arrays([qkey], k, filter=f)
+        live = [x for x, (_, g) in self.model.items() if x != qkey and (not use_filter or g == 1)]
+        got = [x for x in keys[0] if x is not None]
+        assert len(got) == min(k, len(live)) and qkey not in got
+        assert all(x in live for x in got)
+        if self.exact and live:
+            vecs = np.stack([self.model[x][0] for x in live])
+            true = np.sort(pair_distances(self.model[qkey][0][None, :], vecs, self.metric))
+            np.testing.assert_allclose(dist[0][:len(got)], true[:len(got)], rtol=1e-4, atol=1e-4)
+
     @invariant()
     def same_keys(self):
         if hasattr(self, "store"):
@@ -104,7 +120,7 @@ class AnnoyStoreMachine(StoreMachine):
     exact = False
 
 
-_settings = settings(max_examples=30, stateful_step_count=15, deadline=None,
+_settings = settings(max_examples=20, stateful_step_count=15, deadline=None,
                      suppress_health_check=[HealthCheck.too_slow])
 TestExactStore = ExactStoreMachine.TestCase
 TestExactStore.settings = _settings
