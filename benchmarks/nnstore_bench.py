@@ -284,6 +284,16 @@ def to_markdown(df: pd.DataFrame) -> str:
     return head + "\n".join("| " + " | ".join(str(v) for v in r) + " |" for r in df.to_numpy())
 
 
+def write_results(rows: list[dict], args: argparse.Namespace) -> None:
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    meta = {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "machine": f"{platform.machine()}, {os.cpu_count()} cores (shared)",
+            "args": vars(args)}
+    (out / "nnstore.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))
+    (out / "nnstore_table.md").write_text(to_markdown(pd.DataFrame(rows)) + "\n")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default="benchmarks/results", help="folder for nnstore.json / nnstore.md")
@@ -318,6 +328,7 @@ def main() -> None:
                 truth = bench_store(X, Q, metric, args.k, args.repeats, tmp, rows, tag,
                                     filters=filters and metric == "euclidean")
                 print(f"[{tag}] store {metric} done", flush=True)
+                write_results(rows, args)
                 if args.no_peers:
                     continue
                 slow_ok = n <= args.hnsw_max_n
@@ -331,19 +342,11 @@ def main() -> None:
                 bench_faiss(X, Q, truth, metric, args.k, args.repeats, rows, tag,
                             hnsw=metric == "euclidean" and slow_ok, efc=args.hnsw_efc)
                 print(f"[{tag}] faiss {metric} done", flush=True)
+                write_results(rows, args)
             del X, Q
             gc.collect()
-    df = pd.DataFrame(rows)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    meta = {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "machine": f"{platform.machine()}, {os.cpu_count()} cores (shared)",
-            "args": vars(args)}
-    (out / "nnstore.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))
-    md = to_markdown(df)
-    print(md)
-    (out / "nnstore_table.md").write_text(md + "\n")
-
+    write_results(rows, args)
+    print(to_markdown(pd.DataFrame(rows)))
 
 if __name__ == "__main__":
     main()
