@@ -304,3 +304,21 @@ def test_empty_store_and_small_k():
     store.add(["a", "b"], np.eye(4, dtype=np.float32)[:2])
     res = store.query(np.zeros((1, 4)), k=5)
     assert sorted(res["key"]) == ["a", "b"]
+
+
+def test_same_answers_as_raw_annoy_with_same_seed(data):
+    from annoy import AnnoyIndex
+
+    X, keys, _ = data
+    store = NeighborStore(8, metric="euclidean", n_trees=5, random_state=3).add(keys, X).rebuild()
+    raw = AnnoyIndex(8, "euclidean")
+    raw.set_seed(3)
+    for i, row in enumerate(X.tolist()):
+        raw.add_item(i, row)
+    raw.build(5, n_jobs=1)
+    Q = clustered(20, seed=11)
+    got, dist, _ = store.query_arrays(Q, k=10)
+    for i, q in enumerate(Q):
+        ids, d = raw.get_nns_by_vector(q.tolist(), 10, include_distances=True)
+        assert list(got[i]) == [keys[j] for j in ids]
+        np.testing.assert_allclose(dist[i], d, rtol=1e-5)
