@@ -2,12 +2,82 @@
 
 ``register(subparsers)`` adds them; it is found through the ``graphtab.cli``
 entry-point group declared in pyproject.toml.
+
+    graphtab tabemb fit INPUT --out MODEL_DIR [--key COL] [--epochs N] [--schema col=kind ...]
+    graphtab tabemb embed INPUT --model MODEL_DIR --out emb.parquet [--key COL]
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
+
+logger = logging.getLogger(__name__)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add tabemb's subcommands to ``sub`` (none yet)."""
+    """Add ``graphtab tabemb fit`` and ``graphtab tabemb embed``."""
+    p = sub.add_parser("tabemb", help="embed the rows of a table (TableEncoder)",
+                       description="Fit a TableEncoder on a table, or embed a table's rows.")
+    tsub = p.add_subparsers(dest="tabemb_command", metavar="TABEMB_COMMAND")
+    p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
+
+    f = tsub.add_parser("fit", help="infer the schema and pre-train an encoder on INPUT",
+                        description="Read INPUT (CSV or Parquet), pre-train a TableEncoder without "
+                                    "labels and save it to --out (artifact kind 'table_encoder').")
+    f.add_argument("input", help="CSV or Parquet file")
+    f.add_argument("--out", required=True, help="model directory to write")
+    f.add_argument("--key", default=None, help="key column (becomes the index, not encoded)")
+    f.add_argument("--epochs", type=int, default=5, help="pre-training epochs (default 5)")
+    f.add_argument("--objective", default="contrastive", choices=["contrastive", "masked"])
+    f.add_argument("--schema", nargs="*", default=[], metavar="COL=KIND",
+                   help="override inferred kinds, e.g. zip=categorical notes=skip")
+    f.add_argument("--random-state", type=int, default=0)
+    f.set_defaults(func=_cmd_fit)
+
+    e = tsub.add_parser("embed", help="embed the rows of INPUT with a saved encoder",
+                        description="Read INPUT, embed every row with the encoder at --model and write "
+                                    "the embeddings (index = key, columns emb_*) to --out.")
+    e.add_argument("input", help="CSV or Parquet file")
+    e.add_argument("--model", required=True, help="model directory written by `graphtab tabemb fit`")
+    e.add_argument("--out", required=True, help="output .parquet or .csv")
+    e.add_argument("--key", default=None, help="key column (becomes the index)")
+    e.set_defaults(func=_cmd_embed)
+
+
+def _read(path: str, key: str | None):
+    from nnstore import read_table
+
+    return read_table(path, index_col=key)
+
+
+def _cmd_fit(args: argparse.Namespace) -> int:
+    from . import TableEncoder
+
+    overrides = {}
+    for item in args.schema:
+        if "=" not in item:
+            raise ValueError(f"--schema entries must look like COL=KIND, got {item!r}")
+        col, kind = item.split("=", 1)
+        overrides[col] = kind
+    df = _read(args.input, args.key)
+    enc = TableEncoder(schema=overrides or None, epochs=args.epochs, objective=args.objective,
+                       random_state=args.random_state, verbose=logger.isEnabledFor(logging.INFO))
+    enc.fit(df)
+    enc.save(args.out)
+    print(enc.schema_.to_frame().to_string())
+    print(f"saved table_encoder ({enc.dim_} dims, {len(df)} rows) to {args.out}")
+    return 0
+
+
+def _cmd_embed(args: argparse.Namespace) -> int:
+    from nnstore import write_table
+
+    from . import TableEncoder
+
+    enc = TableEncoder.load(args.model)
+    df = _read(args.input, args.key)
+    emb = enc.transform(df)
+    write_table(emb, args.out)
+    print(f"wrote {emb.shape[0]} x {emb.shape[1]} embeddings to {args.out}")
+    return 0
