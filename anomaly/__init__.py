@@ -13,11 +13,12 @@ from ._distance import fit_scaler
 from ._ensemble import EnsembleDetector
 from ._knn import KNNDetector
 from ._lof import LOFDetector
-from ._neighbors import AUTO_ANNOY_MIN_SAMPLES
+from ._neighbors import AUTO_ANNOY_MIN_FEATURES, AUTO_ANNOY_MIN_SAMPLES
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
+    "AUTO_ANNOY_MIN_FEATURES",
     "AUTO_ANNOY_MIN_SAMPLES",
     "BaseDetector",
     "EnsembleDetector",

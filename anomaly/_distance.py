@@ -74,7 +74,7 @@ class DistanceDetector(BaseDetector):
         k = _check_k(self.n_neighbors, len(X))
         if self.scaler not in SCALERS:
             raise ValueError(f"scaler must be one of {SCALERS}, got {self.scaler!r}")
-        self.backend_ = resolve_backend(self.backend, len(X))
+        self.backend_ = resolve_backend(self.backend, len(X), X.shape[1])
         self.center_, self.scale_ = fit_scaler(X, self.scaler)
         Xs = self._scale(X)
         self.feature_std_ = X.astype(np.float64).std(axis=0)
