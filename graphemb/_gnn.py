@@ -94,7 +94,10 @@ class GNNEmbedder(BaseEstimator):
     link_batch_size : int, default 8192
         Positive arcs drawn per epoch for ``pretrain="link"``.
     finetune_epochs : int, default 200
-        Stage-2 epochs (full-batch steps), for both modes.
+        Stage-2 epochs (full-batch steps) for ``mode="finetune"``.
+    probe_epochs : int, default 300
+        Stage-2 epochs for ``mode="probe"`` (cheap: only the head is trained,
+        on fixed embeddings).
     finetune_lr : float, default 0.01
         Stage-2 Adam learning rate.
     finetune_weight_decay : float, default 5e-4
@@ -112,7 +115,8 @@ class GNNEmbedder(BaseEstimator):
     embedding_ : DataFrame of shape (n_nodes, dim)
         Embeddings of the training graph's nodes (index = node id).
     classes_ : ndarray of shape (n_classes,) or None
-        Class labels after :meth:`fine_tune`.
+        Class labels after :meth:`fine_tune` (whole-number float labels, as a
+        Series with NaN holes holds them, become ints).
     feature_source_ : {"features", "structural"}
         What the encoder reads: the given DataFrame's columns (plus a
         missing-row indicator) or structural statistics of the graph.
@@ -146,7 +150,8 @@ class GNNEmbedder(BaseEstimator):
                  n_layers: int = 2, dropout: float = 0.0, heads: int = 4,
                  pretrain: str | None = "dgi", pretrain_epochs: int = 300, patience: int = 20,
                  lr: float = 1e-3, weight_decay: float = 0.0, n_negatives: int = 5,
-                 link_batch_size: int = 8192, finetune_epochs: int = 200, finetune_lr: float = 0.01,
+                 link_batch_size: int = 8192, finetune_epochs: int = 200, probe_epochs: int = 300,
+                 finetune_lr: float = 0.01,
                  finetune_weight_decay: float = 5e-4, device: str = "cpu",
                  random_state: Any = None, verbose: bool = False) -> None:
         self.encoder = encoder
@@ -163,6 +168,7 @@ class GNNEmbedder(BaseEstimator):
         self.n_negatives = n_negatives
         self.link_batch_size = link_batch_size
         self.finetune_epochs = finetune_epochs
+        self.probe_epochs = probe_epochs
         self.finetune_lr = finetune_lr
         self.finetune_weight_decay = finetune_weight_decay
         self.device = device
@@ -182,7 +188,7 @@ class GNNEmbedder(BaseEstimator):
             v = getattr(self, name)
             if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
                 raise ValueError(f"{name} must be a positive int, got {v!r}")
-        for name in ("pretrain_epochs", "finetune_epochs"):
+        for name in ("pretrain_epochs", "finetune_epochs", "probe_epochs"):
             v = getattr(self, name)
             if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 0:
                 raise ValueError(f"{name} must be a non-negative int, got {v!r}")
@@ -280,7 +286,9 @@ class GNNEmbedder(BaseEstimator):
         else:
             x = torch.from_numpy(X).to(dev)
         ei = torch.from_numpy(g.edge_index()).to(dev)
-        return g, x, ei
+        from ._gnn_models import message_structure
+
+        return g, x, message_structure(ei, g.n_nodes, self.encoder)
 
     def _check_labels(self, g: Graph, labels: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Labelled rows, class indices, classes."""
@@ -302,7 +310,10 @@ class GNNEmbedder(BaseEstimator):
         known = labels.notna().to_numpy()
         if not known.any():
             raise ValueError("labels has no labelled node (all values are missing)")
-        classes, y = np.unique(labels.to_numpy()[known], return_inverse=True)
+        values = labels.to_numpy()[known]
+        if values.dtype.kind == "f" and np.all(values == np.round(values)):
+            values = values.astype(np.int64)  # integer classes in a float Series (NaN = unlabelled)
+        classes, y = np.unique(values, return_inverse=True)
         if len(classes) < 2:
             raise ValueError(f"labels must have at least 2 classes, got {classes.tolist()}")
         return rows[known], y.astype(np.int64), classes
@@ -425,8 +436,9 @@ class GNNEmbedder(BaseEstimator):
         import torch
 
         n = g.n_nodes
-        keep = ei[0] != ei[1]
-        src_all, dst_all = ei[0][keep], ei[1][keep]
+        arcs = torch.from_numpy(g.edge_index()).to(x.device)
+        keep = arcs[0] != arcs[1]
+        src_all, dst_all = arcs[0][keep], arcs[1][keep]
         m = int(src_all.shape[0])
         if m == 0:
             raise ValueError("pretrain='link' needs edges between distinct nodes; this graph has only "
@@ -492,7 +504,8 @@ class GNNEmbedder(BaseEstimator):
                 params = list(self.encoder_.parameters()) + list(head.parameters())
             opt = torch.optim.Adam(params, lr=float(self.finetune_lr),
                                    weight_decay=float(self.finetune_weight_decay))
-            for _ in self._bar(int(self.finetune_epochs), f"{mode}"):
+            epochs = self.probe_epochs if mode == "probe" else self.finetune_epochs
+            for _ in self._bar(int(epochs), f"{mode}"):
                 opt.zero_grad()
                 if mode == "probe":
                     logits = head(z)

@@ -2,7 +2,9 @@
 
 - :class:`GNNEncoder`: a linear input projection followed by ``n_layers``
   torch_geometric convolutions (``SAGEConv``, ``GCNConv`` or ``GATConv``), each
-  followed by a PReLU.
+  followed by a PReLU. For ``GCNConv`` the projection is the first layer's
+  weight matrix; GCN and SAGE aggregate with sparse-dense products over an
+  adjacency built once per graph (:func:`message_structure`).
 - :class:`DGIHead`: Deep Graph Infomax's readout + bilinear discriminator.
 
 Only pure-torch PyG code paths are used (no pyg-lib, torch-sparse or
@@ -20,10 +22,12 @@ per layer (a factorised weight), so the model class is the usual one.
 
 from __future__ import annotations
 
+import warnings
+
 import torch
 from torch import nn
 
-__all__ = ["DGIHead", "GNNEncoder"]
+__all__ = ["DGIHead", "GNNEncoder", "message_structure"]
 
 ENCODERS = ("sage", "gcn", "gat")
 
@@ -52,7 +56,8 @@ class GNNEncoder(nn.Module):
     ------
     - input ``x``: ``(|V|, in_dim)`` dense or sparse COO float32, or the
       projected ``(|V|, hidden_dim)`` with ``projected=True``;
-    - ``edge_index``: ``(2, |E|)`` int64;
+    - ``edge_index``: from :func:`message_structure`: a sparse ``(|V|, |V|)``
+      CSR matrix for ``"gcn"``/``"sage"``, the ``(2, |E|)`` int64 edge index for ``"gat"``;
     - output: ``(|V|, dim)``.
     """
 
@@ -62,16 +67,23 @@ class GNNEncoder(nn.Module):
         from torch_geometric.nn import GATConv, GCNConv, SAGEConv
 
         self.dropout = float(dropout)
-        self.proj = nn.Linear(in_dim, hidden_dim)
+        self.encoder = encoder
+        # GCN: the projection *is* the first layer's weight (A_hat (X P) = A_hat X P), so the first
+        # convolution gets no linear map of its own and the projection has that layer's width.
+        first = (dim if n_layers == 1 else hidden_dim) if encoder == "gcn" else hidden_dim
+        self.proj = nn.Linear(in_dim, first)
         self.convs = nn.ModuleList()
         self.acts = nn.ModuleList()
         for i in range(n_layers):
-            d_in = hidden_dim
+            d_in = first if i == 0 else hidden_dim
             d_out = dim if i == n_layers - 1 else hidden_dim
             if encoder == "sage":
                 conv = SAGEConv(d_in, d_out, aggr="mean")
             elif encoder == "gcn":
-                conv = GCNConv(d_in, d_out, add_self_loops=True, normalize=True)
+                # normalisation is computed once per graph by message_structure()
+                conv = GCNConv(d_in, d_out, add_self_loops=False, normalize=False, bias=i == 0)
+                if i == 0:
+                    conv.lin = nn.Identity()
             elif encoder == "gat":
                 last = i == n_layers - 1
                 if last:
@@ -97,6 +109,34 @@ class GNNEncoder(nn.Module):
             h = nn.functional.dropout(h, p=self.dropout, training=self.training)
             h = act(conv(h, edge_index))
         return h
+
+
+def message_structure(edge_index: torch.Tensor, n_nodes: int, encoder: str) -> torch.Tensor:
+    """What the encoder's convolutions read for one graph, computed once per graph.
+
+    - ``"gcn"``: the transposed adjacency ``D^-1/2 (A + I) D^-1/2`` as a torch
+      sparse CSR matrix (rows = receiving nodes);
+    - ``"sage"``: the transposed 0/1 adjacency as a sparse CSR matrix (PyG
+      then aggregates with a sparse-dense product, ``reduce="mean"``);
+    - ``"gat"``: the ``(2, |E|)`` edge index itself (attention is per edge).
+
+    Sparse products are about twice as fast as PyG's gather/scatter path on CPU
+    and need no compiled extension.
+    """
+    if encoder == "gat":
+        return edge_index
+    w = None
+    if encoder == "gcn":
+        from torch_geometric.nn.conv.gcn_conv import gcn_norm
+
+        edge_index, w = gcn_norm(edge_index, None, n_nodes, improved=False, add_self_loops=True)
+    if w is None:
+        w = torch.ones(edge_index.shape[1], device=edge_index.device)
+    adj_t = torch.sparse_coo_tensor(torch.stack([edge_index[1], edge_index[0]]), w, (n_nodes, n_nodes),
+                                    check_invariants=False).coalesce()
+    with warnings.catch_warnings():  # "Sparse CSR tensor support is in beta state"
+        warnings.simplefilter("ignore", UserWarning)
+        return adj_t.to_sparse_csr()
 
 
 class DGIHead(nn.Module):
