@@ -95,7 +95,8 @@ def bench_febrl(root: Path, encoder_kw: dict, out: dict) -> None:
     print(f"FEBRL4: tfidf {base}, init {init}, pre-trained {pre} ({fit_s:.1f} s)", flush=True)
 
 
-def bench_dm(root: Path, encoder_kw: dict, out: dict, sets: list[str], tune_epochs: int) -> None:
+def bench_dm(root: Path, encoder_kw: dict, out: dict, sets: list[str], tune_epochs: int,
+             tune_lr: float) -> None:
     from tabemb import TableEncoder
 
     for name in sets:
@@ -114,7 +115,8 @@ def bench_dm(root: Path, encoder_kw: dict, out: dict, sets: list[str], tune_epoc
         pre_t = topk_hits(ea, eb[qt], truth_t)
         tr = splits["train"]
         t = time.perf_counter()
-        enc.fine_tune_pairs(a, b, tr[["ltable_id", "rtable_id"]], tr["label"], epochs=tune_epochs)
+        enc.fine_tune_pairs(a, b, tr[["ltable_id", "rtable_id"]], tr["label"], epochs=tune_epochs,
+                            learning_rate=tune_lr)
         tune_s = time.perf_counter() - t
         ea, eb = enc.transform(a).to_numpy(), enc.transform(b).to_numpy()
         tuned_t = topk_hits(ea, eb[qt], truth_t)
@@ -218,8 +220,9 @@ def main() -> None:
     p.add_argument("--only", default="febrl,dm,clf,speed")
     p.add_argument("--sets", default=",".join(DM_SETS))
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--epochs", type=int, default=None)
-    p.add_argument("--tune-epochs", type=int, default=10)
+    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--tune-epochs", type=int, default=5)
+    p.add_argument("--tune-lr", type=float, default=1e-3)
     p.add_argument("--out", default=str(Path(__file__).parent / "results" / "tabemb.json"))
     args = p.parse_args()
     import torch
@@ -230,12 +233,13 @@ def main() -> None:
     if args.epochs is not None:
         kw["epochs"] = args.epochs
     only = args.only.split(",")
-    out: dict = {"machine": f"{platform.machine()} {os.cpu_count()} cpus, torch threads {args.threads}",
+    out: dict = {"tune_epochs": args.tune_epochs, "tune_lr": args.tune_lr,
+                 "machine": f"{platform.machine()} {os.cpu_count()} cpus, torch threads {args.threads}",
                  "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "encoder": kw}
     if "febrl" in only:
         bench_febrl(root, kw, out)
     if "dm" in only:
-        bench_dm(root, kw, out, args.sets.split(","), args.tune_epochs)
+        bench_dm(root, kw, out, args.sets.split(","), args.tune_epochs, args.tune_lr)
     if "clf" in only:
         bench_clf(kw, out)
     if "speed" in only:

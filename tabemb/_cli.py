@@ -28,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.add_argument("input", help="CSV or Parquet file")
     f.add_argument("--out", required=True, help="model directory to write")
     f.add_argument("--key", default=None, help="key column (becomes the index, not encoded)")
-    f.add_argument("--epochs", type=int, default=5, help="pre-training epochs (default 5)")
+    f.add_argument("--epochs", type=int, default=3, help="pre-training epochs (default 3)")
     f.add_argument("--objective", default="contrastive", choices=["contrastive", "masked"])
     f.add_argument("--schema", nargs="*", default=[], metavar="COL=KIND",
                    help="override inferred kinds, e.g. zip=categorical notes=skip")

@@ -167,8 +167,11 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         the column's empirical marginal, i.e. from another row of the batch,
         and text n-grams dropped). ``"masked"``: masked-column reconstruction
         (predict each masked column's block from the rest). The default was
-        chosen by measurement (FEBRL 4 top-1, see docs/sections/tabemb.md).
-    epochs : int, default 5
+        chosen by measurement: on Amazon-Google (all label-1 pairs, 2 epochs,
+        same seed) top-1 / top-10 retrieval was 0.845 / 0.996 after contrastive
+        pre-training, 0.770 / 0.940 after masked reconstruction, 0.827 / 0.990
+        before any training (FEBRL 4 is at 1.000 either way, so it cannot decide).
+    epochs : int, default 3
         Pre-training epochs (0 = no pre-training: the initial embedding).
     batch_size : int, default 256
     learning_rate : float, default 1e-3
@@ -221,7 +224,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
     ``transform(df)``: (n_rows, dim_) float32 DataFrame, index = ``df.index``.
     """
 
-    def __init__(self, *, schema: Any = None, objective: str = "contrastive", epochs: int = 5,
+    def __init__(self, *, schema: Any = None, objective: str = "contrastive", epochs: int = 3,
                  batch_size: int = 256, learning_rate: float = 1e-3, corruption: float = 0.3,
                  ngram_dropout: float = 0.2, temperature: float = 0.1, text_dim: int = 64,
                  numeric_dim: int = 8, max_categorical_dim: int = 32, min_frequency: int = 2,
