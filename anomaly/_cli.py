@@ -46,7 +46,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--threshold-score", type=float, default=None,
                    help="set the threshold at this fixed score instead")
     f.add_argument("--backend", default="auto", choices=["auto", "exact", "annoy"])
-    f.add_argument("--scaler", default="standard", choices=["standard", "robust", "none"])
+    f.add_argument("--scaler", default="robust", choices=["standard", "robust", "none"],
+                   help="per-feature scaling (default robust: median / IQR)")
     f.add_argument("--random-state", type=int, default=None)
     f.set_defaults(func=_cmd_fit)
 

@@ -35,8 +35,11 @@ class KNNDetector(DistanceDetector):
         Annoy-backed :class:`nnstore.NeighborStore` (approximate, fast on large
         data); ``"auto"``: annoy from ``anomaly.AUTO_ANNOY_MIN_SAMPLES`` rows and
         ``AUTO_ANNOY_MIN_FEATURES`` features on, exact otherwise.
-    scaler : {"standard", "robust", None}, default "standard"
-        Per-feature scaling learnt at fit (see ``fit_scaler``).
+    scaler : {"standard", "robust", None}, default "robust"
+        Per-feature scaling learnt at fit (see ``fit_scaler``): "robust" =
+        median / inter-quartile range. The default because it scored best on
+        ADBench (16 sets, 5 seeds, k=5 largest, mean ROC-AUC): robust 0.8116,
+        none 0.7951, standard 0.7899 (benchmarks/results/anomaly.md).
     n_trees : int, default 10
         Annoy trees for the annoy backend. Fewer than the store's default (50):
         an anomaly score needs neighbourhood distances, not exact neighbour
@@ -67,7 +70,7 @@ class KNNDetector(DistanceDetector):
     """
 
     def __init__(self, n_neighbors: int = 5, *, method: str = "largest", contamination: float = 0.1,
-                 backend: str = "auto", scaler: str | None = "standard", n_trees: int | None = 10,
+                 backend: str = "auto", scaler: str | None = "robust", n_trees: int | None = 10,
                  search_k: int | None = None, n_jobs: int | None = None,
                  random_state: int | None = None) -> None:
         self.n_neighbors = n_neighbors

@@ -49,7 +49,7 @@ class LOFDetector(DistanceDetector):
     _state_arrays = ("k_distance_", "lrd_")
 
     def __init__(self, n_neighbors: int = 20, *, contamination: float = 0.1, backend: str = "auto",
-                 scaler: str | None = "standard", n_trees: int | None = 10,
+                 scaler: str | None = "robust", n_trees: int | None = 10,
                  search_k: int | None = None, n_jobs: int | None = None,
                  random_state: int | None = None) -> None:
         self.n_neighbors = n_neighbors

@@ -214,14 +214,11 @@ def run_one(method: str, n: int, timeout: float, n_trees: int | None = None) -> 
 
 def run_scale(sizes: list[int], pyod_sizes: list[int], timeout: float, n_trees: int | None) -> dict:
     rows = []
-    for n in sizes:
-        r = run_one("annoy", n, timeout, n_trees)
+    jobs = [("annoy", n) for n in sizes] + [("pyod", n) for n in sorted(pyod_sizes)]
+    for method, n in jobs:  # ours first, then the peer by growing size (the slowest last)
+        r = run_one(method, n, timeout, n_trees if method == "annoy" else None)
         rows.append(r)
         print(json.dumps(r), flush=True)
-        if n in pyod_sizes:
-            r = run_one("pyod", n, timeout)
-            rows.append(r)
-            print(json.dumps(r), flush=True)
     return {"rows": rows, "pyod_timeout_s": timeout}
 
 
