@@ -658,16 +658,44 @@ class NeighborStore:
         positions : int64 ndarray of shape (n_queries, k); index into ``store.keys``; -1
         """
         k = self._check_k(k)
+        if (filter is None and exclude is None and isinstance(vectors, np.ndarray) and vectors.ndim == 1
+                and vectors.dtype == np.float32 and vectors.shape[0] == self.dim
+                and self._index is not None and self._n == self._n_indexed == self._n_alive_indexed
+                and np.isfinite(vectors).all()):
+            return self._single_clean(vectors, k, search_k)
         q, _ = self._query_vectors(vectors)
         slots, dists = self._search(q, k, filter=filter, exclude=exclude, search_k=search_k,
                                     n_jobs=n_jobs)
         return self._output(slots, dists)
+
+    def _single_clean(self, v: np.ndarray, k: int, search_k: int | None):
+        """One query, no filter, no delta, no tombstones: straight to Annoy (slots = positions)."""
+        sk = search_k if search_k is not None else self.search_k
+        row = v.tolist()
+        if self.metric == "dot":
+            row.append(0.0)
+        ids, d = self._index.get_nns_by_vector(row, k, -1 if sk is None else sk, True)
+        m = len(ids)
+        slots = np.full((1, k), -1, dtype=np.int64)
+        dist = np.full((1, k), np.inf, dtype=np.float32)
+        slots[0, :m] = ids
+        dist[0, :m] = d
+        if self.metric == "cosine":
+            dist = np.square(dist) * np.float32(0.5)
+        elif self.metric == "dot":
+            dist = -(np.float32(v @ v) + np.float32(self._dot_max) ** 2 - np.square(dist)) * np.float32(0.5)
+        dist[slots < 0] = np.inf
+        keys = self._keys[np.maximum(slots, 0)]
+        if m < k:
+            keys[slots < 0] = None
+        return keys, dist, slots.copy()
 
     def query_keys_arrays(self, keys: Any, k: int = 10, *, exclude_self: bool = True,
                           filter: Any = None, exclude: Any = None, search_k: int | None = None,
                           n_jobs: int | None = None):
         """Like :meth:`query_arrays`, querying with stored keys' vectors."""
         k = self._check_k(k)
+        self._maybe_rebuild()  # before taking slots: a rebuild renumbers them
         qslots = self._slots(keys)
         q = np.ascontiguousarray(self._vec[qslots])
         slots, dists = self._search(q, k, filter=filter, exclude=exclude,
