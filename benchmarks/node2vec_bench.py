@@ -213,7 +213,7 @@ def main() -> None:
         if name == "cora":
             import pandas as pd
 
-            def score_nc(X):
+            def score_nc(X, index=index, labels=labels):
                 return node_classification(pd.DataFrame(X, index=index), labels, train_size=0.5,
                                            n_repeats=5, random_state=0)
             res = runs(A, "cora", 1.0, 1.0, args.repeats, score_nc)
@@ -223,7 +223,7 @@ def main() -> None:
             gt = as_graph(train, nodes=g.nodes)
             At = gt.to_scipy().astype(np.float64)
 
-            def score_lp(X):
+            def score_lp(X, index=index, pairs=pairs):
                 return link_prediction(pd.DataFrame(X, index=index), pairs, random_state=0)
             res = runs(At, "cora-lp", 1.0, 1.0, args.repeats, score_lp)
             rows.append(dict(dataset="cora", task="link prediction (50% edges held out)", p=1, q=1,
@@ -231,7 +231,7 @@ def main() -> None:
         elif name == "blogcatalog":
             import pandas as pd
 
-            def score_ml(X):
+            def score_ml(X, index=index, labels=labels):
                 return node_classification(pd.DataFrame(X, index=index), labels, train_size=0.5,
                                            n_repeats=3, random_state=0)
             for p, q in ((1.0, 1.0), (0.25, 4.0)):
@@ -243,7 +243,7 @@ def main() -> None:
 
             _, p, q = PAPER[name]
 
-            def score_ml(X):
+            def score_ml(X, index=index, labels=labels):
                 return node_classification(pd.DataFrame(X, index=index), labels, train_size=0.5,
                                            n_repeats=3, random_state=0)
             res = runs(A, name, p, q, args.quality_repeats or args.repeats, score_ml)

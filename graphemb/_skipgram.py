@@ -262,7 +262,7 @@ def train_skipgram_torch(walks: np.ndarray, n_nodes: int, *, dim: int = 128, win
     import torch
 
     if batch_size is None:  # small graphs need more, smaller steps
-        batch_size = int(min(4096, max(16, n_nodes // 2)))
+        batch_size = int(min(4096, max(64, n_nodes // 2)))
     walks = np.ascontiguousarray(walks, dtype=np.int32)
     rng = np.random.default_rng(seed)
     counts = node_counts(walks, n_nodes)
@@ -311,8 +311,9 @@ def train_skipgram_torch(walks: np.ndarray, n_nodes: int, *, dim: int = 128, win
                 tflat = targets.reshape(-1)
                 c1 = torch.bincount(tflat, minlength=n_nodes).clamp_(min=1).to(grad_u.dtype)
                 c0 = torch.bincount(ctx, minlength=n_nodes).clamp_(min=1).to(grad_v.dtype)
-                syn1.index_add_(0, tflat, grad_u.reshape(-1, dim) / c1[tflat, None])
-                syn0.index_add_(0, ctx, grad_v / c0[ctx, None])
+                # index_put_(accumulate=True): CPU index_add_ is very slow with repeated rows
+                syn1.index_put_((tflat,), grad_u.reshape(-1, dim) / c1[tflat, None], accumulate=True)
+                syn0.index_put_((ctx,), grad_v / c0[ctx, None], accumulate=True)
                 done += bsz
             if callback is not None:
                 callback(epoch)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -58,7 +60,7 @@ def test_every_step_follows_an_edge(edges, directed, p, q, seed):
     for w in walks:
         valid = w[w >= 0]
         assert (w[len(valid):] == -1).all()  # padding only at the end
-        for a, b in zip(valid[:-1], valid[1:], strict=True):
+        for a, b in itertools.pairwise(valid):
             assert A[a, b] > 0
         if len(valid) < len(w):  # stopped at a node with no out-neighbours
             assert g.degree[valid[-1]] == 0
