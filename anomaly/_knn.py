@@ -47,8 +47,8 @@ class KNNDetector(DistanceDetector):
         0.9782; annoy 5 trees 0.9727 (4.7 s), 10 trees 0.9747 (7.2 s), 20 trees
         0.9761 (10.5 s), 50 trees 0.9775 (23.0 s); exact 17.2 s.
     search_k : int, optional
-        Nodes Annoy inspects per query (None: ``n_trees * (k + 1)``); more =
-        closer to exact, slower.
+        Nodes Annoy inspects per query (None: the store's default, ``n_trees``
+        times the neighbours fetched); more = closer to exact, slower.
     n_jobs : int, optional
         Threads for neighbour queries.
     random_state : int, optional
