@@ -11,8 +11,19 @@ from nnstore._version import __version__
 
 from ._gnn import GNNEmbedder
 from ._graph import Graph, as_graph
+from ._kge import KGEmbedder, filtered_ranks, rank_metrics, read_triples
 from ._node2vec import Node2Vec
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
-__all__ = ["GNNEmbedder", "Graph", "Node2Vec", "__version__", "as_graph"]
+__all__ = [
+    "GNNEmbedder",
+    "Graph",
+    "KGEmbedder",
+    "Node2Vec",
+    "__version__",
+    "as_graph",
+    "filtered_ranks",
+    "rank_metrics",
+    "read_triples",
+]

@@ -18,6 +18,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     from ._cli_gnn import register_gnn
 
     register_gnn(sub)
+    from ._cli_kge import register_kge
+
+    register_kge(sub)
 
 
 # -- node2vec ---------------------------------------------------------------------------
