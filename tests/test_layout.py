@@ -42,7 +42,7 @@ def test_library_code_does_not_print():
     offenders = []
     for pkg in PACKAGES:
         for path in (ROOT / pkg).rglob("*.py"):
-            if path.name in {"_cli.py"} or path.parent.name == "cli":
+            if path.name.startswith("_cli"):  # command-line modules print by design
                 continue
             for node in ast.walk(ast.parse(path.read_text())):
                 if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
