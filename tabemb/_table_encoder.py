@@ -143,6 +143,16 @@ def _init_net(net, rng: np.random.Generator) -> None:
                 mod.weight[0].zero_()
 
 
+
+def _step(opts: list, loss) -> float:
+    """One optimisation step over every optimiser (dense + sparse); returns the loss value."""
+    for o in opts:
+        o.zero_grad()
+    loss.backward()
+    for o in opts:
+        o.step()
+    return float(loss.detach())
+
 class TableEncoder(TransformerMixin, BaseEstimator):
     """Embed the rows of a DataFrame; self-supervised pre-training, supervised fine-tuning.
 
@@ -490,12 +500,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
                         loss = loss + ((1 - cos) * m).sum() / m.sum().clamp(min=1)
                         off += d
                     loss = loss / len(blocks)
-                for o in opts:
-                    o.zero_grad()
-                loss.backward()
-                for o in opts:
-                    o.step()
-                total += float(loss.detach())
+                total += _step(opts, loss)
                 steps += 1
             self.history_.append({"stage": "pretrain", "epoch": epoch, "loss": total / max(steps, 1)})
             logger.info("pre-train epoch %d loss %.4f", epoch, total / max(steps, 1))
@@ -589,12 +594,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
                     loss = F.cross_entropy(out, target[rows])
                 else:
                     loss = F.mse_loss(out[:, 0], target[rows])
-                for o in opts:
-                    o.zero_grad()
-                loss.backward()
-                for o in opts:
-                    o.step()
-                total += float(loss.detach())
+                total += _step(opts, loss)
             self.history_.append({"stage": "fine_tune", "epoch": epoch, "loss": total})
         self.net_.eval()
         self.task_ = task
@@ -672,12 +672,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
                 logits = zb @ za.T / temperature
                 target = torch.arange(len(sel))
                 loss = F.cross_entropy(logits, target) + F.cross_entropy(logits[:, :len(sel)].T, target)
-                for o in opts:
-                    o.zero_grad()
-                loss.backward()
-                for o in opts:
-                    o.step()
-                total += float(loss.detach())
+                total += _step(opts, loss)
             self.history_.append({"stage": "fine_tune_pairs", "epoch": epoch, "loss": total})
         self.net_.eval()
         return self
