@@ -27,7 +27,7 @@ SETTINGS = {
     "kinship": dict(dim=100, epochs=60, batch_size=256, learning_rate=3e-3, dropout=0.1),
     "umls": dict(dim=100, epochs=60, batch_size=256, learning_rate=3e-3, dropout=0.1),
     "WN18RR": dict(dim=200, epochs=1000, batch_size=1024, learning_rate=3e-3, dropout=0.2),
-    "FB15k-237": dict(dim=200, epochs=1000, batch_size=1024, learning_rate=1e-3, dropout=0.2),
+    "FB15k-237": dict(dim=200, epochs=1000, batch_size=1024, learning_rate=3e-3, dropout=0.2),
 }
 
 
