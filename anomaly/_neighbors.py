@@ -85,6 +85,7 @@ class NeighborIndex:
         self.n_trees = n_trees
         self.search_k = search_k
         self._nn = None
+        self._dedup = None
         self._store = None
         self._key_rows = None
         self.n_samples = 0
@@ -95,6 +96,17 @@ class NeighborIndex:
         if self.backend == "exact":
             from sklearn.neighbors import NearestNeighbors
 
+            # duplicate rows are searched once and expanded by their counts (exact, see
+            # _expand); a k-d tree cannot prune between identical points, so a set with
+            # large groups of duplicates costs far more than its distinct points
+            uniq, first, inv, counts = np.unique(X, axis=0, return_index=True, return_inverse=True,
+                                                 return_counts=True)
+            if len(uniq) < len(X):
+                self._dedup = (first.astype(np.int64), inv.reshape(-1).astype(np.int64),
+                               counts.astype(np.int64))
+                X = uniq
+            else:
+                self._dedup = None
             self._nn = NearestNeighbors(n_jobs=self.n_jobs).fit(X)
         else:
             store_cls = _store_class()
@@ -118,8 +130,20 @@ class NeighborIndex:
         point to its k nearest other training points (the point itself excluded;
         duplicates of it are kept, as in scikit-learn and PyOD)."""
         if self.backend == "exact":
-            d, i = self._nn.kneighbors(n_neighbors=k)
-            return d.astype(np.float64), i.astype(np.int64)
+            if self._dedup is None:
+                d, i = self._nn.kneighbors(n_neighbors=k)
+                return d.astype(np.float64), i.astype(np.int64)
+            first, inv, counts = self._dedup
+            n_u = len(counts)
+            if n_u == 1:  # every row is the same point
+                return np.zeros((self.n_samples, k)), np.zeros((self.n_samples, k), dtype=np.int64)
+            d, i = self._nn.kneighbors(n_neighbors=min(k, n_u - 1))  # distinct points, self excluded
+            # the point's own copies come first (distance 0), then its distinct neighbours
+            d = np.hstack([np.zeros((n_u, 1)), d])
+            i = np.hstack([np.arange(n_u)[:, None], i])
+            reps = np.hstack([counts[:, None] - 1, counts[i[:, 1:]]])
+            d, i = _expand(d, i, reps, k)
+            return d[inv], first[i[inv]]
         # k + 1 neighbours of each stored vector, then drop the point itself (or, when
         # the approximate search missed it, the farthest one): vectorised, unlike a
         # per-query exclusion list
@@ -135,8 +159,13 @@ class NeighborIndex:
     def kneighbors(self, Q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(distances float64 (m, k) ascending, rows int64 (m, k)) of new points."""
         if self.backend == "exact":
-            d, i = self._nn.kneighbors(Q, n_neighbors=k)
-            return d.astype(np.float64), i.astype(np.int64)
+            if self._dedup is None:
+                d, i = self._nn.kneighbors(Q, n_neighbors=k)
+                return d.astype(np.float64), i.astype(np.int64)
+            first, _, counts = self._dedup
+            d, i = self._nn.kneighbors(Q, n_neighbors=min(k, len(counts)))
+            d, i = _expand(d, i, counts[i], k)
+            return d, first[i]
         _, d, pos = self._store.query_arrays(Q, k)
         return self._finish(d, pos, k)
 
@@ -178,3 +207,18 @@ def _is_identity(keys) -> bool:
         except (TypeError, ValueError):
             return False
     return bool(np.array_equal(arr, np.arange(len(arr))))
+
+
+def _expand(d: np.ndarray, i: np.ndarray, reps: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``k`` entries of each row's neighbour list once entry ``j`` is repeated
+    ``reps[:, j]`` times (a distinct point standing for that many identical rows).
+
+    ``d`` (m, c) ascending distances, ``i`` (m, c) ids, ``reps`` (m, c) counts >= 0 whose row
+    sums reach ``k``. Returns float64 (m, k) distances and int64 (m, k) ids: exactly what a
+    search over the rows with duplicates gives (up to the order of equal distances).
+    """
+    cum = np.cumsum(reps, axis=1)
+    rows = np.arange(len(d))[:, None]
+    # output slot t takes the first column whose cumulative count exceeds t
+    col = np.stack([(cum <= t).sum(axis=1) for t in range(k)], axis=1)
+    return np.asarray(d, dtype=np.float64)[rows, col], np.asarray(i, dtype=np.int64)[rows, col]

@@ -1,10 +1,12 @@
 """KNNDetector, LOFDetector, EnsembleDetector: hand-computed values, sklearn agreement,
 thresholds, determinism, bad input."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.neighbors import LocalOutlierFactor
+from sklearn.neighbors import LocalOutlierFactor, NearestNeighbors
 
 from anomaly import EnsembleDetector, KNNDetector, LOFDetector
 from nnstore import NotFittedError
@@ -66,6 +68,35 @@ def test_lof_agrees_with_sklearn():
     np.testing.assert_allclose(det.decision_scores_, -sk.negative_outlier_factor_, rtol=1e-4)
     nov = LocalOutlierFactor(n_neighbors=15, novelty=True).fit(X)
     np.testing.assert_allclose(det.decision_function(Q), -nov.score_samples(Q), rtol=1e-4)
+
+
+@pytest.mark.parametrize("k", [1, 5, 20])
+def test_duplicate_rows_match_sklearn(k):
+    # rows drawn with replacement from 40 points (plus a block of 30 copies): the exact
+    # backend searches the distinct points once and expands them by their counts
+    rng = np.random.default_rng(11)
+    base = rng.normal(size=(40, 3)).astype(np.float32)
+    X = np.vstack([base[rng.integers(0, 40, size=200)], np.repeat(base[:1], 30, axis=0)])
+    Q = np.vstack([rng.normal(size=(20, 3)).astype(np.float32), base[:3]])
+    nn = NearestNeighbors().fit(X)
+    d, _ = nn.kneighbors(n_neighbors=k)
+    dq, _ = nn.kneighbors(Q, n_neighbors=k)
+    det = KNNDetector(k, method="mean", scaler=None, backend="exact").fit(X)
+    np.testing.assert_allclose(det.decision_scores_, d.mean(axis=1), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(det.decision_function(Q), dq.mean(axis=1), rtol=1e-5, atol=1e-6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # sklearn warns about duplicates
+        sk = LocalOutlierFactor(n_neighbors=k).fit(X)
+        nov = LocalOutlierFactor(n_neighbors=k, novelty=True).fit(X)
+    lof = LOFDetector(k, scaler=None, backend="exact").fit(X)
+    np.testing.assert_allclose(lof.decision_scores_, -sk.negative_outlier_factor_, rtol=1e-4)
+    np.testing.assert_allclose(lof.decision_function(Q), -nov.score_samples(Q), rtol=1e-4)
+
+
+def test_all_rows_identical():
+    det = KNNDetector(3, scaler=None, backend="exact").fit(np.ones((10, 2)))
+    np.testing.assert_array_equal(det.decision_scores_, np.zeros(10))
+    np.testing.assert_allclose(det.decision_function([[2.0, 1.0]]), [1.0])
 
 
 @pytest.mark.parametrize("contamination, expected", [(0.05, 50), (0.1, 100), (0.5, 500)])
