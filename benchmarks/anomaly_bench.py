@@ -174,7 +174,14 @@ def adbench_markdown(res: dict) -> str:
 
 
 # -- scale part -------------------------------------------------------------------------
-def worker(method: str, n: int, n_trees: int | None) -> None:
+def _threads_env(threads: int) -> dict:
+    env = dict(os.environ)
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+        env[var] = str(threads)
+    return env
+
+
+def worker(method: str, n: int, n_trees: int | None, threads: int, scores_out: str | None) -> None:
     """Fit one detector on generated data; print a JSON line (runs in its own process)."""
     from sklearn.metrics import roc_auc_score
 
@@ -184,26 +191,83 @@ def worker(method: str, n: int, n_trees: int | None) -> None:
     if method == "pyod":
         from pyod.models.knn import KNN
 
-        det = KNN(n_neighbors=K_KNN, method="largest", n_jobs=-1).fit(X)
+        det = KNN(n_neighbors=K_KNN, method="largest", n_jobs=threads).fit(X)
     else:
         from anomaly import KNNDetector
 
         kw = {} if n_trees is None else {"n_trees": n_trees}  # None: the detector's default
-        det = KNNDetector(K_KNN, method="largest", backend=method, scaler=None, **kw).fit(X)
+        det = KNNDetector(K_KNN, method="largest", backend=method, scaler=None, n_jobs=threads,
+                          **kw).fit(X)
     dt = time.perf_counter() - t0
     auc = roc_auc_score(y, det.decision_scores_)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"method": method, "n": n, "n_trees": n_trees, "seconds": dt,
+    if scores_out:
+        np.save(scores_out, np.asarray(det.decision_scores_, dtype=np.float64))
+    print(json.dumps({"method": method, "n": n, "n_trees": n_trees, "threads": threads, "seconds": dt,
                       "roc_auc": float(auc), "peak_rss_mb": rss / 1024,
                       "rss_before_fit_mb": rss0 / 1024}), flush=True)
 
 
-def run_one(method: str, n: int, timeout: float, n_trees: int | None = None) -> dict:
-    cmd = [sys.executable, __file__, "--worker", method, str(n)]
+def worker_pyod_sampled(n: int, queries: int, repeats: int, threads: int, ours_scores: str | None) -> None:
+    """PyOD KNN's fit, measured on sampled queries (runs in its own process).
+
+    ``KNN.fit`` = ``check_array`` + ``NearestNeighbors.fit`` (PyOD's own object, its
+    settings) + ``kneighbors()`` of every training point against all n points, which is
+    ``kneighbors(X, k + 1)`` with each point's own entry dropped: its cost is linear in the
+    number of query points. Here the first two are run in full; the neighbour search is run
+    for ``repeats`` disjoint uniformly random subsets of ``queries // repeats`` training
+    points; the full fit is extrapolated as fit time + median per-query cost x n. ROC-AUC on
+    the sampled points: their exact k-th-neighbour distances (self excluded, as PyOD) and
+    our scores of the same points (``ours_scores``, saved by the annoy worker).
+    """
+    from pyod.models.knn import KNN
+    from sklearn.metrics import roc_auc_score
+    from sklearn.utils import check_array
+
+    X, y = make_scale_data(n)
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    det = KNN(n_neighbors=K_KNN, method="largest", n_jobs=threads)
+    t0 = time.perf_counter()
+    Xc = check_array(X)
+    det.neigh_.fit(Xc)
+    t_fit = time.perf_counter() - t0
+    rng = np.random.default_rng(123)
+    sample = rng.choice(n, size=queries, replace=False)
+    parts = np.array_split(sample, repeats)
+    per_query, kth = [], []
+    for part in parts:
+        t0 = time.perf_counter()
+        d, ind = det.neigh_.kneighbors(Xc[part], n_neighbors=K_KNN + 1, return_distance=True)
+        per_query.append((time.perf_counter() - t0) / len(part))
+        # drop each point's own entry (or the last one when a duplicate came first), as sklearn
+        is_self = ind == part[:, None]
+        drop = np.where(is_self.any(axis=1), is_self.argmax(axis=1), K_KNN)
+        keep = np.ones(ind.shape, dtype=bool)
+        keep[np.arange(len(part)), drop] = False
+        kth.append(d[keep].reshape(-1, K_KNN)[:, -1])
+    kth = np.concatenate(kth)
+    pq = float(np.median(per_query))
+    out = {"method": "pyod-sampled", "n": n, "threads": threads, "algorithm": det.neigh_._fit_method,
+           "fit_index_seconds": t_fit, "sampled_queries": int(queries), "repeats": repeats,
+           "per_query_seconds": per_query, "seconds": t_fit + pq * n, "extrapolated": True,
+           "roc_auc_sample": float(roc_auc_score(y[sample], kth)),
+           "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+           "rss_before_fit_mb": rss0 / 1024}
+    if ours_scores and Path(ours_scores).exists():
+        ours = np.load(ours_scores)
+        out["roc_auc_ours_sample"] = float(roc_auc_score(y[sample], ours[sample]))
+    print(json.dumps(out), flush=True)
+
+
+def run_one(method: str, n: int, timeout: float, n_trees: int | None = None, *, threads: int = 2,
+            extra: list[str] | None = None) -> dict:
+    cmd = [sys.executable, __file__, "--worker", method, str(n), "--threads", str(threads)]
     if n_trees is not None:
         cmd += ["--n-trees", str(n_trees)]
+    cmd += extra or []
     try:
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False,
+                           env=_threads_env(threads))
     except subprocess.TimeoutExpired:
         return {"method": method, "n": n, "n_trees": n_trees, "timeout": timeout}
     lines = [ln for ln in p.stdout.splitlines() if ln.startswith("{")]
@@ -212,22 +276,47 @@ def run_one(method: str, n: int, timeout: float, n_trees: int | None = None) -> 
     return json.loads(lines[-1])
 
 
-def run_scale(sizes: list[int], pyod_sizes: list[int], timeout: float, n_trees: int | None) -> dict:
-    rows = []
-    jobs = [("annoy", n) for n in sizes] + [("pyod", n) for n in sorted(pyod_sizes)]
-    for method, n in jobs:  # ours first, then the peer by growing size (the slowest last)
-        r = run_one(method, n, timeout, n_trees if method == "annoy" else None)
-        rows.append(r)
+def run_scale(sizes: list[int], pyod_sizes: list[int], timeout: float, n_trees: int | None, *,
+              threads: int, sampled_sizes: list[int], queries: int, repeats: int,
+              out_json: Path) -> dict:
+    """Merges each finished row into ``out_json`` (a row replaces the earlier one with the
+    same method, n and n_trees)."""
+    res = json.loads(out_json.read_text()) if out_json.exists() else {"rows": []}
+    res["pyod_timeout_s"] = timeout
+
+    def keep(r):
+        res["rows"] = [o for o in res["rows"] if (o.get("method"), o.get("n"), o.get("n_trees")) !=
+                       (r.get("method"), r.get("n"), r.get("n_trees"))] + [r]
+        out_json.write_text(json.dumps(res, indent=1))
         print(json.dumps(r), flush=True)
-    return {"rows": rows, "pyod_timeout_s": timeout}
+
+    tmp = Path(os.environ.get("TMPDIR", "/tmp"))
+    for n in sizes:  # ours first, then the peer by growing size (the slowest last)
+        keep(run_one("annoy", n, timeout, n_trees, threads=threads,
+                     extra=["--scores-out", str(tmp / f"anomaly_bench_ours_{n}.npy")]))
+    for n in sorted(pyod_sizes):
+        keep(run_one("pyod", n, timeout, threads=threads))
+    for n in sorted(sampled_sizes):
+        keep(run_one("pyod-sampled", n, timeout, threads=threads,
+                     extra=["--queries", str(queries), "--repeats", str(repeats),
+                            "--ours-scores", str(tmp / f"anomaly_bench_ours_{n}.npy")]))
+    return res
 
 
 def scale_markdown(res: dict) -> str:
-    by = {}
+    by, sampled = {}, {}
     for r in res["rows"]:
-        by.setdefault(r["n"], {})[r["method"]] = r
+        if r.get("method") == "pyod-sampled" and "seconds" in r:
+            sampled[r["n"]] = r
+        if r.get("method") == "annoy" and r.get("n_trees") is not None:
+            continue  # n_trees sweeps are reported separately
+        key = "pyod" if r.get("method") in ("pyod", "pyod-sampled") else r.get("method")
+        if key == "pyod" and key in by.get(r["n"], {}) and r.get("method") == "pyod-sampled":
+            continue  # a full PyOD run beats an extrapolation
+        by.setdefault(r["n"], {})[key] = r
     out = ["| n (x 32) | KNNDetector annoy s | PyOD KNN exact s | speed-up | ROC-AUC ours | ROC-AUC PyOD "
            "| AUC diff | peak RSS ours MB | peak RSS PyOD MB |", "|---" * 9 + "|"]
+    notes = []
 
     def cell(r, key, fmt):
         if r is None:
@@ -242,11 +331,34 @@ def scale_markdown(res: dict) -> str:
         a, p = by[n].get("annoy"), by[n].get("pyod")
         ok = a and p and "seconds" in a and "seconds" in p
         sp = f"{p['seconds'] / a['seconds']:.1f}x" if ok else "-"
-        dauc = f"{a['roc_auc'] - p['roc_auc']:+.4f}" if ok else "-"
-        out.append(f"| {n:,} | {cell(a, 'seconds', '.1f')} | {cell(p, 'seconds', '.1f')} | {sp} | "
-                   f"{cell(a, 'roc_auc', '.4f')} | {cell(p, 'roc_auc', '.4f')} | {dauc} | "
+        if ok and p.get("extrapolated"):
+            q = p["sampled_queries"]
+            sp += "*"
+            pcell = f"{p['seconds']:.0f}*"
+            auc_o, auc_p = p.get("roc_auc_ours_sample"), p["roc_auc_sample"]
+            auc_cells = (f"{auc_o:.4f}*" if auc_o is not None else "-", f"{auc_p:.4f}*",
+                         f"{auc_o - auc_p:+.4f}*" if auc_o is not None else "-")
+            pq = ", ".join(f"{v * 1e3:.2f}" for v in p["per_query_seconds"])
+            notes.append(
+                f"\\* n = {n:,}: PyOD time extrapolated from the measured per-query cost on {q:,} sampled "
+                f"queries ({p['repeats']} disjoint random subsets of {q // p['repeats']:,}; per-query ms: "
+                f"{pq}; median x {n:,} + the measured {p['fit_index_seconds']:.1f} s of check_array and "
+                f"NearestNeighbors.fit, algorithm '{p['algorithm']}'). ROC-AUC on those {q:,} sampled "
+                f"points: exact k-th-neighbour distance (PyOD's score) vs ours for the same points; ours "
+                f"on all {n:,} points: {a['roc_auc']:.4f}. PyOD peak RSS is the sampled run's.")
+        else:
+            pcell = cell(p, "seconds", ".1f")
+            auc_cells = (cell(a, "roc_auc", ".4f"), cell(p, "roc_auc", ".4f"),
+                         f"{a['roc_auc'] - p['roc_auc']:+.4f}" if ok else "-")
+        out.append(f"| {n:,} | {cell(a, 'seconds', '.1f')} | {pcell} | {sp} | "
+                   f"{auc_cells[0]} | {auc_cells[1]} | {auc_cells[2]} | "
                    f"{cell(a, 'peak_rss_mb', '.0f')} | {cell(p, 'peak_rss_mb', '.0f')} |")
-    return "\n".join(out)
+    for n, r in sorted(sampled.items()):
+        full = by.get(n, {}).get("pyod")
+        if full is not None and full.get("method") == "pyod" and "seconds" in full:
+            notes.append(f"Check of the extrapolation at n = {n:,}: full PyOD fit {full['seconds']:.1f} s, "
+                         f"extrapolated from {r['sampled_queries']:,} sampled queries {r['seconds']:.1f} s.")
+    return "\n".join([*out, "", *notes])
 
 
 # -- main ---------------------------------------------------------------------------------
@@ -263,18 +375,30 @@ def main() -> None:
     ap.add_argument("--sets", nargs="+", default=None, help="ADBench set names (default all)")
     ap.add_argument("--variants-max-rows", type=int, default=50_000,
                     help="run the scaler variants only on sets with at most this many rows")
+    ap.add_argument("--threads", type=int, default=2, help="threads per tool in the scale part")
+    ap.add_argument("--sampled-sizes", type=int, nargs="+", default=[1_000_000],
+                    help="sizes at which PyOD's fit is extrapolated from sampled queries")
+    ap.add_argument("--queries", type=int, default=20_000, help="sampled PyOD queries in all")
+    ap.add_argument("--repeats", type=int, default=4, help="disjoint subsets the queries are split in")
     ap.add_argument("--worker", nargs=2, metavar=("METHOD", "N"))
+    ap.add_argument("--scores-out", default=None)
+    ap.add_argument("--ours-scores", default=None)
     args = ap.parse_args()
     if args.worker:
-        worker(args.worker[0], int(args.worker[1]), args.n_trees)
+        if args.worker[0] == "pyod-sampled":
+            worker_pyod_sampled(int(args.worker[1]), args.queries, args.repeats, args.threads,
+                                args.ours_scores)
+        else:
+            worker(args.worker[0], int(args.worker[1]), args.n_trees, args.threads, args.scores_out)
         return
     args.out.mkdir(parents=True, exist_ok=True)
     if args.part in ("adbench", "all"):
         run_adbench(args.data, args.seeds, args.sets, args.out / "anomaly_adbench.json",
                     args.variants_max_rows)
     if args.part in ("scale", "all"):
-        res = run_scale(args.sizes, args.pyod_sizes, args.pyod_timeout, args.n_trees)
-        (args.out / "anomaly_scale.json").write_text(json.dumps(res, indent=1))
+        run_scale(args.sizes, args.pyod_sizes, args.pyod_timeout, args.n_trees, threads=args.threads,
+                  sampled_sizes=args.sampled_sizes, queries=args.queries, repeats=args.repeats,
+                  out_json=args.out / "anomaly_scale.json")
     # report from whatever JSON exists
     parts = [
         "## Anomaly detection: benchmarks/anomaly_bench.py",
