@@ -4,7 +4,8 @@
 entry-point group declared in pyproject.toml.
 
 - ``graphtab anomaly fit INPUT --out MODEL_DIR [--key COL] [--columns C ...]
-  --method largest|mean|median|lof --k K [--contamination C] [--backend B] [--scaler S]``
+  --method largest|mean|median|lof --k K [--contamination C] [--backend B] [--scaler S]
+  [--n-trees T] [--n-jobs J]``
 - ``graphtab anomaly score MODEL_DIR INPUT --out scores.parquet [--chunksize N] [--key COL]``
   scores a CSV/Parquet file in chunks (constant memory) with a progress bar and
   writes ``score``, ``probability``, ``label`` per row, indexed by the key column
@@ -48,6 +49,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--backend", default="auto", choices=["auto", "exact", "annoy"])
     f.add_argument("--scaler", default="robust", choices=["standard", "robust", "none"],
                    help="per-feature scaling (default robust: median / IQR)")
+    f.add_argument("--n-trees", type=int, default=10,
+                   help="Annoy trees for the annoy backend (default 10; more = closer to exact, slower)")
+    f.add_argument("--n-jobs", type=int, default=None, help="threads for the neighbour search")
     f.add_argument("--random-state", type=int, default=None)
     f.set_defaults(func=_cmd_fit)
 
@@ -86,7 +90,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     X = _features(df, args.columns)
     scaler = None if args.scaler == "none" else args.scaler
     common = {"contamination": args.contamination, "backend": args.backend, "scaler": scaler,
-              "random_state": args.random_state}
+              "n_trees": args.n_trees, "n_jobs": args.n_jobs, "random_state": args.random_state}
     if args.method == "lof":
         det = LOFDetector(20 if args.k is None else args.k, **common)
     else:

@@ -72,6 +72,16 @@ def test_cli_fit_and_score_in_chunks(tmp_path, capsys):
     assert scores["score"].idxmax() == "k199"
 
 
+def test_cli_fit_annoy_knobs(tmp_path, capsys):
+    src = tmp_path / "train.csv"
+    _frame(120).reset_index().to_csv(src, index=False)
+    assert main(["anomaly", "fit", str(src), "--out", str(tmp_path / "m"), "--key", "key",
+                 "--backend", "annoy", "--n-trees", "3", "--n-jobs", "1", "--random-state", "0"]) == 0
+    assert "backend annoy" in capsys.readouterr().out
+    det = load_detector(tmp_path / "m")
+    assert (det.backend_, det.n_trees, det.n_jobs) == ("annoy", 3, 1)
+
+
 def test_cli_errors(tmp_path, capsys):
     df = _frame(20).reset_index()
     src = tmp_path / "t.csv"
