@@ -13,6 +13,16 @@ from ._artifact import FORMAT_VERSION, Artifact, ArtifactWriter, read_artifact
 from ._errors import ArtifactError, GraphtabError, NotFittedError
 from ._filters import col
 from ._io import iter_table_chunks, read_table, write_table
+from ._scaleout import (
+    ScaleoutError,
+    ScaleoutResult,
+    Step,
+    append_columns,
+    load_artifact_cached,
+    map_dask,
+    map_parquet,
+    run_pipeline,
+)
 from ._store import NeighborStore
 from ._validation import (
     check_keys,
@@ -35,7 +45,11 @@ __all__ = [
     "GraphtabError",
     "NeighborStore",
     "NotFittedError",
+    "ScaleoutError",
+    "ScaleoutResult",
+    "Step",
     "__version__",
+    "append_columns",
     "check_keys",
     "check_random_state",
     "check_vectors",
@@ -43,9 +57,13 @@ __all__ = [
     "embedding_columns",
     "embeddings_frame",
     "iter_table_chunks",
+    "load_artifact_cached",
+    "map_dask",
+    "map_parquet",
     "metrics",
     "read_artifact",
     "read_table",
+    "run_pipeline",
     "seed_from",
     "torch_generator",
     "write_table",

@@ -54,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
 def register(sub: argparse._SubParsersAction) -> None:
     """nnstore's subcommands: ``inspect`` and the ``store`` group (``build``, ``query``)."""
     _register_store(sub)
+    from ._cli_scaleout import register_scaleout  # graphtab scaleout
+    register_scaleout(sub)
     p = sub.add_parser(
         "inspect",
         help="check a saved artifact (manifest, checksums) and print its manifest",
