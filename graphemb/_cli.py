@@ -21,6 +21,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     from ._cli_kge import register_kge
 
     register_kge(sub)
+    from ._cli_recommend import register_recommend
+
+    register_recommend(sub)
 
 
 # -- node2vec ---------------------------------------------------------------------------
