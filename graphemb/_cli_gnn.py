@@ -33,6 +33,9 @@ def register_gnn(sub: argparse._SubParsersAction) -> None:
     _graph_args(f)
     f.add_argument("--labels", default=None, help="labels table keyed by node id (optional)")
     f.add_argument("--label-col", default=None, help="label column (default: the only non-key column)")
+    f.add_argument("--validation", default=None,
+                   help="validation labels table keyed by node id, same label column (optional): "
+                        "fine-tuning keeps the best validation epoch and stops early")
     f.add_argument("--out", required=True, help="model directory to write")
     f.add_argument("--emb-out", default=None, help="also write the training embeddings (.parquet/.csv)")
     f.add_argument("--encoder", default="sage", choices=["sage", "gcn", "gat"])
@@ -123,13 +126,22 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         if col not in table.columns:
             raise KeyError(f"labels table {args.labels!r} has no column {col!r}; "
                            f"columns: {list(table.columns)}")
-        model.fine_tune(g, table[col], features, mode=args.mode)
+        validation = None
+        if args.validation:
+            vtable = _read_keyed(args.validation, args.key)
+            if col not in vtable.columns:
+                raise KeyError(f"validation table {args.validation!r} has no column {col!r}; "
+                               f"columns: {list(vtable.columns)}")
+            validation = vtable[col]
+        model.fine_tune(g, table[col], features, mode=args.mode, validation=validation)
     model.save(args.out)
     if args.emb_out:
         emb = model.transform()
         emb.index.name = "node"
         write_table(emb, args.emb_out)
     stage = f", fine-tuned ({args.mode}) on {len(model.classes_)} classes" if args.labels else ""
+    if args.labels and model.best_epoch_ is not None:
+        stage += f", best validation epoch {model.best_epoch_}"
     print(f"trained {args.encoder} GNN on {g!r}{stage}; saved to {args.out}")
     return 0
 

@@ -94,14 +94,33 @@ class GNNEmbedder(BaseEstimator):
     link_batch_size : int, default 8192
         Positive arcs drawn per epoch for ``pretrain="link"``.
     finetune_epochs : int, default 200
-        Stage-2 epochs (full-batch steps) for ``mode="finetune"``.
-    probe_epochs : int, default 300
-        Stage-2 epochs for ``mode="probe"`` (cheap: only the head is trained,
-        on fixed embeddings).
+        Maximum stage-2 epochs (full-batch steps) for ``mode="finetune"``.
     finetune_lr : float, default 0.01
-        Stage-2 Adam learning rate.
+        Stage-2 Adam learning rate of the classification head.
+    finetune_encoder_lr : float or None, default 1e-3
+        Stage-2 Adam learning rate of the encoder (``mode="finetune"``); a
+        pre-trained encoder is moved less than the fresh head. ``None`` = the
+        same as ``finetune_lr`` (what training from scratch, ``pretrain=None``, wants).
     finetune_weight_decay : float, default 5e-4
-        Stage-2 Adam weight decay.
+        Stage-2 Adam weight decay (encoder and head).
+    finetune_dropout : float or None, default 0.5
+        Dropout during ``mode="finetune"`` (before every convolution and before
+        the head); ``None`` = ``dropout``.
+    finetune_patience : int, default 50
+        With ``validation`` labels: stage 2 stops after this many epochs
+        without a better validation accuracy and keeps the best epoch's weights.
+    warm_start : bool, default True
+        ``mode="finetune"`` first fits the head as a linear probe on the frozen
+        encoder, then trains encoder and head together (LP-FT, Kumar et al.
+        2022); ``False``: both start together from a random head.
+    probe_epochs : int, default 100
+        Epochs of the linear probe (``mode="probe"`` and the warm start);
+        cheap: only the head is trained, on fixed embeddings.
+    probe_lr : float, default 0.01
+        Adam learning rate of the probe.
+    probe_weight_decay : float, default 0.0
+        Adam weight decay of the probe (the DGI paper's probe: lr 0.01, no weight
+        decay, 100 epochs).
     device : str, default "cpu"
         ``"cpu"`` or ``"cuda"`` (``"cuda:1"``...); refused with a clear error
         when torch sees no CUDA device.
@@ -127,6 +146,13 @@ class GNNEmbedder(BaseEstimator):
     pretrain_history_ : list of float
         Stage-1 loss per epoch.
     finetune_mode_ : str or None
+    finetune_history_ : list of dict
+        Stage-2 epochs of the last :meth:`fine_tune`: ``stage`` ("probe" or
+        "finetune"), ``epoch``, training ``loss`` and, with ``validation``,
+        ``val_accuracy`` and ``val_loss``.
+    best_epoch_ : int or None
+        The epoch of the last stage whose weights were kept (by validation
+        accuracy; 0 = the starting point), ``None`` without ``validation``.
 
     Shapes
     ------
@@ -150,9 +176,11 @@ class GNNEmbedder(BaseEstimator):
                  n_layers: int = 2, dropout: float = 0.0, heads: int = 4,
                  pretrain: str | None = "dgi", pretrain_epochs: int = 300, patience: int = 20,
                  lr: float = 1e-3, weight_decay: float = 0.0, n_negatives: int = 5,
-                 link_batch_size: int = 8192, finetune_epochs: int = 200, probe_epochs: int = 300,
-                 finetune_lr: float = 0.01,
-                 finetune_weight_decay: float = 5e-4, device: str = "cpu",
+                 link_batch_size: int = 8192, finetune_epochs: int = 200, finetune_lr: float = 0.01,
+                 finetune_encoder_lr: float | None = 1e-3, finetune_weight_decay: float = 5e-4,
+                 finetune_dropout: float | None = 0.5, finetune_patience: int = 50,
+                 warm_start: bool = True, probe_epochs: int = 100, probe_lr: float = 0.01,
+                 probe_weight_decay: float = 0.0, device: str = "cpu",
                  random_state: Any = None, verbose: bool = False) -> None:
         self.encoder = encoder
         self.hidden_dim = hidden_dim
@@ -168,9 +196,15 @@ class GNNEmbedder(BaseEstimator):
         self.n_negatives = n_negatives
         self.link_batch_size = link_batch_size
         self.finetune_epochs = finetune_epochs
-        self.probe_epochs = probe_epochs
         self.finetune_lr = finetune_lr
+        self.finetune_encoder_lr = finetune_encoder_lr
         self.finetune_weight_decay = finetune_weight_decay
+        self.finetune_dropout = finetune_dropout
+        self.finetune_patience = finetune_patience
+        self.warm_start = warm_start
+        self.probe_epochs = probe_epochs
+        self.probe_lr = probe_lr
+        self.probe_weight_decay = probe_weight_decay
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -184,7 +218,7 @@ class GNNEmbedder(BaseEstimator):
         if self.pretrain not in _PRETRAIN:
             raise ValueError(f"pretrain must be one of {_PRETRAIN}, got {self.pretrain!r}")
         for name in ("hidden_dim", "dim", "n_layers", "heads", "n_negatives", "link_batch_size",
-                     "patience"):
+                     "patience", "finetune_patience"):
             v = getattr(self, name)
             if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
                 raise ValueError(f"{name} must be a positive int, got {v!r}")
@@ -192,11 +226,17 @@ class GNNEmbedder(BaseEstimator):
             v = getattr(self, name)
             if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 0:
                 raise ValueError(f"{name} must be a non-negative int, got {v!r}")
-        if not 0.0 <= float(self.dropout) < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
-        for name in ("lr", "finetune_lr"):
-            if not float(getattr(self, name)) > 0:
-                raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
+        for name in ("dropout", "finetune_dropout"):
+            v = getattr(self, name)
+            if v is not None and not 0.0 <= float(v) < 1.0:
+                raise ValueError(f"{name} must be in [0, 1), got {v!r}")
+        for name in ("lr", "finetune_lr", "finetune_encoder_lr", "probe_lr"):
+            v = getattr(self, name)
+            if v is not None and not float(v) > 0:
+                raise ValueError(f"{name} must be > 0, got {v!r}")
+        for name in ("weight_decay", "finetune_weight_decay", "probe_weight_decay"):
+            if not float(getattr(self, name)) >= 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
         self._torch_device()
 
     def _torch_device(self):
@@ -330,6 +370,8 @@ class GNNEmbedder(BaseEstimator):
         self.classes_ = None
         self.finetune_mode_ = None
         self.pretrain_history_ = []
+        self.finetune_history_ = []
+        self.best_epoch_ = None
 
     def _bar(self, n: int, desc: str):
         from tqdm.auto import trange
@@ -461,7 +503,7 @@ class GNNEmbedder(BaseEstimator):
         self._early_stopping_loop(self.encoder_.parameters(), step, "link pre-training")
 
     def fine_tune(self, graph: Any, labels: Any, features: pd.DataFrame | None = None, *,
-                  mode: str = "finetune") -> GNNEmbedder:
+                  mode: str = "finetune", validation: Any = None) -> GNNEmbedder:
         """Stage 2: a linear classification head on the embeddings, trained on the labelled nodes.
 
         Parameters
@@ -473,13 +515,27 @@ class GNNEmbedder(BaseEstimator):
         features : DataFrame, optional
             Same schema as at pre-training (or ``None`` for structural).
         mode : {"finetune", "probe"}
-            ``"finetune"``: encoder and head trained together (cross-entropy,
-            dropout, ``finetune_lr``, ``finetune_weight_decay``).
             ``"probe"``: the encoder is frozen; only the head (a logistic
-            regression on the embeddings) is trained.
+            regression on the embeddings: ``probe_epochs``, ``probe_lr``,
+            ``probe_weight_decay``) is trained.
+            ``"finetune"``: with ``warm_start`` the head is first fitted as that
+            probe, then encoder and head are trained together (cross-entropy,
+            ``finetune_dropout``, Adam with ``finetune_encoder_lr`` for the
+            encoder and ``finetune_lr`` for the head, ``finetune_weight_decay``).
+        validation : Series, optional
+            Class per node id for model selection (nodes of ``graph``, classes
+            among those of ``labels``; NaN = ignored). When given, every stage
+            keeps the weights of its epoch with the best validation accuracy
+            (ties: lower validation loss), counting the starting point (for
+            fine-tuning: the warm-started probe); fine-tuning stops after
+            ``finetune_patience`` epochs without improvement. Without it, the
+            last epoch's weights are kept.
 
         If the estimator is not fitted yet, a freshly initialised encoder is
-        used (supervised training from scratch). Returns ``self``.
+        used (supervised training from scratch); an encoder that was not
+        pre-trained is trained with ``finetune_lr`` (not ``finetune_encoder_lr``).
+        Returns ``self``; ``finetune_history_`` holds the per-epoch losses
+        (and validation accuracies), ``best_epoch_`` the kept epoch.
         """
         import torch
 
@@ -494,36 +550,133 @@ class GNNEmbedder(BaseEstimator):
         dev = self._torch_device()
         rows_t = torch.from_numpy(rows.astype(np.int64)).to(dev)
         y_t = torch.from_numpy(y).to(dev)
-        seed = self._seed(2)
-        with self._rng(seed):
+        val = None
+        if validation is not None:
+            vrows, vy = self._check_validation(g, validation, classes)
+            val = (torch.from_numpy(vrows.astype(np.int64)).to(dev), torch.from_numpy(vy).to(dev))
+        history: list[dict] = []
+        best_epoch = None
+        with self._rng(self._seed(2)):
             head = torch.nn.Linear(int(self.dim), len(classes)).to(dev)
-            if mode == "probe":
-                z = torch.from_numpy(self._embed(x, ei)).to(dev)[rows_t]
-                params = list(head.parameters())
-            else:
-                params = list(self.encoder_.parameters()) + list(head.parameters())
-            opt = torch.optim.Adam(params, lr=float(self.finetune_lr),
-                                   weight_decay=float(self.finetune_weight_decay))
-            epochs = self.probe_epochs if mode == "probe" else self.finetune_epochs
-            for _ in self._bar(int(epochs), f"{mode}"):
-                opt.zero_grad()
-                if mode == "probe":
-                    logits = head(z)
-                else:
-                    self.encoder_.train()
-                    h = self.encoder_(x, ei)[rows_t]
-                    h = torch.nn.functional.dropout(h, p=float(self.dropout), training=True)
-                    logits = head(h)
-                loss = torch.nn.functional.cross_entropy(logits, y_t)
-                loss.backward()
-                opt.step()
+            if mode == "probe" or self.warm_start:
+                z = torch.from_numpy(self._embed(x, ei)).to(dev)
+                best_epoch = self._fit_probe(head, z, rows_t, y_t, val, history)
+            if mode == "finetune":
+                best_epoch = self._fit_finetune(head, x, ei, rows_t, y_t, val, history)
         head.eval()
         self.head_ = head
         self.classes_ = classes
         self.finetune_mode_ = mode
+        self.finetune_history_ = history
+        self.best_epoch_ = best_epoch
         self.graph_ = g
         self.embedding_ = nnstore.embeddings_frame(self._embed(x, ei), g.nodes)
         return self
+
+    def _check_validation(self, g: Graph, validation: Any, classes: np.ndarray):
+        """Validation rows and class indices (into ``classes``)."""
+        if isinstance(validation, pd.DataFrame) and validation.shape[1] == 1:
+            validation = validation.iloc[:, 0]
+        if not isinstance(validation, pd.Series):
+            raise TypeError("validation must be a pandas Series indexed by node id, got "
+                            f"{type(validation).__name__}")
+        rows = g.nodes.get_indexer(validation.index)
+        if (rows < 0).any():
+            unknown = validation.index[rows < 0]
+            raise ValueError(f"validation has {len(unknown)} node id(s) not in the graph, "
+                             f"e.g. {unknown[:5].tolist()}")
+        known = validation.notna().to_numpy()
+        if not known.any():
+            raise ValueError("validation has no labelled node (all values are missing)")
+        values = validation.to_numpy()[known]
+        if values.dtype.kind == "f" and np.all(values == np.round(values)):
+            values = values.astype(np.int64)
+        idx = pd.Index(classes).get_indexer(values)
+        if (idx < 0).any():
+            extra = pd.unique(values[idx < 0])[:5].tolist()
+            raise ValueError(f"validation has classes that labels does not have: {extra}")
+        return rows[known], idx.astype(np.int64)
+
+    @staticmethod
+    def _score(logits, y) -> tuple[float, float]:
+        import torch
+
+        loss = float(torch.nn.functional.cross_entropy(logits, y))
+        return float((logits.argmax(1) == y).float().mean()), loss
+
+    def _fit_probe(self, head, z, rows_t, y_t, val, history: list) -> int | None:
+        """Logistic regression on frozen embeddings ``z``; best validation epoch kept if ``val``."""
+        import torch
+
+        opt = torch.optim.Adam(head.parameters(), lr=float(self.probe_lr),
+                               weight_decay=float(self.probe_weight_decay))
+        zt = z[rows_t]
+        best, best_state, best_epoch = None, None, None
+        for epoch in self._bar(int(self.probe_epochs) + 1, "probe"):
+            if epoch:
+                opt.zero_grad()
+                loss = torch.nn.functional.cross_entropy(head(zt), y_t)
+                loss.backward()
+                opt.step()
+                history.append({"stage": "probe", "epoch": epoch, "loss": float(loss.detach())})
+            if val is not None:
+                with torch.no_grad():
+                    score = self._score(head(z[val[0]]), val[1])
+                if epoch:
+                    history[-1].update(val_accuracy=score[0], val_loss=score[1])
+                if best is None or (score[0], -score[1]) > best:
+                    best, best_epoch = (score[0], -score[1]), epoch
+                    best_state = copy.deepcopy(head.state_dict())
+        if best_state is not None:
+            head.load_state_dict(best_state)
+        return best_epoch
+
+    def _fit_finetune(self, head, x, ei, rows_t, y_t, val, history: list) -> int | None:
+        """Encoder + head, full batch; best validation epoch kept (patience) if ``val``."""
+        import torch
+
+        pretrained = len(self.pretrain_history_) > 0
+        enc_lr = self.finetune_encoder_lr if pretrained and self.finetune_encoder_lr is not None \
+            else self.finetune_lr
+        opt = torch.optim.Adam([{"params": self.encoder_.parameters(), "lr": float(enc_lr)},
+                                {"params": head.parameters(), "lr": float(self.finetune_lr)}],
+                               weight_decay=float(self.finetune_weight_decay))
+        p = float(self.dropout if self.finetune_dropout is None else self.finetune_dropout)
+        saved_dropout, self.encoder_.dropout = self.encoder_.dropout, p
+        best, best_state, best_epoch, wait = None, None, None, 0
+        try:
+            for epoch in self._bar(int(self.finetune_epochs) + 1, "fine-tune"):
+                if epoch:
+                    self.encoder_.train()
+                    opt.zero_grad()
+                    h = self.encoder_(x, ei)[rows_t]
+                    h = torch.nn.functional.dropout(h, p=p, training=True)
+                    loss = torch.nn.functional.cross_entropy(head(h), y_t)
+                    loss.backward()
+                    opt.step()
+                    history.append({"stage": "finetune", "epoch": epoch, "loss": float(loss.detach())})
+                if val is None:
+                    continue
+                self.encoder_.eval()
+                with torch.no_grad():
+                    score = self._score(head(self.encoder_(x, ei)[val[0]]), val[1])
+                if epoch:
+                    history[-1].update(val_accuracy=score[0], val_loss=score[1])
+                if best is None or (score[0], -score[1]) > best:
+                    best, best_epoch, wait = (score[0], -score[1]), epoch, 0
+                    best_state = (copy.deepcopy(self.encoder_.state_dict()), copy.deepcopy(head.state_dict()))
+                else:
+                    wait += 1
+                    if wait >= int(self.finetune_patience):
+                        logger.info("fine-tune: early stop after %d epochs (best epoch %d, validation "
+                                    "accuracy %.4f)", epoch, best_epoch, best[0])
+                        break
+        finally:
+            self.encoder_.dropout = saved_dropout
+        if best_state is not None:
+            self.encoder_.load_state_dict(best_state[0])
+            head.load_state_dict(best_state[1])
+        return best_epoch
 
     # ---------------------------------------------------------------- inference
     def transform(self, graph: Any = None, features: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -585,6 +738,8 @@ class GNNEmbedder(BaseEstimator):
             "n_features_in": int(self.n_features_in_),
             "finetune_mode": self.finetune_mode_,
             "pretrain_history": [float(v) for v in self.pretrain_history_],
+            "finetune_history": list(getattr(self, "finetune_history_", [])),
+            "best_epoch": getattr(self, "best_epoch_", None),
         }
         if self.feature_source_ == "structural":
             schema["struct_mean"] = self.struct_mean_.tolist()
@@ -621,6 +776,8 @@ class GNNEmbedder(BaseEstimator):
         est.n_features_in_ = int(schema["n_features_in"])
         est.finetune_mode_ = schema["finetune_mode"]
         est.pretrain_history_ = list(schema["pretrain_history"])
+        est.finetune_history_ = list(schema.get("finetune_history", []))
+        est.best_epoch_ = schema.get("best_epoch")
         if est.feature_source_ == "structural":
             est.struct_mean_ = np.asarray(schema["struct_mean"], dtype=np.float32)
             est.struct_std_ = np.asarray(schema["struct_std"], dtype=np.float32)

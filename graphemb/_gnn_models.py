@@ -71,7 +71,12 @@ class GNNEncoder(nn.Module):
         # GCN: the projection *is* the first layer's weight (A_hat (X P) = A_hat X P), so the first
         # convolution gets no linear map of its own and the projection has that layer's width.
         first = (dim if n_layers == 1 else hidden_dim) if encoder == "gcn" else hidden_dim
-        self.proj = nn.Linear(in_dim, first)
+        # GCN: no projection bias (the layer's bias is added after aggregation, as in Kipf & Welling and
+        # the DGI encoder: PReLU(A_hat X W + b)); a bias before aggregation would add A_hat 1 b, which is
+        # not constant across nodes.
+        self.proj = nn.Linear(in_dim, first, bias=encoder != "gcn")
+        if encoder == "gcn":
+            nn.init.xavier_uniform_(self.proj.weight)  # Glorot, as in Kipf & Welling and DGI
         self.convs = nn.ModuleList()
         self.acts = nn.ModuleList()
         for i in range(n_layers):
@@ -95,12 +100,13 @@ class GNNEncoder(nn.Module):
             else:  # pragma: no cover - checked by the estimator
                 raise ValueError(f"encoder must be one of {ENCODERS}, got {encoder!r}")
             self.convs.append(conv)
-            self.acts.append(nn.PReLU(d_out))
+            self.acts.append(nn.PReLU())  # one shared slope, as in DGI
 
     def project(self, x: torch.Tensor) -> torch.Tensor:
         """The input projection; a sparse-dense product for a sparse ``x``."""
         if x.is_sparse:
-            return torch.sparse.mm(x, self.proj.weight.t()) + self.proj.bias
+            out = torch.sparse.mm(x, self.proj.weight.t())
+            return out if self.proj.bias is None else out + self.proj.bias
         return self.proj(x)
 
     def forward(self, x: torch.Tensor, edge_index: torch.Tensor, *, projected: bool = False) -> torch.Tensor:
@@ -142,9 +148,11 @@ def message_structure(edge_index: torch.Tensor, n_nodes: int, encoder: str) -> t
 class DGIHead(nn.Module):
     """Deep Graph Infomax (Velickovic et al., 2019) readout and discriminator.
 
-    The summary is ``sigmoid(mean(h))``; the discriminator scores
-    ``h_i^T W s``. Positive pairs are the real graph's node embeddings,
-    negative ones a corrupted graph's (node features shuffled across nodes).
+    The summary is ``s = sigmoid(mean(h))``; the discriminator is bilinear,
+    ``D(h_i, s) = h_i^T W s + b`` (``W`` Xavier-uniform, ``b`` zero at start).
+    Positive pairs are the real graph's node embeddings, negative ones a
+    corrupted graph's (node features shuffled across nodes); the loss is the
+    binary cross-entropy averaged over all ``2 |V|`` pairs.
 
     Shapes
     ------
@@ -154,12 +162,13 @@ class DGIHead(nn.Module):
     def __init__(self, dim: int) -> None:
         super().__init__()
         self.weight = nn.Parameter(torch.empty(dim, dim))
+        self.bias = nn.Parameter(torch.zeros(()))
         nn.init.xavier_uniform_(self.weight)
 
     def loss(self, h: torch.Tensor, h_corrupt: torch.Tensor) -> torch.Tensor:
         s = torch.sigmoid(h.mean(dim=0))
         ws = self.weight @ s
-        pos = h @ ws
-        neg = h_corrupt @ ws
-        bce = nn.functional.binary_cross_entropy_with_logits
-        return bce(pos, torch.ones_like(pos)) + bce(neg, torch.zeros_like(neg))
+        logits = torch.cat([h @ ws, h_corrupt @ ws]) + self.bias
+        target = torch.cat([torch.ones(h.shape[0], device=h.device),
+                            torch.zeros(h_corrupt.shape[0], device=h.device)])
+        return nn.functional.binary_cross_entropy_with_logits(logits, target)
