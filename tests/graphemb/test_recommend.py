@@ -66,6 +66,16 @@ def test_recommends_own_group_and_never_seen_items(fitted, data):
     assert rec.groupby("user")["rank"].apply(list).map(lambda r: r == [0, 1, 2]).all()
 
 
+def test_annoy_store_agrees_with_exact(data, fitted):
+    df, items = data
+    approx = Recommender(random_state=0, exact=False, search_k=2000, **FAST).fit(df, item_metadata=items)
+    assert fitted.exact_ and not approx.exact_
+    a, e = approx.recommend_all(3, verbose=False), fitted.recommend_all(3, verbose=False)
+    pd.testing.assert_frame_equal(a[["user", "rank", "item"]], e[["user", "rank", "item"]])
+    rec = approx.recommend(["u0_0"], k=4, filter=col("genre") == "g1")
+    assert len(rec) == 4 and set(rec["item"].map(group)) == {"1"}
+
+
 def test_include_seen_returns_seen_items(fitted, data):
     df, _ = data
     rec = fitted.recommend(["u0_0"], k=ITEMS_PER_GROUP, exclude_seen=False)
