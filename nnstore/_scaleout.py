@@ -291,9 +291,10 @@ class Step:
 
     def describe(self) -> dict:
         """A JSON description (recorded in ``_job.json``)."""
-        p = Path(self.artifact)
-        return {"step": self.label, "artifact": str(p.resolve()), "options": dict(self.options),
-                "artifact_mtime_ns": _manifest_mtime(p.resolve())}
+        p = Path(self.artifact).resolve()
+        m = p / "manifest.json"  # a re-saved artifact is another job (mixing versions is refused)
+        return {"step": self.label, "artifact": str(p), "options": dict(self.options),
+                "manifest_mtime_ns": m.stat().st_mtime_ns if m.is_file() else None}
 
 
 def as_steps(steps: Any) -> list[Step]:
