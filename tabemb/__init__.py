@@ -9,9 +9,15 @@ import logging
 
 from nnstore._version import __version__
 
+from ._match import MatchResult, RecordMatcher, dedupe, link
+from ._match_comparators import jaro_winkler
+from ._match_corrupt import corrupt_records, generate_people
+from ._match_eval import blocking_metrics, cluster_metrics, clusters_to_pairs, pair_metrics
 from ._schema import KINDS, ColumnSpec, Schema, infer_schema
 from ._table_encoder import TableEncoder
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
-__all__ = ["KINDS", "ColumnSpec", "Schema", "TableEncoder", "__version__", "infer_schema"]
+__all__ = ["KINDS", "ColumnSpec", "MatchResult", "RecordMatcher", "Schema", "TableEncoder", "__version__",
+           "blocking_metrics", "cluster_metrics", "clusters_to_pairs", "corrupt_records", "dedupe",
+           "generate_people", "infer_schema", "jaro_winkler", "link", "pair_metrics"]

@@ -43,6 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--out", required=True, help="output .parquet or .csv")
     e.add_argument("--key", default=None, help="key column (becomes the index)")
     e.set_defaults(func=_cmd_embed)
+    __import__("tabemb._cli_match", fromlist=["register_match"]).register_match(tsub)  # link, dedupe
 
 
 def _read(path: str, key: str | None):

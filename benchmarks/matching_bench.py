@@ -1,0 +1,354 @@
+"""Record matching benchmark: tabemb.match against recordlinkage, Splink and a naive baseline.
+
+Parts (``--only``, comma-separated):
+
+- ``febrl``: FEBRL 4 linkage (5000 + 5000 records, 5000 true 1:1 links), unsupervised.
+  Ours (RecordMatcher, Fellegi-Sunter EM), the naive baseline (TF-IDF over character
+  2-4-grams of the row text, nearest neighbour in B for each A record, a cosine-distance
+  threshold chosen as the best of a grid *on the truth*, i.e. an optimistic baseline),
+  recordlinkage 0.16 (blocking on given_name | surname | date_of_birth, ECM classifier on
+  binary comparisons) and Splink (DuckDB; the same blocking rules; u by random sampling,
+  m by EM, match probability >= 0.5). Peers run in ``benchmarks/.venv-matching`` (created
+  and filled with pip by this script if missing), each in its own process; wall time of
+  each pipeline from the loaded DataFrames to the predicted pairs (imports excluded).
+- ``dedup``: corruptor-generated person records (``generate_people`` +
+  ``corrupt_records``: clusters of 1-5 records, Zipf), unsupervised; ours and the naive
+  baseline (threshold on the truth, as above; clusters = connected components).
+- ``dm``: DeepMatcher sets, supervised on train, threshold tuned on valid, F1 on test.
+- ``scale``: deduplication of N generated records (default 1M) in memory: time and
+  peak RSS (``resource.getrusage``) of the process.
+
+Usage::
+
+    /work/benchslot 1 env OMP_NUM_THREADS=1 NUMBA_NUM_THREADS=1 .venv/bin/python \\
+        benchmarks/matching_bench.py --data /work/shared/data --only febrl,dedup
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+PEER_VENV = HERE / ".venv-matching"
+FEBRL_COLS = ["given_name", "surname", "street_number", "address_1", "address_2", "suburb", "postcode",
+              "state", "date_of_birth", "soc_sec_id"]
+
+
+# -- data ---------------------------------------------------------------------------------
+def load_febrl(data: Path):
+    a = pd.read_csv(data / "febrl/dataset4a.csv", skipinitialspace=True, dtype=str, index_col="rec_id")
+    b = pd.read_csv(data / "febrl/dataset4b.csv", skipinitialspace=True, dtype=str, index_col="rec_id")
+    na = a.index.str.extract(r"rec-(\d+)")[0].to_numpy()
+    nb = b.index.str.extract(r"rec-(\d+)")[0].to_numpy()
+    true = pd.DataFrame({"index_a": a.index, "n": na}).merge(
+        pd.DataFrame({"index_b": b.index, "n": nb}), on="n")[["index_a", "index_b"]]
+    return a, b, true
+
+
+def pair_set(a, b) -> set:
+    return set(zip(a, b, strict=True))
+
+
+def prf(pred: set, true: set) -> dict:
+    tp = len(pred & true)
+    p = tp / len(pred) if pred else 1.0
+    r = tp / len(true) if true else 1.0
+    return {"precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0}
+
+
+# -- naive baseline ---------------------------------------------------------------------------
+def row_text(df: pd.DataFrame) -> pd.Series:
+    return df.fillna("").astype(str).agg(" ".join, axis=1).str.lower()
+
+
+def naive_link(a, b, true):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.neighbors import NearestNeighbors
+
+    t0 = time.perf_counter()
+    vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4)).fit(pd.concat([row_text(a), row_text(b)]))
+    xa, xb = vec.transform(row_text(a)), vec.transform(row_text(b))
+    nn = NearestNeighbors(n_neighbors=1, metric="cosine").fit(xb)
+    d, j = nn.kneighbors(xa)
+    elapsed = time.perf_counter() - t0
+    ts = pair_set(true["index_a"], true["index_b"])
+    best = None
+    for thr in np.linspace(0.05, 0.8, 31):
+        ok = d[:, 0] <= thr
+        m = prf(pair_set(a.index[ok], b.index[j[ok, 0]]), ts)
+        if best is None or m["f1"] > best["f1"]:
+            best = {**m, "threshold": float(thr)}
+    return {**best, "time_s": elapsed}
+
+
+def naive_dedup(df, true_pairs, k=5):
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import connected_components
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.neighbors import NearestNeighbors
+
+    from tabemb import clusters_to_pairs, pair_metrics
+
+    t0 = time.perf_counter()
+    x = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4)).fit_transform(row_text(df))
+    d, j = NearestNeighbors(n_neighbors=k + 1, metric="cosine").fit(x).kneighbors(x)
+    elapsed = time.perf_counter() - t0
+    best = None
+    n = len(df)
+    for thr in np.linspace(0.05, 0.6, 23):
+        ok = (d <= thr) & (j != np.arange(n)[:, None])
+        r, c = np.nonzero(ok)
+        g = sp.coo_matrix((np.ones(len(r)), (r, j[r, c])), shape=(n, n))
+        _, lab = connected_components(g, directed=False)
+        m = pair_metrics(clusters_to_pairs(pd.Series(lab, index=df.index)), true_pairs, unordered=True)
+        if best is None or m["f1"] > best["f1"]:
+            best = {**m, "threshold": float(thr)}
+    return {**best, "time_s": elapsed}
+
+
+# -- peers (run inside the peer venv) -----------------------------------------------------------------
+def peer_recordlinkage(data: Path) -> dict:
+    import recordlinkage
+
+    a, b, true = load_febrl(data)
+    t0 = time.perf_counter()
+    idx = recordlinkage.Index()
+    idx.block("given_name")
+    idx.block("surname")
+    idx.block("date_of_birth")
+    cand = idx.index(a, b)
+    comp = recordlinkage.Compare()
+    comp.string("given_name", "given_name", method="jarowinkler", threshold=0.85, label="given_name")
+    comp.string("surname", "surname", method="jarowinkler", threshold=0.85, label="surname")
+    comp.exact("date_of_birth", "date_of_birth", label="date_of_birth")
+    comp.exact("suburb", "suburb", label="suburb")
+    comp.exact("state", "state", label="state")
+    comp.string("address_1", "address_1", method="jarowinkler", threshold=0.85, label="address_1")
+    comp.exact("postcode", "postcode", label="postcode")
+    comp.exact("soc_sec_id", "soc_sec_id", label="soc_sec_id")
+    feats = comp.compute(cand, a, b)
+    pred = recordlinkage.ECMClassifier(binarize=None).fit_predict(feats)
+    elapsed = time.perf_counter() - t0
+    ts = pair_set(true["index_a"], true["index_b"])
+    cs = pair_set(cand.get_level_values(0), cand.get_level_values(1))
+    out = prf(pair_set(pred.get_level_values(0), pred.get_level_values(1)), ts)
+    out.update(time_s=elapsed, pair_completeness=len(cs & ts) / len(ts),
+               reduction_ratio=1 - len(cs) / (len(a) * len(b)), n_candidates=len(cs))
+    return out
+
+
+def peer_splink(data: Path) -> dict:
+    import splink.comparison_library as cl
+    from splink import Linker, SettingsCreator, block_on
+    from splink.backends.duckdb import DuckDBAPI
+
+    a, b, true = load_febrl(data)
+    t0 = time.perf_counter()
+    db = DuckDBAPI()
+    sa = db.register(a.reset_index(), table_name="a")
+    sb = db.register(b.reset_index(), table_name="b")
+    rules = [block_on("given_name"), block_on("surname"), block_on("date_of_birth")]
+    settings = SettingsCreator(
+        link_type="link_only", unique_id_column_name="rec_id",
+        blocking_rules_to_generate_predictions=rules,
+        comparisons=[cl.JaroWinklerAtThresholds(c) for c in
+                     ["given_name", "surname", "address_1", "address_2", "suburb"]]
+        + [cl.ExactMatch(c) for c in ["street_number", "postcode", "state"]]
+        + [cl.JaroWinklerAtThresholds("date_of_birth"), cl.JaroWinklerAtThresholds("soc_sec_id")],
+    )
+    linker = Linker([sa, sb], settings, log_level=40)
+    linker.training.estimate_u_using_random_sampling(max_pairs=1e6)
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("given_name"))
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("surname"))
+    pred = linker.inference.predict(threshold_match_probability=0.5).as_pandas_dataframe()
+    elapsed = time.perf_counter() - t0
+    ts = pair_set(true["index_a"], true["index_b"])
+    l_is_a = pred["source_dataset_l"] == "a"
+    pa = np.where(l_is_a, pred["rec_id_l"], pred["rec_id_r"])
+    pb = np.where(l_is_a, pred["rec_id_r"], pred["rec_id_l"])
+    out = prf(pair_set(pa, pb), ts)
+    out.update(time_s=elapsed)
+    return out
+
+
+def run_peer(name: str, data: Path) -> dict:
+    py = PEER_VENV / "bin" / "python"
+    if not py.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(PEER_VENV)], check=True)
+        subprocess.run([str(py), "-m", "pip", "install", "-q", "recordlinkage==0.16", "splink",
+                        "pandas", "pyarrow", "scikit-learn"], check=True)
+    r = subprocess.run([str(py), __file__, "--peer", name, "--data", str(data)], capture_output=True,
+                       text=True)
+    if r.returncode != 0:
+        return {"error": r.stderr.strip().splitlines()[-1] if r.stderr.strip() else f"rc {r.returncode}"}
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+# -- ours -------------------------------------------------------------------------------------------
+def ours_febrl(a, b, true, **kw):
+    from tabemb import RecordMatcher, blocking_metrics, pair_metrics
+
+    t0 = time.perf_counter()
+    m = RecordMatcher(random_state=0, **kw)
+    res = m.fit_predict(a, b)
+    elapsed = time.perf_counter() - t0
+    out = pair_metrics(res.pairs, true)
+    out.update(blocking_metrics(res.candidates, true, len(a), len(b)))
+    out["time_s"] = elapsed
+    return out
+
+
+def part_febrl(data: Path, results: dict, repeats: int) -> None:
+    a, b, true = load_febrl(data)
+    rows = {}
+    runs = [ours_febrl(a, b, true, n_neighbors=2) for _ in range(repeats)]
+    rows["tabemb.match (k=2)"] = {**runs[-1], "time_s": float(np.median([r["time_s"] for r in runs])),
+                                  "times": [r["time_s"] for r in runs]}
+    runs = [ours_febrl(a, b, true, n_neighbors=2, one_to_one=True) for _ in range(1)]
+    rows["tabemb.match (k=2, one_to_one)"] = runs[-1]
+    rows["naive TF-IDF NN (threshold on truth)"] = naive_link(a, b, true)
+    for peer in ("recordlinkage", "splink"):
+        runs = [run_peer(peer, data) for _ in range(repeats)]
+        ok = [r for r in runs if "error" not in r]
+        rows[peer] = ({**ok[-1], "time_s": float(np.median([r["time_s"] for r in ok])),
+                       "times": [r["time_s"] for r in ok]} if ok else runs[-1])
+    results["febrl"] = rows
+    print_table("FEBRL 4 linkage (unsupervised)", rows)
+
+
+def part_dedup(n_entities: int, results: dict) -> None:
+    from tabemb import (
+        blocking_metrics,
+        cluster_metrics,
+        clusters_to_pairs,
+        corrupt_records,
+        dedupe,
+        generate_people,
+        pair_metrics,
+    )
+
+    df = generate_people(n_entities, random_state=0)
+    rec, ent = corrupt_records(df, random_state=1)
+    true = clusters_to_pairs(ent)
+    t0 = time.perf_counter()
+    res = dedupe(rec, n_neighbors=5, random_state=0)
+    elapsed = time.perf_counter() - t0
+    m = pair_metrics(clusters_to_pairs(res.clusters), true, unordered=True)
+    m.update(blocking_metrics(res.candidates, true, len(rec)))
+    m.update({k: v for k, v in cluster_metrics(res.clusters, ent).items() if k.startswith("bcubed")})
+    m["time_s"] = elapsed
+    rows = {"tabemb.match dedupe (k=5)": m, "naive TF-IDF NN (threshold on truth)": naive_dedup(rec, true)}
+    results["dedup"] = {"n_records": len(rec), "n_entities": n_entities, "n_true_pairs": len(true),
+                        "rows": rows}
+    print_table(f"Dedup: {len(rec)} records, {n_entities} entities, {len(true)} true pairs", rows)
+
+
+def load_dm(data: Path, name: str):
+    d = data / "entity_matching" / name
+    a = pd.read_csv(d / "tableA.csv", index_col="id")
+    b = pd.read_csv(d / "tableB.csv", index_col="id")
+    sp = {s: pd.read_csv(d / f"{s}.csv").set_axis(["index_a", "index_b", "label"], axis=1)
+          for s in ("train", "valid", "test")}
+    return a, b, sp
+
+
+def part_dm(data: Path, results: dict, names: list[str]) -> None:
+    from tabemb import RecordMatcher
+
+    rows = {}
+    for name in names:
+        a, b, sp = load_dm(data, name)
+        t0 = time.perf_counter()
+        m = RecordMatcher(random_state=0).fit(a, b, labels=sp["train"])
+        thr = m.tune_threshold(a, b, sp["valid"])
+        s = m.score_pairs(a, b, sp["test"])["score"].to_numpy()
+        y = sp["test"]["label"].to_numpy()
+        p = s >= thr
+        tp = int((p & (y == 1)).sum())
+        prec = tp / max(1, p.sum())
+        rec = tp / max(1, (y == 1).sum())
+        rows[name] = {"precision": prec, "recall": rec, "f1": 2 * prec * rec / max(1e-12, prec + rec),
+                      "threshold": thr, "time_s": time.perf_counter() - t0}
+        print(name, rows[name], flush=True)
+    results["dm"] = rows
+    print_table("DeepMatcher (supervised: train, threshold on valid, test F1)", rows)
+
+
+def part_scale(n_entities: int, results: dict) -> None:
+    from tabemb import clusters_to_pairs, corrupt_records, dedupe, generate_people, pair_metrics
+
+    t0 = time.perf_counter()
+    df = generate_people(n_entities, random_state=0)
+    rec, ent = corrupt_records(df, random_state=1)
+    gen = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    res = dedupe(rec, n_neighbors=5, random_state=0, verbose=True)
+    elapsed = time.perf_counter() - t0
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
+    m = pair_metrics(clusters_to_pairs(res.clusters), clusters_to_pairs(ent), unordered=True)
+    row = {"n_records": len(rec), "generate_s": gen, "dedupe_s": elapsed, "peak_rss_gb": rss, **m,
+           "n_candidates": len(res.candidates)}
+    results["scale"] = row
+    print(json.dumps(row, indent=1))
+
+
+def print_table(title: str, rows: dict) -> None:
+    keys = ["precision", "recall", "f1", "pair_completeness", "reduction_ratio", "bcubed_f1", "time_s"]
+    print(f"\n### {title}\n")
+    print("| method | " + " | ".join(keys) + " |")
+    print("|---" * (len(keys) + 1) + "|")
+    for name, r in rows.items():
+        if "error" in r:
+            print(f"| {name} | error: {r['error']} |")
+            continue
+        cells = [f"{r[k]:.4f}" if isinstance(r.get(k), float) else "" for k in keys]
+        print(f"| {name} | " + " | ".join(cells) + " |")
+    sys.stdout.flush()
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", required=True, type=Path)
+    ap.add_argument("--only", default="febrl,dedup")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--dedup-entities", type=int, default=5000)
+    ap.add_argument("--scale-entities", type=int, default=450_000,
+                    help="entities generated for the scale run (~2.2 records each)")
+    ap.add_argument("--dm", default="dblp_acm,amazon_google,abt_buy,walmart_amazon")
+    ap.add_argument("--out", type=Path, default=HERE / "results" / "matching.json")
+    ap.add_argument("--peer", default=None, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.peer:
+        fn = {"recordlinkage": peer_recordlinkage, "splink": peer_splink}[args.peer]
+        print(json.dumps(fn(args.data)))
+        return 0
+    import torch
+
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
+    results = json.loads(args.out.read_text()) if args.out.exists() else {}
+    parts = args.only.split(",")
+    if "febrl" in parts:
+        part_febrl(args.data, results, args.repeats)
+    if "dedup" in parts:
+        part_dedup(args.dedup_entities, results)
+    if "dm" in parts:
+        part_dm(args.data, results, args.dm.split(","))
+    if "scale" in parts:
+        part_scale(args.scale_entities, results)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=1, default=float))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,234 @@
+"""Pair scorers for record matching: Fellegi-Sunter with EM (unsupervised) and boosted trees.
+
+Fellegi-Sunter (Fellegi & Sunter 1969; EM as in Winkler 1988 and Splink)
+-------------------------------------------------------------------------
+Each pair feature is cut into a few *comparison levels* (e.g. Jaro-Winkler
+``< 0.7``, ``[0.7, 0.88)``, ``[0.88, 0.95)``, ``[0.95, 1)``, ``= 1``). A
+latent class (match / non-match) explains the pairs; given the class, the
+features are independent, each a categorical over its levels with
+probabilities ``m_f`` (matches) and ``u_f`` (non-matches). A missing value
+gives no evidence (its factor is 1). The match probability of a pair is::
+
+    logit P(match | levels) = logit(lambda) + sum_f log(m_f[level_f] / u_f[level_f])
+
+``lambda`` (the share of matches among the candidate pairs), ``m`` and
+``u`` are fitted by EM on the candidate pairs (identical level patterns are
+collapsed to one row with a count, so EM costs O(distinct patterns)).
+Initialisation: ``u`` from pairs of *random* records (almost all
+non-matches: Splink's estimate), ``m`` puts most of its mass on the top
+levels. EM then refines both; a small Dirichlet pseudo-count keeps every
+probability positive.
+
+Boosted trees (supervised)
+--------------------------
+scikit-learn's HistGradientBoostingClassifier (missing values handled
+natively) is trained on the labelled pairs' features. To save it without
+pickle, its trees are exported as flat node arrays (feature, threshold,
+missing direction, children, leaf value), and prediction walks those arrays
+in vectorised numpy, so a loaded model needs no scikit-learn object.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+__all__ = ["FellegiSunter", "TreeEnsemble", "level_edges", "to_levels"]
+
+logger = logging.getLogger(__name__)
+
+#: default comparison levels: (edges, "ascending" means a larger value is a better agreement)
+DEFAULT_LEVELS = {
+    "jaro_winkler": ([0.7, 0.88, 0.95, 0.99999], True),
+    "token": ([0.3, 0.6, 0.99999], True),
+    "numeric": ([1e-9, 0.01, 0.1], False),
+    "date": ([0.5, 1.5, 31.0, 365.0], False),
+    "exact": ([0.5], True),
+}
+
+
+def level_edges(kind: str) -> tuple[list[float], bool]:
+    """Default level edges of a comparator kind."""
+    return DEFAULT_LEVELS[kind]
+
+
+def to_levels(values: np.ndarray, edges, ascending: bool) -> np.ndarray:
+    """int8 levels: 0 = worst agreement .. len(edges) = best; -1 = missing."""
+    v = np.asarray(values, dtype=np.float64)
+    lev = np.searchsorted(np.asarray(edges, dtype=np.float64), v, side="right").astype(np.int8)
+    if not ascending:
+        lev = (len(edges) - lev).astype(np.int8)
+    lev[np.isnan(v)] = -1
+    return lev
+
+
+class FellegiSunter:
+    """Fellegi-Sunter model over discrete comparison levels, fitted by EM.
+
+    Shapes: ``levels`` int8 of shape (n_pairs, n_features) with -1 = missing;
+    ``n_levels`` one int per feature.
+    """
+
+    def __init__(self, n_levels: list[int], *, max_iter: int = 100, tol: float = 1e-6,
+                 pseudo_count: float = 0.5) -> None:
+        self.n_levels = [int(n) for n in n_levels]
+        self.max_iter = max_iter
+        self.tol = tol
+        self.pseudo_count = pseudo_count
+
+    @staticmethod
+    def _compress(levels: np.ndarray):
+        pat, counts = np.unique(levels, axis=0, return_counts=True)
+        return pat, counts.astype(np.float64)
+
+    def _probs(self, pat: np.ndarray, w: np.ndarray) -> list[np.ndarray]:
+        out = []
+        for f, nl in enumerate(self.n_levels):
+            lev = pat[:, f]
+            ok = lev >= 0
+            c = np.bincount(lev[ok], weights=w[ok], minlength=nl) + self.pseudo_count
+            out.append(c / c.sum())
+        return out
+
+    def init_u(self, random_levels: np.ndarray) -> None:
+        pat, cnt = self._compress(random_levels)
+        self.u_ = self._probs(pat, cnt)
+
+    def _init_m(self) -> list[np.ndarray]:
+        out = []
+        for nl in self.n_levels:
+            p = np.full(nl, 0.1 / max(nl - 1, 1))
+            p[-1] = 0.9
+            out.append(p / p.sum())
+        return out
+
+    def log_odds_patterns(self, pat: np.ndarray) -> np.ndarray:
+        lo = np.full(len(pat), np.log(self.lambda_ / (1 - self.lambda_)))
+        for f in range(len(self.n_levels)):
+            lev = pat[:, f]
+            ok = lev >= 0
+            w = np.log(self.m_[f]) - np.log(self.u_[f])
+            lo[ok] += w[lev[ok]]
+        return lo
+
+    def fit(self, levels: np.ndarray, random_levels: np.ndarray | None = None,
+            lambda_init: float = 0.1) -> FellegiSunter:
+        pat, cnt = self._compress(levels)
+        if random_levels is not None:
+            self.init_u(random_levels)
+        elif not hasattr(self, "u_"):
+            self.u_ = [np.full(nl, 1.0 / nl) for nl in self.n_levels]
+        self.m_ = self._init_m()
+        self.lambda_ = float(lambda_init)
+        prev = -np.inf
+        self.n_iter_ = 0
+        for it in range(self.max_iter):
+            lo = self.log_odds_patterns(pat)
+            g = 1.0 / (1.0 + np.exp(-np.clip(lo, -50, 50)))
+            self.m_ = self._probs(pat, cnt * g)
+            self.u_ = self._probs(pat, cnt * (1 - g))
+            self.lambda_ = float(np.clip((cnt * g).sum() / cnt.sum(), 1e-9, 1 - 1e-9))
+            # log likelihood for convergence
+            lm = np.zeros(len(pat))
+            lu = np.zeros(len(pat))
+            for f in range(len(self.n_levels)):
+                lev = pat[:, f]
+                ok = lev >= 0
+                lm[ok] += np.log(self.m_[f][lev[ok]])
+                lu[ok] += np.log(self.u_[f][lev[ok]])
+            ll = float((cnt * np.logaddexp(lm + np.log(self.lambda_), lu + np.log(1 - self.lambda_))).sum())
+            self.n_iter_ = it + 1
+            if abs(ll - prev) <= self.tol * max(1.0, abs(ll)):
+                break
+            prev = ll
+        self.log_likelihood_ = prev
+        return self
+
+    def predict_proba(self, levels: np.ndarray) -> np.ndarray:
+        lo = self.log_odds(levels)
+        return (1.0 / (1.0 + np.exp(-np.clip(lo, -50, 50)))).astype(np.float64)
+
+    def log_odds(self, levels: np.ndarray) -> np.ndarray:
+        if len(levels) == 0:
+            return np.zeros(0)
+        pat, inv = np.unique(levels, axis=0, return_inverse=True)
+        return self.log_odds_patterns(pat)[inv.ravel()]
+
+    def state(self) -> dict:
+        return {"n_levels": self.n_levels, "lambda": self.lambda_,
+                "m": [p.tolist() for p in self.m_], "u": [p.tolist() for p in self.u_],
+                "n_iter": self.n_iter_}
+
+    @classmethod
+    def from_state(cls, s: dict) -> FellegiSunter:
+        self = cls(s["n_levels"])
+        self.lambda_ = float(s["lambda"])
+        self.m_ = [np.asarray(p) for p in s["m"]]
+        self.u_ = [np.asarray(p) for p in s["u"]]
+        self.n_iter_ = int(s["n_iter"])
+        return self
+
+
+class TreeEnsemble:
+    """Boosted trees as flat arrays (exported from HistGradientBoostingClassifier).
+
+    Arrays (one row per node over all trees): ``feature`` int64, ``threshold``
+    float64, ``missing_left`` bool, ``left``/``right`` int64 (global node
+    ids), ``is_leaf`` bool, ``value`` float64; ``roots`` int64 (one per tree);
+    ``baseline`` float.
+    """
+
+    def __init__(self, arrays: dict, baseline: float) -> None:
+        self.arrays = arrays
+        self.baseline = float(baseline)
+
+    @classmethod
+    def fit(cls, X: np.ndarray, y: np.ndarray, random_state: int, **params) -> TreeEnsemble:
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        hgb = HistGradientBoostingClassifier(random_state=random_state, **params).fit(X, y)
+        feats, thr, ml, left, right, leaf, val, roots = [], [], [], [], [], [], [], []
+        off = 0
+        for it in hgb._predictors:  # one predictor per iteration (binary problem)
+            nodes = it[0].nodes
+            if nodes["is_categorical"].any():
+                raise RuntimeError("categorical splits are not supported")
+            roots.append(off)
+            feats.append(nodes["feature_idx"].astype(np.int64))
+            thr.append(nodes["num_threshold"].astype(np.float64))
+            ml.append(nodes["missing_go_to_left"].astype(bool))
+            left.append(nodes["left"].astype(np.int64) + off)
+            right.append(nodes["right"].astype(np.int64) + off)
+            leaf.append(nodes["is_leaf"].astype(bool))
+            val.append(nodes["value"].astype(np.float64))
+            off += len(nodes)
+        arrays = {"feature": np.concatenate(feats), "threshold": np.concatenate(thr),
+                  "missing_left": np.concatenate(ml), "left": np.concatenate(left),
+                  "right": np.concatenate(right), "is_leaf": np.concatenate(leaf),
+                  "value": np.concatenate(val), "roots": np.array(roots, dtype=np.int64)}
+        base = float(np.ravel(hgb._baseline_prediction)[0])
+        self = cls(arrays, base)
+        self.sklearn_model_ = hgb
+        return self
+
+    def decision_function(self, X: np.ndarray) -> np.ndarray:
+        a = self.arrays
+        X = np.asarray(X, dtype=np.float64)
+        raw = np.full(len(X), self.baseline)
+        rows = np.arange(len(X))
+        for root in a["roots"]:
+            node = np.full(len(X), root, dtype=np.int64)
+            while True:
+                active = ~a["is_leaf"][node]
+                if not active.any():
+                    break
+                nd = node[active]
+                x = X[rows[active], a["feature"][nd]]
+                go_left = np.where(np.isnan(x), a["missing_left"][nd], x <= a["threshold"][nd])
+                node[active] = np.where(go_left, a["left"][nd], a["right"][nd])
+            raw += a["value"][node]
+        return raw
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-self.decision_function(X)))
