@@ -118,7 +118,16 @@ def raw_annoy_batch(index, Q: list, k: int, search_k: int, threads: int):
     return out
 
 
-def bench_store(X, Q, metric, k, repeats, tmp: Path, rows: list, tag: str, filters: bool):
+def bench_exact(X, Q, metric, k, rows, tag):
+    t = time.perf_counter()
+    truth, _ = exact_search(Q, X, k, metric)
+    t_exact = time.perf_counter() - t
+    rows.append({"data": tag, "metric": metric, "tool": "exact numpy", "mode": "batch",
+                 "recall@10": 1.0, "qps": round(len(Q) / t_exact)})
+    return truth
+
+
+def bench_store(X, Q, truth, metric, k, repeats, tmp: Path, rows: list, tag: str, filters: bool):
     n, dim = X.shape
     gc.collect()
     r0 = rss_mb()
@@ -133,40 +142,71 @@ def bench_store(X, Q, metric, k, repeats, tmp: Path, rows: list, tag: str, filte
     store.save(tmp / f"store-{metric}")
     size = dir_mb(tmp / f"store-{metric}")
     ann = (tmp / f"store-{metric}" / "index.ann").stat().st_size / 2**20
-    t = time.perf_counter()
-    truth, _ = exact_search(Q, X, k, metric)
-    t_exact = time.perf_counter() - t
     found, _, _ = store.query_arrays(Q, k)
     found = np.array(found, dtype=np.int64)
     rec = recall(found, truth)
-    # raw Annoy on the very same index
+    # raw Annoy on the very same index, doing the equivalent work: from the same float32 numpy
+    # rows to ids + distances at the same search_k (raw returns Python lists, the store arrays)
     index = store._index
     sk = store.n_trees * k
-    Ql = Q.tolist()
-    raw_single = lambda: [index.get_nns_by_vector(q, k, sk, True) for q in Ql]  # noqa: E731
-    st_single = lambda: [store.query_arrays(q, k) for q in Q]  # noqa: E731
+    dot = metric == "dot"
+
+    def raw_rows(Qb):
+        rows_ = Qb.tolist()
+        if dot:  # the store's augmented index takes one more (zero) coordinate
+            rows_ = [[*r, 0.0] for r in rows_]
+        return rows_
+
+    def raw_single(Qb):
+        get = index.get_nns_by_vector
+        for q in Qb:
+            r = q.tolist()
+            if dot:
+                r.append(0.0)
+            get(r, k, sk, True)
+
+    def st_single(Qb):
+        qa = store.query_arrays
+        for q in Qb:
+            qa(q, k)
+
+    def timed(fn):
+        w, c = time.perf_counter(), time.process_time()
+        fn()
+        return time.perf_counter() - w, time.process_time() - c
+
     res = {"single": [], "batch1": [], "batch2": []}
-    for _ in range(repeats):  # interleaved: raw, store, raw, store ...
-        a = median_time(raw_single, 1)
-        b = median_time(st_single, 1)
-        res["single"].append((a, b))
-        for th in (1, 2):
-            a = median_time(lambda th=th: raw_annoy_batch(index, Ql, k, sk, th), 1)
-            b = median_time(lambda th=th: store.query_arrays(Q, k, n_jobs=th), 1)
-            res[f"batch{th}"].append((a, b))
     nq = len(Q)
-    for mode, pairs in res.items():
-        raw_t = statistics.median(p[0] for p in pairs)
-        st_t = statistics.median(p[1] for p in pairs)
-        ratio = statistics.median(p[0] / p[1] for p in pairs)
+    blocks = [Q[i:i + 100] for i in range(0, nq, 100)]
+    for r in range(repeats):
+        # single queries: interleaved in blocks of 100 queries (raw, store / store, raw
+        # alternating), so both sides see the same machine load
+        tot = np.zeros((2, 2))
+        for j, Qb in enumerate(blocks):
+            pair = [lambda Qb=Qb: raw_single(Qb), lambda Qb=Qb: st_single(Qb)]
+            order = (0, 1) if (j + r) % 2 == 0 else (1, 0)
+            for side in order:
+                tot[side] += timed(pair[side])
+        res["single"].append(tot)
+        for th in (1, 2):  # one batch of all queries, order alternating per repeat
+            pair = [lambda th=th: raw_annoy_batch(index, raw_rows(Q), k, sk, th),
+                    lambda th=th: store.query_arrays(Q, k, n_jobs=th)]
+            tot = np.zeros((2, 2))
+            for side in ((0, 1) if r % 2 == 0 else (1, 0)):
+                tot[side] += timed(pair[side])
+            res[f"batch{th}"].append(tot)
+    for mode, tots in res.items():
+        raw_t = statistics.median(t[0, 0] for t in tots)
+        st_t = statistics.median(t[1, 0] for t in tots)
+        ratio = statistics.median(t[0, 0] / t[1, 0] for t in tots)
+        cpu_ratio = statistics.median(t[0, 1] / t[1, 1] for t in tots)
         rows.append({"data": tag, "metric": metric, "tool": "NeighborStore", "mode": mode,
                      "recall@10": round(rec, 4), "qps": round(nq / st_t),
-                     "raw_annoy_qps": round(nq / raw_t), "qps_ratio_vs_raw": round(ratio, 3)})
+                     "raw_annoy_qps": round(nq / raw_t), "qps_ratio_vs_raw": round(ratio, 3),
+                     "cpu_ratio_vs_raw": round(cpu_ratio, 3)})
     rows.append({"data": tag, "metric": metric, "tool": "NeighborStore", "mode": "build",
                  "add_s": round(t_add, 2), "build_s": round(t_build, 2), "mem_mb": round(mem),
                  "file_mb": round(size), "index_file_mb": round(ann)})
-    rows.append({"data": tag, "metric": metric, "tool": "exact numpy", "mode": "batch",
-                 "recall@10": 1.0, "qps": round(nq / t_exact)})
     if filters:
         for sel in (0.01, 0.10, 0.50):
             f = col("bucket") < int(sel * 100)
@@ -181,7 +221,26 @@ def bench_store(X, Q, metric, k, repeats, tmp: Path, rows: list, tag: str, filte
             rows.append({"data": tag, "metric": metric, "tool": "NeighborStore", "mode": f"filter {sel:.0%}",
                          "recall@10": round(recall(fk, tk), 4), "qps": round(nq / t_f),
                          "exact_filtered_qps": round(nq / t_fx), "all_k_pass": ok})
-    return truth
+
+
+def bench_search_k(X, Q, metric, k, rows, tag, factors=(1, 2, 4, 8, 16)):
+    """recall@10 and batch throughput (all threads) against search_k = factor * n_trees * k."""
+    n, dim = X.shape
+    truth, _ = exact_search(Q, X, k, metric)
+    t = time.perf_counter()
+    store = NeighborStore(dim, metric=metric).add(np.arange(n), X).rebuild()
+    t_build = time.perf_counter() - t
+    runs = [("default", None)] + [(f"{f} x n_trees x k", f * store.n_trees * k) for f in factors]
+    for label, sk in runs:
+        store.query_arrays(Q[:50], k, search_k=sk)  # warm
+        t = time.perf_counter()
+        found, _, _ = store.query_arrays(Q, k, search_k=sk)
+        tt = time.perf_counter() - t
+        rec = recall(np.array(found, dtype=np.int64), truth)
+        rows.append({"data": tag, "metric": metric, "tool": "NeighborStore",
+                     "mode": f"search_k {label}" + ("" if sk is None else f" = {sk}"),
+                     "recall@10": round(rec, 4), "qps": round(len(Q) / tt),
+                     "build_s": round(t_build, 2) if sk is None else None})
 
 
 def bench_raw_annoy_build(X, metric, rows, tag):
@@ -306,13 +365,14 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--k", type=int, default=10)
     ap.add_argument("--no-peers", action="store_true")
+    ap.add_argument("--no-store", action="store_true", help="peers only (raw Annoy build, hnswlib, faiss)")
     ap.add_argument("--hnsw-efc", type=int, default=100, help="ef_construction of the HNSW peers")
-    ap.add_argument("--hnsw-cosine-max-n", type=int, default=300_000,
-                    help="build the (slow) HNSW peers for cosine only up to this n")
     ap.add_argument("--hnsw-max-n", type=int, default=10**9,
                     help="build the (slow) HNSW peers and raw Annoy only up to this n")
     ap.add_argument("--metrics", nargs="+", default=["euclidean", "cosine"],
-                    help="metrics for the first data set (the second always runs both)")
+                    help="metrics run on every data set")
+    ap.add_argument("--search-k-sweep", nargs="*", default=[],
+                    help="metrics for a recall/throughput sweep over search_k on the last data set")
     ap.add_argument("--data", default=None, help="unused (the data is generated)")
     args = ap.parse_args()
     rows: list[dict] = []
@@ -324,25 +384,33 @@ def main() -> None:
             t = time.perf_counter()
             X, Q = make_data(n, dim, args.clusters, args.queries, seed=0)
             print(f"[{tag}] data generated in {time.perf_counter() - t:.1f} s", flush=True)
-            for metric in (args.metrics if filters else ("euclidean", "cosine")):
-                truth = bench_store(X, Q, metric, args.k, args.repeats, tmp, rows, tag,
-                                    filters=filters and metric == "euclidean")
-                print(f"[{tag}] store {metric} done", flush=True)
-                write_results(rows, args)
+            for metric in args.metrics:
+                truth = bench_exact(X, Q, metric, args.k, rows, tag)
+                if not args.no_store:
+                    bench_store(X, Q, truth, metric, args.k, args.repeats, tmp, rows, tag,
+                                filters=filters and metric == "euclidean")
+                    print(f"[{tag}] store {metric} done", flush=True)
+                    write_results(rows, args)
                 if args.no_peers:
                     continue
                 slow_ok = n <= args.hnsw_max_n
-                if metric == "euclidean" and slow_ok:
+                if slow_ok:
                     bench_raw_annoy_build(X, metric, rows, tag)
-                    print(f"[{tag}] raw annoy build done", flush=True)
-                if slow_ok and (metric == "euclidean" or n <= args.hnsw_cosine_max_n):
+                    print(f"[{tag}] raw annoy build {metric} done", flush=True)
+                    write_results(rows, args)
                     bench_hnswlib(X, Q, truth, metric, args.k, args.repeats, tmp, rows, tag,
                                   args.hnsw_efc)
                     print(f"[{tag}] hnswlib {metric} done", flush=True)
+                    write_results(rows, args)
                 bench_faiss(X, Q, truth, metric, args.k, args.repeats, rows, tag,
-                            hnsw=metric == "euclidean" and slow_ok, efc=args.hnsw_efc)
+                            hnsw=slow_ok, efc=args.hnsw_efc)
                 print(f"[{tag}] faiss {metric} done", flush=True)
                 write_results(rows, args)
+            if (n, dim) == sets[-1][:2]:
+                for metric in args.search_k_sweep:
+                    bench_search_k(X, Q, metric, args.k, rows, tag)
+                    print(f"[{tag}] search_k sweep {metric} done", flush=True)
+                    write_results(rows, args)
             del X, Q
             gc.collect()
     write_results(rows, args)

@@ -93,8 +93,9 @@ class NeighborStore:
         larger index file and a longer build (linear in ``n_trees``).
     search_k : int or None, default None
         Nodes Annoy inspects per query; None uses Annoy's default
-        ``n_trees * k``. Larger: higher recall, slower queries (roughly
-        linear). See the measured table in the README/notebook.
+        ``n_trees * k`` (``2 * n_trees * k`` for ``metric="dot"``,
+        ``DOT_SEARCH_K_FACTOR``). Larger: higher recall, slower queries
+        (roughly linear). See the measured tables in the README/notebook.
     exact : bool, default False
         No Annoy index; every query is an exact blocked search (ground truth,
         small stores).
@@ -134,6 +135,10 @@ class NeighborStore:
     FILTER_EXACT_COST_RATIO = 20.0
     #: over-fetch factor on top of 1/selectivity when a filter goes through Annoy
     FILTER_OVERFETCH = 1.5
+    #: default search_k multiplier for metric "dot": after the MIPS augmentation the true
+    #: neighbours are less separated from the rest, so the trees need more nodes for the same
+    #: recall (measured: benchmarks/results/nnstore.md, search_k sweep)
+    DOT_SEARCH_K_FACTOR = 2
     #: batches smaller than this many queries per thread run on one thread
     MIN_QUERIES_PER_THREAD = 16
 
@@ -419,6 +424,10 @@ class NeighborStore:
         return index
 
     # -- queries --------------------------------------------------------------------
+    def _default_search_k(self, k: int) -> int:
+        """search_k when none is given: ``n_trees * k``, times ``DOT_SEARCH_K_FACTOR`` for dot."""
+        return self.n_trees * k * (self.DOT_SEARCH_K_FACTOR if self.metric == "dot" else 1)
+
     def _check_k(self, k: Any) -> int:
         if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k <= 0:
             raise ValueError(f"k must be a positive int, got {k!r}")
@@ -458,21 +467,16 @@ class NeighborStore:
 
     def _annoy_batch(self, q: np.ndarray, k_fetch: int, search_k: int, n_threads: int):
         nq = len(q)
-        ids = np.full((nq, k_fetch), -1, dtype=np.int64)
-        dist = np.full((nq, k_fetch), np.inf, dtype=np.float32)
         index = self._index
         if self.metric == "dot":
             q = np.hstack([q, np.zeros((nq, 1), dtype=np.float32)])
         rows = q.tolist()
         get = index.get_nns_by_vector
+        res: list = [None] * nq
 
         def work(s: int, e: int) -> None:
-            for i in range(s, e):
-                r, d = get(rows[i], k_fetch, search_k, True)
-                m = len(r)
-                if m:
-                    ids[i, :m] = r
-                    dist[i, :m] = d
+            # only Annoy calls in the loop (they release the GIL); arrays are made once below
+            res[s:e] = [get(rows[i], k_fetch, search_k, True) for i in range(s, e)]
 
         n_threads = min(n_threads, max(1, nq // self.MIN_QUERIES_PER_THREAD))
         if n_threads <= 1:
@@ -483,6 +487,16 @@ class NeighborStore:
             with ThreadPoolExecutor(n_threads) as ex:
                 for f in [ex.submit(work, int(a), int(b)) for a, b in itertools.pairwise(bounds)]:
                     f.result()
+        if nq and all(len(r[0]) == k_fetch for r in res):
+            ids = np.array([r[0] for r in res], dtype=np.int64).reshape(nq, k_fetch)
+            dist = np.array([r[1] for r in res], dtype=np.float32).reshape(nq, k_fetch)
+        else:  # some queries got fewer than k_fetch (tiny index or search_k): pad
+            ids = np.full((nq, k_fetch), -1, dtype=np.int64)
+            dist = np.full((nq, k_fetch), np.inf, dtype=np.float32)
+            for i, (r, d) in enumerate(res):
+                if len(r):
+                    ids[i, :len(r)] = r
+                    dist[i, :len(r)] = d
         # Annoy distance -> store distance
         if self.metric == "cosine":
             dist = np.square(dist) * np.float32(0.5)
@@ -510,7 +524,7 @@ class NeighborStore:
             n_pass_idx = int(valid[:n_idx].sum())
             frac = n_pass_idx / max(n_idx, 1)
             k_need = min(n_idx, math.ceil(k / max(frac, 1e-9) * self.FILTER_OVERFETCH))
-            sk_need = self.n_trees * k_need if (search_k or self.search_k) is None else \
+            sk_need = self._default_search_k(k_need) if (search_k or self.search_k) is None else \
                 (search_k or self.search_k) * k_need / k
             if n_pass_idx <= max(self.FILTER_EXACT_COUNT, self.FILTER_EXACT_COST_RATIO * sk_need):
                 use_exact = True
@@ -521,7 +535,7 @@ class NeighborStore:
         if valid is None and per_ex is None and ss is None and n == n_idx:
             # hot path: nothing to filter or merge; Annoy's lists are already sorted ascending
             kf = min(k, n_idx)
-            ids, dist = self._annoy_batch(q, kf, self.n_trees * kf if sk is None else sk,
+            ids, dist = self._annoy_batch(q, kf, self._default_search_k(kf) if sk is None else sk,
                                           self._threads(n_jobs))
             if kf < k:
                 ids = np.hstack([ids, np.full((nq, k - kf), -1, dtype=np.int64)])
@@ -537,7 +551,7 @@ class NeighborStore:
             over = 1.0 if filter is None else self.FILTER_OVERFETCH
             k_fetch = math.ceil(k_fetch / max(frac, 1e-9) * over) + 2
         k_fetch = max(1, min(k_fetch, n_idx))
-        sk = self.n_trees * k_fetch if sk is None else math.ceil(sk * k_fetch / k)
+        sk = self._default_search_k(k_fetch) if sk is None else math.ceil(sk * k_fetch / k)
         ids, dist = self._annoy_batch(q, k_fetch, sk, self._threads(n_jobs))
         if valid is not None:
             bad = ids < 0
@@ -623,7 +637,8 @@ class NeighborStore:
         allok = bool(ok.all())
         s = slots if allok else np.where(ok, slots, 0)
         keys = self._keys[s]
-        pos = self._positions()[s]
+        # no dead slots: positions are the slots themselves (``slots`` is this call's own array)
+        pos = s if len(self) == self._n else self._positions()[s]
         if not allok:
             keys[~ok] = None
             pos[~ok] = -1
@@ -657,38 +672,52 @@ class NeighborStore:
         distances : float32 ndarray of shape (n_queries, k); inf past the last result
         positions : int64 ndarray of shape (n_queries, k); index into ``store.keys``; -1
         """
-        k = self._check_k(k)
-        if (filter is None and exclude is None and isinstance(vectors, np.ndarray) and vectors.ndim == 1
-                and vectors.dtype == np.float32 and vectors.shape[0] == self.dim
-                and self._index is not None and self._n == self._n_indexed == self._n_alive_indexed
-                and np.isfinite(vectors).all()):
-            return self._single_clean(vectors, k, search_k)
+        if type(k) is not int or k <= 0:
+            k = self._check_k(k)
+        if (filter is None and exclude is None and type(vectors) is np.ndarray and vectors.ndim == 1
+                and self._index is not None and vectors.dtype == np.float32
+                and vectors.shape[0] == self.dim and self._n == self._n_indexed == self._n_alive_indexed):
+            out = self._single_clean(vectors, k, search_k)
+            if out is not None:
+                return out
         q, _ = self._query_vectors(vectors)
         slots, dists = self._search(q, k, filter=filter, exclude=exclude, search_k=search_k,
                                     n_jobs=n_jobs)
         return self._output(slots, dists)
 
     def _single_clean(self, v: np.ndarray, k: int, search_k: int | None):
-        """One query, no filter, no delta, no tombstones: straight to Annoy (slots = positions)."""
-        sk = search_k if search_k is not None else self.search_k
+        """One query, no filter, no delta, no tombstones: straight to Annoy (slots = positions).
+
+        None when ``v`` holds NaN/inf (the caller's general path raises the error).
+        """
         row = v.tolist()
+        # finiteness check on the Python floats: a sum of float32 values cannot overflow a
+        # double, so it is finite exactly when every element is (cheaper than np.isfinite)
+        if not math.isfinite(sum(row)):
+            return None
+        sk = search_k if search_k is not None else self.search_k
         if self.metric == "dot":
             row.append(0.0)
-        ids, d = self._index.get_nns_by_vector(row, k, -1 if sk is None else sk, True)
+        ids, d = self._index.get_nns_by_vector(row, k, self._default_search_k(k) if sk is None else sk,
+                                                 True)
         m = len(ids)
-        slots = np.full((1, k), -1, dtype=np.int64)
-        dist = np.full((1, k), np.inf, dtype=np.float32)
-        slots[0, :m] = ids
-        dist[0, :m] = d
+        if m < k:  # fewer than k indexed items reachable: pad
+            ids = ids + [-1] * (k - m)
+            d = d + [0.0] * (k - m)
+        slots = np.array([ids], dtype=np.int64)  # (1, k)
+        dist = np.array([d], dtype=np.float32)
         if self.metric == "cosine":
-            dist = np.square(dist) * np.float32(0.5)
+            dist *= dist
+            dist *= np.float32(0.5)
         elif self.metric == "dot":
-            dist = -(np.float32(v @ v) + np.float32(self._dot_max) ** 2 - np.square(dist)) * np.float32(0.5)
-        dist[slots < 0] = np.inf
-        keys = self._keys[np.maximum(slots, 0)]
+            dist *= dist
+            dist -= np.float32(v @ v) + np.float32(self._dot_max) ** 2
+            dist *= np.float32(0.5)
+        keys = self._keys[slots]
         if m < k:
-            keys[slots < 0] = None
-        return keys, dist, slots.copy()
+            keys[0, m:] = None
+            dist[0, m:] = np.inf
+        return keys, dist, slots
 
     def query_keys_arrays(self, keys: Any, k: int = 10, *, exclude_self: bool = True,
                           filter: Any = None, exclude: Any = None, search_k: int | None = None,

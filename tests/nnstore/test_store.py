@@ -322,3 +322,42 @@ def test_same_answers_as_raw_annoy_with_same_seed(data):
         ids, d = raw.get_nns_by_vector(q.tolist(), 10, include_distances=True)
         assert list(got[i]) == [keys[j] for j in ids]
         np.testing.assert_allclose(dist[i], d, rtol=1e-5)
+
+
+@pytest.mark.parametrize("metric", METRICS)
+def test_single_vector_fast_path_matches_batch(data, metric):
+    X, keys, _ = data
+    store = NeighborStore(8, metric=metric, n_trees=10, random_state=0).add(keys, X).rebuild()
+    Q = clustered(15, seed=5)
+    bk, bd, bp = store.query_arrays(Q, k=6, n_jobs=1)
+    for i, q in enumerate(Q):
+        k1, d1, p1 = store.query_arrays(q, k=6)  # one 1-D float32 vector: straight to Annoy
+        assert k1.shape == d1.shape == p1.shape == (1, 6) and d1.dtype == np.float32
+        assert list(k1[0]) == list(bk[i]) and list(p1[0]) == list(bp[i])
+        np.testing.assert_allclose(d1[0], bd[i], rtol=1e-5, atol=1e-5)
+    assert list(store.keys[p1[0]]) == list(k1[0])
+    bad = Q[0].copy()
+    bad[3] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        store.query_arrays(bad, k=3)
+
+
+def test_single_vector_fast_path_pads_past_the_store():
+    store = NeighborStore(3, metric="cosine", n_trees=2, random_state=0)
+    store.add(["a", "b", "c"], np.eye(3, dtype=np.float32)).rebuild()
+    keys, dist, pos = store.query_arrays(np.array([1, 0.1, 0], dtype=np.float32), k=5)
+    assert keys[0, 0] == "a" and list(keys[0, 3:]) == [None, None]
+    assert np.isinf(dist[0, 3:]).all() and list(pos[0, 3:]) == [-1, -1]
+    assert np.isfinite(dist[0, :3]).all()
+
+
+def test_dot_default_search_k_is_scaled(data):
+    X, keys, _ = data
+    store = NeighborStore(8, metric="dot", n_trees=7, random_state=0).add(keys, X).rebuild()
+    Q = clustered(10, seed=9)
+    k = 5
+    default = store.query_arrays(Q, k=k)[0]
+    scaled = store.query_arrays(Q, k=k, search_k=NeighborStore.DOT_SEARCH_K_FACTOR * 7 * k)[0]
+    np.testing.assert_array_equal(default, scaled)
+    single = store.query_arrays(Q[0], k=k)[0]
+    np.testing.assert_array_equal(single[0], scaled[0])
