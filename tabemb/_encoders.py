@@ -5,10 +5,13 @@ wide its embedding block is. The torch module in ``_table_encoder`` maps the
 features to a block; every block is L2-normalised, so each column adds a
 cosine-like similarity term to the row's embedding.
 
-- :class:`TextEncoder`: character n-gram bucket ids and their IDF weights
-  (one shared ``EmbeddingBag``; the block is the IDF-weighted sum of the
-  n-grams' vectors: a random projection of the value's TF-IDF vector at
-  initialisation).
+- :class:`TextEncoder`: each value's distinct character n-gram (and word)
+  buckets with their counts, and the buckets' IDF learned in fit. The block is
+  a signed hashed sketch (an ``EmbeddingBag`` whose rows are fixed signed unit
+  vectors) of the value's sublinear TF x weight vector, the weights being one
+  learned scalar per bucket that starts at the IDF: at initialisation the
+  block is the value's TF-IDF vector hashed to ``dim`` dimensions, and
+  training reweights n-grams the way IDF does, by how useful they are.
 - :class:`CategoricalEncoder`: integer codes; 0 = missing (a zero vector),
   1 = the rare/unseen bucket (values seen fewer than ``min_frequency`` times in
   fit, and values never seen), 2.. = the vocabulary. Embedding size rule:
@@ -31,7 +34,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._text import hash_char_ngrams, idf_weights
+from ._text import hash_parts, idf_weights, text_codes
 
 __all__ = ["CategoricalEncoder", "DatetimeEncoder", "NumericEncoder", "TextEncoder", "make_encoder"]
 
@@ -50,27 +53,33 @@ class TextEncoder:
     kind = "text"
 
     def __init__(self, name: str, *, salt: int, n_buckets: int, ngram_range: tuple[int, int],
-                 max_chars: int, dim: int) -> None:
+                 max_chars: int, dim: int, words: bool = True) -> None:
         self.name, self.salt, self.n_buckets = name, int(salt), int(n_buckets)
         self.ngram_range, self.max_chars, self.dim = tuple(ngram_range), int(max_chars), int(dim)
+        self.words = bool(words)
         self.idf: np.ndarray | None = None
 
-    def ids(self, s: pd.Series) -> np.ndarray:
-        return hash_char_ngrams(s, n_buckets=self.n_buckets, salt=self.salt,
-                                ngram_range=self.ngram_range, max_chars=self.max_chars)
+    def hash_codes(self, codes: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple:
+        """``(ids, tf, indptr)`` of rows given as parts of a code-point buffer (see ``hash_parts``)."""
+        return hash_parts(codes, starts, ends, n_buckets=self.n_buckets, salt=self.salt,
+                          ngram_range=self.ngram_range, max_chars=self.max_chars, words=self.words)
 
     def fit(self, s: pd.Series) -> TextEncoder:
-        self.idf = idf_weights(*self.ids(s), self.n_buckets)
+        return self.fit_codes(*text_codes(s))
+
+    def fit_codes(self, codes, starts, ends) -> TextEncoder:
+        ids, _tf, indptr = self.hash_codes(codes, starts, ends)
+        self.idf = idf_weights(ids, indptr, self.n_buckets)
         return self
 
     def features(self, s: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(ids, indptr, weights)``: ragged n-gram bucket ids and their IDF weights."""
-        ids, indptr = self.ids(s)
-        return ids, indptr, self.idf[ids]
+        """``(ids, tf, indptr)``: each value's distinct n-gram buckets (CSR) and their counts."""
+        return self.hash_codes(*text_codes(s))
 
     def state(self) -> dict:
         return {"kind": self.kind, "name": self.name, "salt": self.salt, "n_buckets": self.n_buckets,
-                "ngram_range": list(self.ngram_range), "max_chars": self.max_chars, "dim": self.dim}
+                "ngram_range": list(self.ngram_range), "max_chars": self.max_chars, "dim": self.dim,
+                "words": self.words}
 
 
 class CategoricalEncoder:
@@ -217,7 +226,8 @@ def make_encoder(kind: str, name: str, *, salt: int, params: dict):
     if kind == "text":
         return TextEncoder(name, salt=salt, n_buckets=params["n_buckets"],
                            ngram_range=tuple(params["ngram_range"]), max_chars=params["max_chars"],
-                           dim=params["text_dim"])  # the row-text block passes its own text_dim
+                           dim=params["text_dim"], words=params.get("words", True))
+        # (the row-text block passes its own text_dim)
     if kind in ("categorical", "boolean"):
         return CategoricalEncoder(name, min_frequency=params["min_frequency"],
                                   max_dim=params["max_categorical_dim"], boolean=kind == "boolean")

@@ -22,7 +22,7 @@ from nnstore import (
 
 from ._encoders import CategoricalEncoder, TextEncoder, encoder_from_state, make_encoder
 from ._schema import Schema, infer_schema
-from ._text import take_ragged
+from ._text import embed_parts, sketch_columns, take_ragged, text_codes
 
 __all__ = ["TableEncoder"]
 
@@ -41,23 +41,23 @@ def _build_net(encoders: list, params: dict):
     class TableNet(nn.Module):
         """Column blocks -> weighted concatenation -> residual MLP -> unit-length embedding.
 
-        Shapes: text ids/weights (B, m_c); categorical codes (B,); numeric and
-        datetime features (B, f_c) -> output (B, D) with D the sum of block sizes.
-        The residual MLP's last layer starts at zero, so at initialisation the
-        embedding is the weighted concatenation of the column blocks.
+        Shapes: text: per block a flat batch of (row * dim + column, signed sublinear tf,
+        bucket id) triples; categorical codes (B,); numeric and datetime features (B, f_c)
+        -> output (B, D) with D the sum of block sizes. A text block is the signed hashed
+        sketch of the value's n-gram bag weighted by one learned scalar per bucket
+        (``idf_t * exp(text_logit[t])``, the IDF at the start). The residual MLP's last layer starts at zero
+        and is used only after ``fine_tune``, so until then the embedding is the weighted
+        concatenation of the column blocks.
         """
 
         def __init__(self) -> None:
             super().__init__()
-            text = [e for e in encoders if isinstance(e, TextEncoder) and e.name != ROW]
-            self.n_buckets = params["n_buckets"]
             self.kinds = ["row" if e.name == ROW else e.kind for e in encoders]
-            if "row" in self.kinds:
-                self.row_bag = nn.EmbeddingBag(self.n_buckets, params["row_text_dim"], mode="sum",
-                                               sparse=True)
-            if text:
-                self.bag = nn.EmbeddingBag(self.n_buckets + 1, params["text_dim"], mode="sum",
-                                           sparse=True, padding_idx=self.n_buckets)
+            text = [e for e in encoders if isinstance(e, TextEncoder)]
+            # bucket weight = idf * exp(text_logit): IDF learned in fit, reweighted by training
+            self.text_logit = nn.ParameterList([nn.Parameter(torch.zeros(e.n_buckets)) for e in text])
+            for t, e in enumerate(text):
+                self.register_buffer(f"idf_{t}", torch.ones(e.n_buckets))
             self.cols = nn.ModuleList()
             for e in encoders:
                 if isinstance(e, TextEncoder):
@@ -80,21 +80,20 @@ def _build_net(encoders: list, params: dict):
             self.mlp = nn.Sequential(nn.Linear(self.dim, params["hidden_dim"]), nn.GELU(),
                                      nn.Linear(params["hidden_dim"], self.dim))
 
-        def blocks(self, inputs: dict) -> list:
-            """``inputs``: ``{"text": (ids, offsets, weights) or None, "cols": [tensor or None]}``;
-            the text bags of all text columns come column-major in one flat batch."""
+        def blocks(self, inputs: dict, *, skip_text: bool = False) -> list:
+            """``inputs``: ``{"n": B, "cols": [per column: (flat, signed_tf, ids) for text,
+            else a tensor]}``. With ``skip_text`` text blocks are None (filled elsewhere)."""
             b = inputs["n"]
-            if inputs["text"] is not None:
-                ids, offsets, w = inputs["text"]
-                bags = self.bag(ids, offsets, per_sample_weights=w).view(-1, b, self.bag.embedding_dim)
             out, t, m = [], 0, 0
-            for kind, mod, x in zip(self.kinds, self.cols, inputs["cols"], strict=True):
-                if kind == "text":
-                    blk = F.normalize(bags[t], dim=1, eps=1e-6)
+            for kind, mod, dim, x in zip(self.kinds, self.cols, self.dims, inputs["cols"], strict=True):
+                if kind in ("text", "row"):
+                    blk = None
+                    if not skip_text:
+                        flat, val, ids = x
+                        v = val * self.bucket_weight(t)[ids]
+                        blk = torch.zeros(b * dim, dtype=v.dtype).index_add(0, flat, v).view(b, dim)
+                        blk = F.normalize(blk, dim=1, eps=1e-6)
                     t += 1
-                elif kind == "row":
-                    ids, offsets, w = inputs["row"]
-                    blk = F.normalize(self.row_bag(ids, offsets, per_sample_weights=w), dim=1, eps=1e-6)
                 elif isinstance(mod, nn.Embedding):
                     blk = F.normalize(mod(x), dim=1, eps=1e-6)
                 else:  # numeric / datetime: the missing indicator is the feature at -1 resp. 1
@@ -104,21 +103,26 @@ def _build_net(encoders: list, params: dict):
                 out.append(blk)
             return out
 
+        def bucket_weight(self, t: int):
+            return getattr(self, f"idf_{t}") * torch.exp(self.text_logit[t])
+
+        def scales(self):
+            return torch.exp(self.log_weight) / math.sqrt(len(self.dims))
+
         def combine(self, blocks: list):
-            w = torch.exp(self.log_weight)
+            w = self.scales()
             z = torch.cat([b * w[i] for i, b in enumerate(blocks)], dim=1)
-            z = z / math.sqrt(len(blocks))
             if bool(self.mlp_active):
                 z = z + self.mlp(z)
             return F.normalize(z, dim=1, eps=1e-6)
 
-        def forward(self, inputs: list):
+        def forward(self, inputs: dict):
             return self.combine(self.blocks(inputs))
 
     return TableNet()
 
 
-def _init_net(net, rng: np.random.Generator) -> None:
+def _init_net(net, rng: np.random.Generator, encoders: list) -> None:
     import torch
 
     g = torch.Generator()
@@ -126,6 +130,9 @@ def _init_net(net, rng: np.random.Generator) -> None:
     with torch.no_grad():
         for name, p in net.named_parameters():
             if name == "log_weight":
+                continue
+            if name.startswith("text_logit"):
+                p.zero_()
                 continue
             if name.startswith("missing_vec"):
                 p.zero_()
@@ -136,12 +143,12 @@ def _init_net(net, rng: np.random.Generator) -> None:
                 p.zero_()
             else:
                 p.normal_(0.0, 1.0 / math.sqrt(max(p.shape[-1], 1)), generator=g)
-        if hasattr(net, "bag"):
-            net.bag.weight[net.n_buckets].zero_()
+        text = [e for e in encoders if isinstance(e, TextEncoder)]
+        for t, e in enumerate(text):
+            getattr(net, f"idf_{t}").copy_(torch.from_numpy(e.idf))
         for mod in net.cols:
             if isinstance(mod, torch.nn.Embedding):
                 mod.weight[0].zero_()
-
 
 
 def _step(opts: list, loss) -> float:
@@ -238,10 +245,10 @@ class TableEncoder(TransformerMixin, BaseEstimator):
                  batch_size: int = 256, learning_rate: float = 1e-3, corruption: float = 0.3,
                  ngram_dropout: float = 0.2, temperature: float = 0.1, text_dim: int = 64,
                  numeric_dim: int = 8, max_categorical_dim: int = 32, min_frequency: int = 2,
-                 max_categories: int = 50, n_buckets: int = 2**17, ngram_range: tuple = (2, 4),
-                 max_chars: int = 256, hidden_dim: int = 128, row_text: bool = True,
-                 row_text_dim: int = 256, row_text_weight: float = 3.0, random_state: Any = None,
-                 verbose: bool = False) -> None:
+                 max_categories: int = 50, n_buckets: int = 2**18, ngram_range: tuple = (2, 4),
+                 max_chars: int = 256, words: bool = True, sublinear_tf: bool = True,
+                 hidden_dim: int = 128, row_text: bool = True, row_text_dim: int = 1024,
+                 row_text_weight: float = 3.0, random_state: Any = None, verbose: bool = False) -> None:
         self.schema = schema
         self.objective = objective
         self.epochs = epochs
@@ -258,6 +265,8 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         self.n_buckets = n_buckets
         self.ngram_range = ngram_range
         self.max_chars = max_chars
+        self.words = words
+        self.sublinear_tf = sublinear_tf
         self.hidden_dim = hidden_dim
         self.row_text = row_text
         self.row_text_dim = row_text_dim
@@ -277,10 +286,15 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             v = getattr(self, name)
             if not isinstance(v, (int, np.integer)) or v < 0:
                 raise ValueError(f"{name} must be a non-negative int, got {v!r}")
-        for name in ("batch_size", "text_dim", "numeric_dim", "n_buckets", "hidden_dim", "max_chars"):
+        for name in ("batch_size", "text_dim", "numeric_dim", "n_buckets", "hidden_dim", "max_chars",
+                     "row_text_dim"):
             v = getattr(self, name)
             if not isinstance(v, (int, np.integer)) or v < 1:
                 raise ValueError(f"{name} must be a positive int, got {v!r}")
+        for name in ("text_dim", "row_text_dim"):
+            if 2 * getattr(self, name) > self.n_buckets:
+                raise ValueError(f"n_buckets must be at least 2 * {name}, got {self.n_buckets} "
+                                 f"and {getattr(self, name)}")
         if not 0 <= self.corruption < 1:
             raise ValueError(f"corruption must be in [0, 1), got {self.corruption}")
         if not 0 <= self.ngram_dropout < 1:
@@ -316,25 +330,41 @@ class TableEncoder(TransformerMixin, BaseEstimator):
                           "they are ignored", UserWarning, stacklevel=3)
         return df[cols]
 
-    def _column(self, df: pd.DataFrame, name: str) -> pd.Series:
-        if name != ROW:
-            return df[name]
-        cols = [df[c] for c in self.row_columns_]
-        if len(df) == 0 or not cols:
-            return pd.Series("", index=df.index, dtype="string")
-        parts = [c.astype("string").fillna("") if c.dtype != object else
-                 c.map(lambda v: v if isinstance(v, str) else str(v), na_action="ignore")
-                 .astype("string").fillna("") for c in cols]
-        out = parts[0]
-        for p in parts[1:]:
-            out = out + " " + p
-        return out.str.strip()
+    def _row_codes(self, df: pd.DataFrame, cache: dict | None = None) -> tuple:
+        """The row-text block's input: the row columns' code buffers joined, and each row's
+        parts as ``(starts, ends)`` of shape (n_rows, n_row_columns)."""
+        cache = {} if cache is None else cache
+        parts = []
+        for c in self.row_columns_:
+            if c not in cache:
+                cache[c] = text_codes(df[c])
+            parts.append(cache[c])
+        off, starts, ends = 0, [], []
+        for codes, st, en in parts:
+            starts.append(st + off)
+            ends.append(en + off)
+            off += len(codes)
+        return np.concatenate([p[0] for p in parts]), np.stack(starts, 1), np.stack(ends, 1)
 
     def _features(self, df: pd.DataFrame) -> list[tuple]:
-        return [enc.features(self._column(df, enc.name)) for enc in self.encoders_]
+        """Per encoder: text ``(ids, tf, indptr)``, categorical ``(codes,)``, numeric ``(features,)``."""
+        cache: dict = {}
+        out = []
+        for enc in self.encoders_:
+            if enc.name == ROW:
+                out.append(enc.hash_codes(*self._row_codes(df, cache)))
+            elif isinstance(enc, TextEncoder):
+                if enc.name not in cache:
+                    cache[enc.name] = text_codes(df[enc.name])
+                out.append(enc.hash_codes(*cache[enc.name]))
+            else:
+                out.append(enc.features(df[enc.name]))
+        return out
 
-    def _take(self, feats: list[tuple], rows, rng: np.random.Generator | None = None) -> dict:
-        """Network inputs for ``rows`` (a slice or an index array).
+    def _take(self, feats: list[tuple], rows, rng: np.random.Generator | None = None, *,
+              text: bool = True) -> dict:
+        """Network inputs for ``rows`` (a slice or an index array); ``text=False`` leaves the
+        text blocks out (None).
 
         With ``rng``: a SCARF-corrupted view; each cell is replaced with
         probability ``corruption`` by the same column's value in another row
@@ -344,52 +374,80 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         import torch
 
         if isinstance(rows, slice):
-            rows = np.arange(*rows.indices(len(feats[0][-1]) if len(feats[0]) != 3 else len(feats[0][1]) - 1))
+            first = feats[0]
+            n_all = len(first[2]) - 1 if len(first) == 3 else len(first[0])
+            rows = np.arange(*rows.indices(n_all))
         rows = np.asarray(rows, dtype=np.int64)
         n = len(rows)
         perm = rng.permutation(n) if rng is not None and n > 1 else None
-        ids_l, w_l, counts_l, cols, row = [], [], [], [], None
+        cols = []
         for f, enc in zip(feats, self.encoders_, strict=True):
             r = rows
             if perm is not None:
                 mask = rng.random(n) < self.corruption
                 r = rows.copy()
                 r[mask] = rows[perm[mask]]
-            if len(f) == 3:  # text: ragged (ids, indptr, weights)
-                pos, counts = take_ragged(f[1], r)
-                ids, w = f[0][pos], f[2][pos]
-                if perm is not None and self.ngram_dropout > 0:
-                    w = w * (rng.random(len(w)) >= self.ngram_dropout)
-                cols.append(None)
-                if enc.name == ROW:
-                    offsets = np.zeros(len(counts), dtype=np.int64)
-                    np.cumsum(counts[:-1], out=offsets[1:])
-                    row = (torch.from_numpy(ids), torch.from_numpy(offsets),
-                           torch.from_numpy(w.astype(np.float32)))
+            if isinstance(enc, TextEncoder):
+                if not text:
+                    cols.append(None)
                     continue
-                ids_l.append(ids)
-                w_l.append(w)
-                counts_l.append(counts)
+                ids, tf, indptr = f
+                pos, counts = take_ragged(indptr, r)
+                ids, tf = ids[pos], tf[pos]
+                val = 1.0 + np.log(tf) if self.sublinear_tf else tf.copy()
+                if perm is not None and self.ngram_dropout > 0:
+                    val = val * (rng.random(len(val)) >= self.ngram_dropout)
+                col_of, sign = sketch_columns(enc.n_buckets, enc.dim)
+                val = (val * sign[ids]).astype(np.float32)
+                flat = np.repeat(np.arange(n, dtype=np.int64), counts) * enc.dim + col_of[ids]
+                cols.append((torch.from_numpy(flat), torch.from_numpy(val), torch.from_numpy(ids)))
             else:
                 cols.append(torch.from_numpy(np.ascontiguousarray(f[0][r])))
-        text = None
-        if ids_l:
-            counts = np.concatenate(counts_l)
-            offsets = np.zeros(len(counts), dtype=np.int64)
-            np.cumsum(counts[:-1], out=offsets[1:])
-            text = (torch.from_numpy(np.concatenate(ids_l)), torch.from_numpy(offsets),
-                    torch.from_numpy(np.concatenate(w_l).astype(np.float32)))
-        return {"text": text, "row": row, "cols": cols, "n": n}
+        return {"cols": cols, "n": n}
 
-    def _embed_features(self, feats: list[tuple], n: int):
+    def _embed(self, df: pd.DataFrame) -> np.ndarray:
+        """Embeddings of all rows of ``df`` (already column-checked): text blocks by one compiled
+        hash-and-sketch pass each, other blocks by torch in chunks, then the residual MLP (once
+        fine-tuned) and unit length."""
         import torch
 
-        self.net_.eval()
-        out = np.empty((n, self.dim_), dtype=np.float32)
-        with torch.no_grad():
+        net = self.net_
+        net.eval()
+        n = len(df)
+        out = np.zeros((n, self.dim_), dtype=np.float32)
+        cache: dict = {}
+        with torch.inference_mode():
+            scales = net.scales().numpy().astype(np.float64)
+            offsets = np.concatenate([[0], np.cumsum(net.dims)]).astype(np.int64)
+            t = 0
+            feats: list = []
+            for i, enc in enumerate(self.encoders_):
+                if not isinstance(enc, TextEncoder):
+                    feats.append(enc.features(df[enc.name]))
+                    continue
+                feats.append(None)
+                if enc.name == ROW:
+                    parts = self._row_codes(df, cache)
+                else:
+                    if enc.name not in cache:
+                        cache[enc.name] = text_codes(df[enc.name])
+                    parts = cache[enc.name]
+                embed_parts(out, int(offsets[i]), *parts, net.bucket_weight(t).numpy(), dim=enc.dim,
+                            salt=enc.salt, ngram_range=enc.ngram_range, max_chars=enc.max_chars,
+                            words=enc.words, sublinear=self.sublinear_tf, scale=float(scales[i]))
+                t += 1
+            other = [i for i, f in enumerate(feats) if f is not None]
             for start in range(0, n, _CHUNK):
-                rows = slice(start, min(n, start + _CHUNK))
-                out[rows] = self.net_(self._take(feats, rows)).numpy()
+                rows = np.arange(start, min(n, start + _CHUNK))
+                if other:
+                    blocks = net.blocks(self._take(feats, rows, text=False), skip_text=True)
+                    for i in other:
+                        out[rows[0]:rows[-1] + 1, offsets[i]:offsets[i + 1]] = (blocks[i] * scales[i]).numpy()
+                if bool(net.mlp_active):
+                    z = torch.from_numpy(out[rows[0]:rows[-1] + 1])
+                    out[rows[0]:rows[-1] + 1] = (z + net.mlp(z)).numpy()
+        norm = np.sqrt(np.einsum("ij,ij->i", out, out))
+        out /= np.maximum(norm, 1e-6)[:, None]
         return out
 
     def _rng(self) -> np.random.Generator:
@@ -430,7 +488,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         if self.row_text and len(self.row_columns_) >= 2:
             enc = make_encoder("text", ROW, salt=len(encoders) + 1,
                                params={**params, "text_dim": self.row_text_dim})
-            encoders.append(enc.fit(self._column(df, ROW)))
+            encoders.append(enc.fit_codes(*self._row_codes(df)))
         else:
             self.row_columns_ = []
         if not encoders:
@@ -440,23 +498,18 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         self.feature_names_in_ = np.array([e.name for e in encoders if e.name != ROW], dtype=object)
         self.n_features_in_ = len(self.feature_names_in_)
         self.net_ = _build_net(encoders, params)
-        _init_net(self.net_, self._rng_)
+        _init_net(self.net_, self._rng_, encoders)
         self.dim_ = self.net_.dim
         self.history_ = []
         if self.epochs > 0 and len(df) > 1:
             self._pretrain(self._features(df), len(df))
         return self
 
-    def _optimizers(self, extra_params=()):
+    def _optimizers(self, extra_params=(), lr: float | None = None) -> list:
         import torch
 
-        names = ("bag.weight", "row_bag.weight")
-        sparse = [p for n, p in self.net_.named_parameters() if n in names]
-        dense = [p for n, p in self.net_.named_parameters() if n not in names] + list(extra_params)
-        opts = [torch.optim.Adam(dense, lr=self.learning_rate)]
-        if sparse:
-            opts.append(torch.optim.SparseAdam(sparse, lr=self.learning_rate))
-        return opts
+        params = list(self.net_.parameters()) + list(extra_params)
+        return [torch.optim.Adam(params, lr=lr or self.learning_rate)]
 
     def _pretrain(self, feats: list[tuple], n: int) -> None:
         import torch
@@ -520,7 +573,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         """
         self._check_fitted()
         df = self._select(df)
-        emb = self._embed_features(self._features(df), len(df))
+        emb = self._embed(df)
         return embeddings_frame(emb, df.index)
 
     def fit_transform(self, df: pd.DataFrame, y: Any = None, **fit_params) -> pd.DataFrame:
@@ -600,15 +653,60 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         self.task_ = task
         return self
 
+    @staticmethod
+    def _pair_positions(a: pd.DataFrame, b: pd.DataFrame, pairs: Any, labels: Any,
+                        name: str = "pairs") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Row positions in ``a`` / ``b`` of each pair, and the labels as int."""
+        if isinstance(pairs, pd.DataFrame):
+            ka, kb = pairs.iloc[:, 0].to_numpy(), pairs.iloc[:, 1].to_numpy()
+        elif isinstance(pairs, pd.MultiIndex):
+            ka, kb = pairs.get_level_values(0).to_numpy(), pairs.get_level_values(1).to_numpy()
+        else:
+            arr = list(pairs)
+            ka = np.array([p[0] for p in arr], dtype=object)
+            kb = np.array([p[1] for p in arr], dtype=object)
+        labels = np.asarray(labels).astype(int)
+        if len(labels) != len(ka):
+            raise ValueError(f"labels has {len(labels)} values but {name} has {len(ka)}")
+        ia, ib = a.index.get_indexer(ka), b.index.get_indexer(kb)
+        if (ia < 0).any() or (ib < 0).any():
+            bad = [k for k, i in zip(ka, ia, strict=True) if i < 0][:3] + \
+                  [k for k, i in zip(kb, ib, strict=True) if i < 0][:3]
+            raise KeyError(f"{name} name keys that are not in df_a / df_b: {bad}")
+        return ia, ib, labels
+
+    def _pair_top1(self, a: pd.DataFrame, b: pd.DataFrame, ia: np.ndarray, ib: np.ndarray) -> float:
+        """Share of the B records of the matched pairs ``(ia, ib)`` whose nearest A record (cosine,
+        exact, over all of ``a``) is one of their matches."""
+        qb = np.unique(ib)
+        match = set(zip(ib.tolist(), ia.tolist(), strict=True))
+        ea = self._embed(a)
+        eb = self._embed(b.iloc[qb])
+        hits = 0
+        for start in range(0, len(qb), 1024):
+            top = (eb[start:start + 1024] @ ea.T).argmax(axis=1)
+            hits += sum((int(q), int(t)) in match for q, t in zip(qb[start:start + 1024], top, strict=True))
+        return hits / len(qb)
+
     def fine_tune_pairs(self, df_a: pd.DataFrame, df_b: pd.DataFrame, pairs: Any, labels: Any, *,
-                        epochs: int = 10, learning_rate: float | None = None,
-                        batch_size: int = 128, temperature: float = 0.05) -> TableEncoder:
+                        valid_pairs: Any = None, valid_labels: Any = None, epochs: int = 10,
+                        learning_rate: float | None = None, batch_size: int = 128,
+                        temperature: float = 0.05, patience: int = 3) -> TableEncoder:
         """Fine-tune on match / no-match pairs of records of two tables.
 
         Loss: InfoNCE over the matched pairs of a batch (each B record must be
         closer to its A match than to the batch's other A records and to the A
         records of its labelled non-matches; and symmetrically), so that the
-        embedding's nearest neighbour is the match (what blocking needs).
+        embedding's nearest neighbour is the match (what blocking needs). What
+        it trains: the per-bucket n-gram weights of every text block, the block
+        weights, categorical embeddings and numeric projections.
+
+        With ``valid_pairs``/``valid_labels``, after every epoch the top-1 of the
+        validation matches (each matched B record's nearest record of all of
+        ``df_a``) is measured; training stops after ``patience`` epochs without
+        improvement and the best state is kept, the state before fine-tuning
+        included: the result is never worse on the validation pairs than the
+        pre-trained encoder.
 
         Parameters
         ----------
@@ -618,6 +716,21 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             Keys are index labels of ``df_a`` / ``df_b`` (their indexes must be unique).
         labels : array-like of shape (n_pairs,)
             1 = match, 0 = non-match.
+        valid_pairs, valid_labels : optional
+            Held-out pairs in the same form, for early stopping and model selection.
+        epochs : int, default 10
+        learning_rate : float, optional
+            Default ``10 * learning_rate`` of the encoder (the n-gram weights live in log space).
+        batch_size : int, default 128
+        temperature : float, default 0.05
+        patience : int, default 3
+
+        Attributes set
+        --------------
+        pair_valid_top1_ : list of float
+            Validation top-1 before fine-tuning and after each epoch (with validation pairs).
+        pair_best_epoch_ : int
+            The kept epoch (0 = the state before fine-tuning).
         """
         import torch
         from torch.nn import functional as F
@@ -629,37 +742,32 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         for nm, d in (("df_a", a), ("df_b", b)):
             if not d.index.is_unique:
                 raise ValueError(f"{nm} index must be unique for fine_tune_pairs")
-        if isinstance(pairs, pd.DataFrame):
-            ka, kb = pairs.iloc[:, 0].to_numpy(), pairs.iloc[:, 1].to_numpy()
-        elif isinstance(pairs, pd.MultiIndex):
-            ka, kb = pairs.get_level_values(0).to_numpy(), pairs.get_level_values(1).to_numpy()
-        else:
-            arr = list(pairs)
-            ka = np.array([p[0] for p in arr], dtype=object)
-            kb = np.array([p[1] for p in arr], dtype=object)
-        labels = np.asarray(labels).astype(int)
-        if len(labels) != len(ka):
-            raise ValueError(f"labels has {len(labels)} values but pairs has {len(ka)}")
-        ia, ib = a.index.get_indexer(ka), b.index.get_indexer(kb)
-        if (ia < 0).any() or (ib < 0).any():
-            bad = [k for k, i in zip(ka, ia, strict=True) if i < 0][:3] + \
-                  [k for k, i in zip(kb, ib, strict=True) if i < 0][:3]
-            raise KeyError(f"pairs name keys that are not in df_a / df_b: {bad}")
+        ia, ib, labels = self._pair_positions(a, b, pairs, labels)
         pos = np.flatnonzero(labels == 1)
         if len(pos) == 0:
             raise ValueError("labels has no match (label 1); fine_tune_pairs needs matches")
+        valid = None
+        if valid_pairs is not None:
+            if valid_labels is None:
+                raise ValueError("valid_pairs needs valid_labels")
+            va, vb, vl = self._pair_positions(a, b, valid_pairs, valid_labels, "valid_pairs")
+            if (vl == 1).any():
+                valid = (va[vl == 1], vb[vl == 1])
         neg_of: dict[int, list[int]] = {}
         for i in np.flatnonzero(labels == 0):
             neg_of.setdefault(int(ib[i]), []).append(int(ia[i]))
         fa, fb = self._features(a), self._features(b)
         gen = torch.Generator()
         gen.manual_seed(seed_from(self._rng()))
-        opts = self._optimizers()
-        for o in opts:
-            for g in o.param_groups:
-                g["lr"] = learning_rate or self.learning_rate
-        self.net_.train()
+        opts = self._optimizers(lr=learning_rate or 10 * self.learning_rate)
+        scores: list[float] = []
+        best = (-1.0, 0, None)
+        if valid is not None:
+            scores.append(self._pair_top1(a, b, *valid))
+            best = (scores[0], 0, {k: v.clone() for k, v in self.net_.state_dict().items()})
+        since = 0
         for epoch in tqdm(range(epochs), disable=not self.verbose, desc="fine-tune pairs"):
+            self.net_.train()
             order = pos[torch.randperm(len(pos), generator=gen).numpy()]
             total = 0.0
             for start in range(0, len(order), batch_size):
@@ -670,11 +778,34 @@ class TableEncoder(TransformerMixin, BaseEstimator):
                 za = self.net_(self._take(fa, rows_a))
                 zb = self.net_(self._take(fb, rb))
                 logits = zb @ za.T / temperature
+                # a B record may match several A records of the batch: only its own pair is the target,
+                # the others are masked out of its negatives
+                same = torch.from_numpy((rb[:, None] == rb[None, :]) & ~np.eye(len(sel), dtype=bool))
+                logits[:, :len(sel)] = logits[:, :len(sel)].masked_fill(same, -1e4)
                 target = torch.arange(len(sel))
                 loss = F.cross_entropy(logits, target) + F.cross_entropy(logits[:, :len(sel)].T, target)
                 total += _step(opts, loss)
-            self.history_.append({"stage": "fine_tune_pairs", "epoch": epoch, "loss": total})
+            self.net_.eval()
+            entry = {"stage": "fine_tune_pairs", "epoch": epoch, "loss": total}
+            if valid is not None:
+                score = self._pair_top1(a, b, *valid)
+                scores.append(score)
+                entry["valid_top1"] = score
+                if score > best[0]:
+                    best = (score, epoch + 1, {k: v.clone() for k, v in self.net_.state_dict().items()})
+                    since = 0
+                else:
+                    since += 1
+            self.history_.append(entry)
+            logger.info("fine_tune_pairs epoch %d loss %.4f%s", epoch, total,
+                        f" valid top-1 {scores[-1]:.4f}" if valid is not None else "")
+            if valid is not None and since >= patience:
+                break
+        if best[2] is not None:
+            self.net_.load_state_dict(best[2])
         self.net_.eval()
+        self.pair_valid_top1_ = scores
+        self.pair_best_epoch_ = best[1] if valid is not None else epochs
         return self
 
     # -- persistence ----------------------------------------------------------------------

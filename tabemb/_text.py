@@ -1,85 +1,350 @@
-"""Vectorised character n-gram hashing (no per-row Python).
+"""Character n-gram (and word) hashing in one compiled pass over a concatenated buffer.
 
-A text value is lower-cased, cut to ``max_chars`` characters, padded with one
-space at each end (so word starts and ends make their own n-grams), and its
-character n-grams (sizes ``ngram_range``) are hashed into ``n_buckets`` buckets
-with a per-column salt. Everything is numpy on a fixed-width code-point matrix:
-the values are joined into one uint32 code-point array and every n-gram
-position is hashed at once, so a typo changes only the few n-grams that cover it and the
-value keeps most of its buckets: it lands near the original.
+A column's values are joined into one string (missing values -> empty),
+lower-cased in one call and viewed as a uint32 code-point buffer. A numba
+kernel then walks every row once: it strips each value, collapses runs of
+white space to one space (as scikit-learn's char analyzer does), cuts each
+value to ``max_chars`` characters, joins the row's parts (one part for a
+column; several for the row-text block) with single spaces, pads the result
+with one space at each end (so word starts and ends make their own n-grams),
+and hashes its character n-grams (sizes ``ngram_range``) into ``n_buckets``
+buckets with a per-column salt. Optionally every word (a maximal run of
+letters and digits) is hashed too, in its own hash space. The output is CSR:
+``ids`` grouped by row and ``indptr``. A typo changes only the few n-grams
+that cover it, so the value keeps most of its buckets and lands near the
+original.
 
 Missing values and empty strings have no n-grams.
 """
 
 from __future__ import annotations
 
+import functools
+
+import numba
 import numpy as np
 import pandas as pd
 
-__all__ = ["hash_char_ngrams", "idf_weights", "take_ragged", "to_text"]
-
-_M1 = np.uint32(0x9E3779B1)
-_M2 = np.uint32(0x85EBCA6B)
-_P = np.uint32(0x01000193)
+__all__ = ["embed_parts", "hash_char_ngrams", "hash_parts", "idf_weights", "sketch_columns", "take_ragged",
+           "text_codes"]
 
 
-def to_text(s: pd.Series, *, max_chars: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(codes, lengths)``: the padded, lower-cased values' code points, concatenated
-    (uint32, one separator after each value), and each value's padded length
-    (0 for missing and empty values)."""
+def text_codes(s: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(codes, starts, ends)``: the lower-cased values as one uint32 code-point buffer,
+    and each value's ``[start, end)`` in it (empty for missing values; not stripped).
+
+    Non-string values (numbers in an object column) are written with ``str()``.
+    """
+    n = len(s)
     missing = s.isna().to_numpy()
     if s.dtype == object:
-        s = s.map(lambda v: v if isinstance(v, str) else str(v), na_action="ignore")
-    t = s.astype("string").fillna("").str.strip().str.lower().str.slice(0, max_chars)
-    lengths = t.str.len().to_numpy(dtype=np.int64, na_value=0)
-    empty = (lengths == 0) | missing
-    padded = (" " + t + " ").to_numpy(dtype=object, na_value="")
-    padded[empty] = ""
-    lengths = np.where(empty, 0, lengths + 2)
-    joined = "\x00".join(padded.tolist()) + "\x00"
-    codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
-    return codes, lengths
+        arr = s.to_numpy(dtype=object, copy=True)
+    elif isinstance(s.dtype, pd.StringDtype):
+        arr = s.to_numpy(dtype=object, na_value="")
+    else:
+        arr = s.astype(str).to_numpy(dtype=object)
+    arr[missing] = ""
+    try:
+        joined = "\x00".join(arr)
+    except TypeError:  # mixed object column
+        arr = np.array([v if isinstance(v, str) else str(v) for v in arr], dtype=object)
+        joined = "\x00".join(arr)
+    if joined.count("\x00") != n - 1:  # a value holds NUL itself
+        joined = "\x00".join(v.replace("\x00", " ") for v in arr)
+    codes = np.frombuffer((joined.lower() + "\x00").encode("utf-32-le"), dtype=np.uint32)
+    ends = np.flatnonzero(codes == 0).astype(np.int64)
+    starts = np.empty(n, dtype=np.int64)
+    if n:
+        starts[0] = 0
+        starts[1:] = ends[:-1] + 1
+    return codes, starts, ends
+
+
+@numba.njit(cache=True, inline="always")
+def _is_space(c):
+    return c <= 32 or c == 0x85 or c == 0xA0 or c == 0x1680 or (0x2000 <= c <= 0x200B) or \
+        c == 0x2028 or c == 0x2029 or c == 0x202F or c == 0x205F or c == 0x3000 or c == 0xFEFF
+
+
+@numba.njit(cache=True, inline="always")
+def _is_word(c):
+    return (48 <= c <= 57) or (97 <= c <= 122) or (65 <= c <= 90) or c >= 0xC0
+
+
+@numba.njit(cache=True, inline="always")
+def _mix(h):
+    h ^= h >> np.uint64(15)
+    h = (h * np.uint64(0x85EBCA6B)) & np.uint64(0xFFFFFFFF)
+    h ^= h >> np.uint64(13)
+    return h
+
+
+@numba.njit(cache=True, inline="always")
+def _emit(key, out, ids, tf, dedup, slot_key, slot_pos, slot_stamp, stamp):
+    """Append bucket ``key`` to the row's ``ids`` (or, with ``dedup``, add 1 to its count)."""
+    if not dedup:
+        ids[out] = key
+        tf[out] = 1.0
+        return out + 1
+    m = len(slot_key) - 1
+    j = (key * 0x9E3779B1) & m
+    while slot_stamp[j] == stamp:
+        if slot_key[j] == key:
+            tf[slot_pos[j]] += 1.0
+            return out
+        j = (j + 1) & m
+    slot_stamp[j], slot_key[j], slot_pos[j] = stamp, key, out
+    ids[out] = key
+    tf[out] = 1.0
+    return out + 1
+
+
+@numba.njit(cache=True)
+def _row_max(starts, ends, max_chars):
+    """The longest row's padded length bound."""
+    n, p = starts.shape
+    row_max = 2
+    for i in range(n):
+        r = 2
+        for j in range(p):
+            r += min(ends[i, j] - starts[i, j], max_chars) + 1
+        row_max = max(row_max, r)
+    return row_max
+
+
+@numba.njit(cache=True)
+def _row_ngrams(codes, starts, ends, i, n_buckets, seed, lo, hi, max_chars, words, dedup, buf, ids, tf,
+                slot_key, slot_pos, slot_stamp, stamp):
+    """Row ``i``'s bucket ids (and counts) into ``ids``/``tf``; returns how many."""
+    p = starts.shape[1]
+    mask = np.uint64(0xFFFFFFFF)
+    prime = np.uint64(0x01000193)
+    nb = np.uint64(n_buckets)
+    m = 1
+    buf[0] = 32
+    for j in range(p):
+        written = 0
+        pending = False
+        part_start = m
+        for q in range(starts[i, j], ends[i, j]):
+            c = codes[q]
+            if _is_space(c):
+                pending = written > 0
+                continue
+            if written >= max_chars:
+                break
+            if pending:
+                buf[m] = 32
+                m += 1
+                written += 1
+                pending = False
+                if written >= max_chars:
+                    break
+            buf[m] = c
+            m += 1
+            written += 1
+        if m > part_start:  # a non-empty part: separate it from the next one
+            if buf[m - 1] == 32:
+                m -= 1
+            buf[m] = 32
+            m += 1
+    out = 0
+    if m == 1:  # nothing but the leading pad: no n-grams
+        return 0
+    # buf[0:m] = " " + text + " " (the last part's separator is the end pad); one pass per
+    # start position hashes its n-grams of every size (the size is mixed in at the end)
+    for s0 in range(0, m - lo + 1):
+        h = seed
+        top = min(hi, m - s0)
+        for t in range(top):
+            h = ((h ^ buf[s0 + t]) * prime) & mask
+            if t + 1 >= lo:
+                key = np.int64((_mix(h ^ (np.uint64(t + 2) * np.uint64(0x27D4EB2F) & mask)) * nb)
+                               >> np.uint64(32))
+                out = _emit(key, out, ids, tf, dedup, slot_key, slot_pos, slot_stamp, stamp)
+    if words:
+        t = 1
+        while t < m:
+            if _is_word(buf[t]):
+                h = seed
+                while t < m and _is_word(buf[t]):
+                    h = ((h ^ buf[t]) * prime) & mask
+                    t += 1
+                key = np.int64((_mix(h ^ np.uint64(0x27D4EB2F)) * nb) >> np.uint64(32))
+                out = _emit(key, out, ids, tf, dedup, slot_key, slot_pos, slot_stamp, stamp)
+            else:
+                t += 1
+    return out
+
+
+@numba.njit(cache=True)
+def _scratch(row_max, nk, max_chars, p):
+    size = 16
+    while size < 2 * row_max * nk:
+        size *= 2
+    return (np.empty(p * (max_chars + 1) + 2, dtype=np.uint64), np.empty(row_max * nk, dtype=np.int64),
+            np.empty(row_max * nk, dtype=np.float32), np.empty(size, dtype=np.int64),
+            np.empty(size, dtype=np.int64), np.full(size, -1, dtype=np.int64))
+
+
+@numba.njit(cache=True)
+def _seed(salt):
+    return (np.uint64((salt * 7919) & 0xFFFFFFFF) * np.uint64(0x9E3779B1)) & np.uint64(0xFFFFFFFF)
+
+
+@numba.njit(cache=True)
+def _hash_kernel(codes, starts, ends, n_buckets, salt, lo, hi, max_chars, words, dedup):
+    n, p = starts.shape
+    nk = hi - lo + 1 + (1 if words else 0)
+    row_max = _row_max(starts, ends, max_chars)
+    buf, rids, rtf, slot_key, slot_pos, slot_stamp = _scratch(row_max, nk, max_chars, p)
+    seed = _seed(salt)
+    cap = max(16, n * 8)
+    ids = np.empty(cap, dtype=np.int64)
+    tf = np.empty(cap, dtype=np.float32)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    out = 0
+    for i in range(n):
+        c = _row_ngrams(codes, starts, ends, i, n_buckets, seed, lo, hi, max_chars, words, dedup, buf, rids,
+                        rtf, slot_key, slot_pos, slot_stamp, i)
+        if out + c > cap:
+            while out + c > cap:
+                cap *= 2
+            ids2 = np.empty(cap, dtype=np.int64)
+            tf2 = np.empty(cap, dtype=np.float32)
+            ids2[:out] = ids[:out]
+            tf2[:out] = tf[:out]
+            ids, tf = ids2, tf2
+        ids[out:out + c] = rids[:c]
+        tf[out:out + c] = rtf[:c]
+        out += c
+        indptr[i + 1] = out
+    return ids[:out].copy(), tf[:out].copy(), indptr
+
+
+@numba.njit(cache=True, inline="always")
+def _column_sign(b, dim):
+    """Sketch column in [0, dim) and sign (+1 / -1) of bucket ``b`` (multiply-shift hashing)."""
+    mask = np.uint64(0xFFFFFFFF)
+    u = np.uint64(b)
+    col = np.int64((((u * np.uint64(0x9E3779B1)) & mask) * np.uint64(dim)) >> np.uint64(32))
+    neg = (((u * np.uint64(0x85EBCA6B)) & mask) >> np.uint64(31)) == np.uint64(1)
+    return col, neg
+
+
+@numba.njit(cache=True)
+def _columns_signs(n_buckets, dim):
+    col = np.empty(n_buckets, dtype=np.int64)
+    sign = np.empty(n_buckets, dtype=np.float32)
+    for b in range(n_buckets):
+        c, neg = _column_sign(b, dim)
+        col[b] = c
+        sign[b] = -1.0 if neg else 1.0
+    return col, sign
+
+
+@numba.njit(cache=True, parallel=True)
+def _embed_kernel(codes, starts, ends, n_buckets, salt, lo, hi, max_chars, words, weight,
+                  sublinear, out, col0, dim, scale):
+    n, p = starts.shape
+    nk = hi - lo + 1 + (1 if words else 0)
+    row_max = _row_max(starts, ends, max_chars)
+    seed = _seed(salt)
+    n_chunks = min(n, 64)
+    for ch in numba.prange(n_chunks):
+        buf, rids, rtf, slot_key, slot_pos, slot_stamp = _scratch(row_max, nk, max_chars, p)
+        for i in range(ch * n // n_chunks, (ch + 1) * n // n_chunks):
+            c = _row_ngrams(codes, starts, ends, i, n_buckets, seed, lo, hi, max_chars, words, True, buf,
+                            rids, rtf, slot_key, slot_pos, slot_stamp, i)
+            row = out[i, col0:col0 + dim]
+            for q in range(c):
+                b = rids[q]
+                t = rtf[q]
+                if sublinear and t != 1.0:
+                    t = 1.0 + np.log(t)
+                k, neg = _column_sign(b, dim)
+                row[k] += -t * weight[b] if neg else t * weight[b]
+            acc = np.float32(0.0)
+            for k in range(dim):
+                acc += row[k] * row[k]
+            if acc > 1e-12:
+                f = np.float32(scale / np.sqrt(acc))
+                for k in range(dim):
+                    row[k] *= f
+
+
+def hash_parts(codes: np.ndarray, starts: np.ndarray, ends: np.ndarray, *, n_buckets: int, salt: int,
+               ngram_range: tuple[int, int] = (2, 4), max_chars: int = 256, words: bool = False,
+               dedup: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Hash the rows of a code-point buffer; row ``i`` is the parts ``codes[starts[i, j]:ends[i, j]]``
+    (each stripped, white space collapsed, cut to ``max_chars``) joined by single spaces.
+
+    ``starts``/``ends``: int64 arrays of shape (n_rows,) or (n_rows, n_parts).
+
+    Returns
+    -------
+    ids : ndarray of shape (nnz,), int64
+        Bucket ids, grouped by row; with ``dedup`` each bucket once per row (first-seen order).
+    tf : ndarray of shape (nnz,), float32
+        How often the bucket occurs in the row (all ones without ``dedup``).
+    indptr : ndarray of shape (n_rows + 1,), int64
+    """
+    starts = np.asarray(starts, dtype=np.int64)
+    ends = np.asarray(ends, dtype=np.int64)
+    if starts.ndim == 1:
+        starts, ends = starts[:, None], ends[:, None]
+    lo, hi = (int(v) for v in ngram_range)
+    if not 1 <= lo <= hi:
+        raise ValueError(f"ngram_range must be (lo, hi) with 1 <= lo <= hi, got {ngram_range}")
+    return _hash_kernel(np.ascontiguousarray(codes), np.ascontiguousarray(starts), np.ascontiguousarray(ends),
+                        int(n_buckets), int(salt), lo, hi, int(max_chars), bool(words), bool(dedup))
 
 
 def hash_char_ngrams(s: pd.Series, *, n_buckets: int, salt: int, ngram_range: tuple[int, int] = (2, 4),
-                     max_chars: int = 256) -> tuple[np.ndarray, np.ndarray]:
-    """Bucket ids of every character n-gram of every value, as a ragged array.
+                     max_chars: int = 256, words: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Bucket ids of every character n-gram (and word, with ``words``) of every value, as CSR.
 
     Returns
     -------
     ids : ndarray of shape (n_ngrams,), int64
-        Bucket ids in ``[0, n_buckets)``, grouped by value.
+        Bucket ids in ``[0, n_buckets)``, grouped by value (repeats kept).
     indptr : ndarray of shape (n_values + 1,), int64
         Value ``i``'s n-grams are ``ids[indptr[i]:indptr[i + 1]]`` (none for missing values).
     """
-    codes, lengths = to_text(s, max_chars=max_chars)
-    n = len(lengths)
-    total = len(codes)
-    starts = np.zeros(n, dtype=np.int64)
-    np.cumsum(lengths[:-1] + 1, out=starts[1:])
-    row = np.repeat(np.arange(n), lengths + 1)
-    pos = np.arange(total) - starts[row] if n else np.zeros(0, dtype=np.int64)
-    room = lengths[row] - pos if n else np.zeros(0, dtype=np.int64)  # chars left in the value
-    lo, hi = ngram_range
-    ks = list(range(lo, hi + 1))
-    ids = np.empty((total, len(ks)), dtype=np.int64)
-    valid = np.empty((total, len(ks)), dtype=bool)
-    padded = np.concatenate([codes, np.zeros(hi, dtype=np.uint32)])
-    with np.errstate(over="ignore"):
-        for j, k in enumerate(ks):
-            h = np.full(total, np.uint32((salt * 7919 + k) & 0xFFFFFFFF) * _M1, dtype=np.uint32)
-            for i in range(k):
-                h = (h ^ padded[i:i + total]) * _P
-            h ^= h >> np.uint32(15)
-            h *= _M2
-            h ^= h >> np.uint32(13)
-            ids[:, j] = h % np.uint32(n_buckets)
-            valid[:, j] = room >= k
-    counts = np.bincount(row, weights=valid.sum(axis=1), minlength=n).astype(np.int64) if n else \
-        np.zeros(0, dtype=np.int64)
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(counts, out=indptr[1:])
-    return ids[valid], indptr
+    codes, starts, ends = text_codes(s)
+    ids, _tf, indptr = hash_parts(codes, starts, ends, n_buckets=n_buckets, salt=salt,
+                                  ngram_range=ngram_range, max_chars=max_chars, words=words, dedup=False)
+    return ids, indptr
+
+
+@functools.lru_cache(maxsize=16)
+def sketch_columns(n_buckets: int, dim: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sketch column (int64, in ``[0, dim)``) and sign (float32, +1 / -1) of every bucket: fixed
+    multiply-shift hashes of the bucket id (the rows of the fixed signed ``EmbeddingBag``)."""
+    return _columns_signs(int(n_buckets), int(dim))
+
+
+def embed_parts(out: np.ndarray, col0: int, codes: np.ndarray, starts: np.ndarray, ends: np.ndarray,
+                weight: np.ndarray, *, dim: int, salt: int, ngram_range: tuple[int, int] = (2, 4),
+                max_chars: int = 256, words: bool = False, sublinear: bool = True,
+                scale: float = 1.0) -> None:
+    """Hash and sketch in one compiled pass (threads over rows): the block
+    ``out[:, col0:col0 + dim]`` (zero on entry) becomes each row's signed hashed sketch of its
+    weighted n-gram bag, scaled to length ``scale`` (rows without n-grams stay zero).
+
+    Bucket ``b`` goes to column/sign :func:`sketch_columns` ``(b)`` with value
+    ``weight[b] * (1 + log tf)`` (``tf`` with ``sublinear=False``), ``tf`` its count in the row.
+    Rows as in :func:`hash_parts`; ``len(weight)`` is the number of buckets.
+    """
+    starts = np.asarray(starts, dtype=np.int64)
+    ends = np.asarray(ends, dtype=np.int64)
+    if starts.ndim == 1:
+        starts, ends = starts[:, None], ends[:, None]
+    lo, hi = (int(v) for v in ngram_range)
+    _embed_kernel(np.ascontiguousarray(codes), np.ascontiguousarray(starts), np.ascontiguousarray(ends),
+                  len(weight), int(salt), lo, hi, int(max_chars), bool(words),
+                  np.ascontiguousarray(weight, dtype=np.float32), bool(sublinear), out, int(col0), int(dim),
+                  float(scale))
 
 
 def idf_weights(ids: np.ndarray, indptr: np.ndarray, n_buckets: int) -> np.ndarray:

@@ -104,9 +104,36 @@ def test_datetime_parts():
     assert f[1, -1] == 1.0 and f[2, -1] == 1.0 and f[1, :-1].sum() == 0.0
 
 
-def test_text_encoder_idf_weights():
-    enc = TextEncoder("t", salt=3, n_buckets=1 << 16, ngram_range=(2, 4), max_chars=10, dim=8)
+def test_text_encoder_distinct_buckets_counts_and_idf():
+    enc = TextEncoder("t", salt=3, n_buckets=1 << 16, ngram_range=(2, 4), max_chars=10, dim=8, words=False)
     enc.fit(pd.Series(["abc", "abd", None]))
-    _ids, indptr, w = enc.features(pd.Series(["abc", "a" * 50]))
-    assert np.diff(indptr).tolist() == [9, 11 + 10 + 9]  # long value cut to 10 chars (+2 pads)
-    assert w.dtype == np.float32 and w.min() >= 1.0
+    ids, tf, indptr = enc.features(pd.Series(["abc", "a" * 50]))
+    # " abc " has 9 distinct n-grams; "a" * 50 is cut to 10 chars: " aaaaaaaaaa " has the distinct
+    # n-grams " a", "aa", "a ", " aa", "aaa", "aa ", " aaa", "aaaa", "aaa " (counts 1, 9, 1, 1, 8, ...)
+    assert np.diff(indptr).tolist() == [9, 9]
+    assert tf[:9].tolist() == [1.0] * 9 and sorted(tf[9:].tolist()) == [1, 1, 1, 1, 1, 1, 7, 8, 9]
+    assert len(set(ids[:9].tolist())) == 9
+    assert enc.idf.dtype == np.float32 and enc.idf.min() >= 1.0
+    # words: one more bucket per word
+    w = TextEncoder("t", salt=3, n_buckets=1 << 16, ngram_range=(2, 4), max_chars=10, dim=8, words=True)
+    _, _, indptr_w = w.features(pd.Series(["abc", "ab cd"]))
+    assert np.diff(indptr_w).tolist() == [9 + 1, 6 + 5 + 4 + 2]  # " ab cd ": 15 n-grams + 2 words
+
+
+def test_sketch_matches_csr_and_is_unit_length():
+    from tabemb._text import embed_parts, hash_parts, sketch_columns, text_codes
+
+    s = pd.Series(["main street", "main st", None, "x"])
+    codes, st, en = text_codes(s)
+    weight = np.linspace(1, 2, 1 << 10).astype(np.float32)
+    out = np.zeros((4, 16), dtype=np.float32)
+    embed_parts(out, 0, codes, st, en, weight, dim=16, salt=5, words=True, scale=2.0)
+    ids, tf, indptr = hash_parts(codes, st, en, n_buckets=1 << 10, salt=5, words=True)
+    col, sign = sketch_columns(1 << 10, 16)
+    ref = np.zeros((4, 16))
+    rows = np.repeat(np.arange(4), np.diff(indptr))
+    np.add.at(ref, (rows, col[ids]), sign[ids] * (1 + np.log(tf)) * weight[ids])
+    norm = np.linalg.norm(ref, axis=1, keepdims=True)
+    ref = np.where(norm > 0, 2.0 * ref / np.where(norm > 0, norm, 1), 0)
+    np.testing.assert_allclose(out, ref, rtol=1e-5, atol=1e-6)
+    assert out[2].sum() == 0.0  # missing value: zero block
