@@ -37,6 +37,7 @@ from __future__ import annotations
 import copy
 import logging
 import os
+import warnings
 from contextlib import contextmanager
 from typing import Any
 
@@ -322,7 +323,10 @@ class GNNEmbedder(BaseEstimator):
             r, c = np.nonzero(X)
             x = torch.sparse_coo_tensor(torch.from_numpy(np.vstack([r, c]).astype(np.int64)),
                                         torch.from_numpy(X[r, c]), size=X.shape,
-                                        check_invariants=False).coalesce().to(dev)
+                                        check_invariants=False).coalesce()
+            with warnings.catch_warnings():  # "Sparse CSR tensor support is in beta state"
+                warnings.simplefilter("ignore", UserWarning)
+                x = x.to_sparse_csr().to(dev)  # CSR: about 2x faster than COO in the projection + its grad
         else:
             x = torch.from_numpy(X).to(dev)
         ei = torch.from_numpy(g.edge_index()).to(dev)

@@ -54,7 +54,7 @@ class GNNEncoder(nn.Module):
 
     Shapes
     ------
-    - input ``x``: ``(|V|, in_dim)`` dense or sparse COO float32, or the
+    - input ``x``: ``(|V|, in_dim)`` dense or sparse (COO or CSR) float32, or the
       projected ``(|V|, hidden_dim)`` with ``projected=True``;
     - ``edge_index``: from :func:`message_structure`: a sparse ``(|V|, |V|)``
       CSR matrix for ``"gcn"``/``"sage"``, the ``(2, |E|)`` int64 edge index for ``"gat"``;
@@ -104,7 +104,7 @@ class GNNEncoder(nn.Module):
 
     def project(self, x: torch.Tensor) -> torch.Tensor:
         """The input projection; a sparse-dense product for a sparse ``x``."""
-        if x.is_sparse:
+        if x.layout != torch.strided:  # sparse COO or CSR
             out = torch.sparse.mm(x, self.proj.weight.t())
             return out if self.proj.bias is None else out + self.proj.bias
         return self.proj(x)

@@ -300,3 +300,23 @@ def test_cli_fit_and_embed(tmp_path, data):
                                   model.transform(H, F))
     assert main(["gnn", "embed", str(tmp_path / "model"), str(tmp_path / "edges2.csv"),
                  "--out", str(tmp_path / "e.parquet")]) == 2  # features required: one-line error
+
+
+@pytest.mark.parametrize("encoder", ["sage", "gcn", "gat"])
+def test_sparse_features_take_the_sparse_path(data, encoder):
+    G, _, y = data
+    rng = np.random.default_rng(0)
+    B = (rng.random((100, 200)) < 0.02).astype(np.float32)  # bag-of-words-like: 2% non-zero
+    B[np.arange(100), y] = 1.0
+    F = pd.DataFrame(B, index=list(G.nodes))
+    m = GNNEmbedder(encoder=encoder, random_state=0, **SMALL)
+    _, x, _ = m._inputs(G, F, fitting=True)
+    assert x.layout == torch.sparse_csr
+    labels = pd.Series(y, index=list(G.nodes)).where(np.arange(100) % 4 == 0)
+    m.fit(G, F, labels=labels)
+    _, _, ei = m._inputs(G, F, fitting=False)
+    x_dense = torch.cat([torch.from_numpy(B), torch.zeros(100, 1)], 1)  # + the missing-row indicator
+    m.encoder_.eval()
+    with torch.no_grad():
+        dense = m.encoder_(x_dense, ei).numpy()
+    np.testing.assert_allclose(m.transform(G, F).to_numpy(), dense, rtol=1e-4, atol=1e-5)
