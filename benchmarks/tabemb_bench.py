@@ -113,19 +113,22 @@ def bench_dm(root: Path, encoder_kw: dict, out: dict, sets: list[str], tune_epoc
         ea, eb = enc.transform(a).to_numpy(), enc.transform(b).to_numpy()
         pre = topk_hits(ea, eb[qb], truth)
         pre_t = topk_hits(ea, eb[qt], truth_t)
-        tr = splits["train"]
+        tr, va = splits["train"], splits["valid"]
         t = time.perf_counter()
-        enc.fine_tune_pairs(a, b, tr[["ltable_id", "rtable_id"]], tr["label"], epochs=tune_epochs,
-                            learning_rate=tune_lr)
+        enc.fine_tune_pairs(a, b, tr[["ltable_id", "rtable_id"]], tr["label"],
+                            valid_pairs=va[["ltable_id", "rtable_id"]], valid_labels=va["label"],
+                            epochs=tune_epochs, learning_rate=tune_lr)
         tune_s = time.perf_counter() - t
         ea, eb = enc.transform(a).to_numpy(), enc.transform(b).to_numpy()
         tuned_t = topk_hits(ea, eb[qt], truth_t)
         out.setdefault("dm", {})[name] = {
             "tfidf_all": base, "pretrained_all": pre, "tfidf_test": base_t, "pretrained_test": pre_t,
             "fine_tuned_test": tuned_t, "pretrain_s": fit_s, "fine_tune_s": tune_s,
+            "valid_top1_per_epoch": enc.pair_valid_top1_, "best_epoch": enc.pair_best_epoch_,
             "schema": enc.schema_.to_frame()["kind"].to_dict()}
         print(f"{name}: all label-1: tfidf {base} pre {pre} | test: tfidf {base_t} pre {pre_t} "
-              f"tuned {tuned_t} ({fit_s:.1f} s + {tune_s:.1f} s)", flush=True)
+              f"tuned {tuned_t} ({fit_s:.1f} s + {tune_s:.1f} s; valid top-1 per epoch "
+              f"{np.round(enc.pair_valid_top1_, 3).tolist()}, kept epoch {enc.pair_best_epoch_})", flush=True)
 
 
 def make_classification_data(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
@@ -193,25 +196,36 @@ def bench_clf(encoder_kw: dict, out: dict) -> None:
           f"({tune_s:.1f} s)", flush=True)
 
 
-def bench_speed(root: Path, encoder_kw: dict, out: dict, repeats: int = 5) -> None:
+def bench_speed(root: Path, encoder_kw: dict, out: dict, threads: list[int], repeats: int = 5) -> None:
+    import numba
+    import torch
+
     from tabemb import TableEncoder
 
     d = root / "febrl"
     a = pd.read_csv(d / "dataset4a.csv", skipinitialspace=True, dtype=str, index_col="rec_id")
     b = pd.read_csv(d / "dataset4b.csv", skipinitialspace=True, dtype=str, index_col="rec_id")
     enc = TableEncoder(**{**encoder_kw, "epochs": 1}).fit(pd.concat([a, b]))
-    big = pd.concat([a, b] * 5)  # 100,000 rows
+    big = pd.concat([a, b] * 5).iloc[:50000]  # 50,000 rows
     enc.transform(big.iloc[:1000])
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        enc.transform(big)
-        times.append(time.perf_counter() - t)
-    rate = len(big) / float(np.median(times))
-    out["speed"] = {"rows": len(big), "median_s": float(np.median(times)), "rows_per_s": rate,
-                    "dim": enc.dim_}
-    print(f"transform: {rate:,.0f} rows/s ({len(big)} FEBRL rows, dim {enc.dim_}, median of {repeats})",
-          flush=True)
+    res = {}
+    for nt in threads:
+        torch.set_num_threads(nt)
+        numba.set_num_threads(nt)
+        enc.transform(big.iloc[:1000])
+        wall, cpu = [], []
+        for _ in range(repeats):
+            t, c = time.perf_counter(), time.process_time()
+            enc.transform(big)
+            wall.append(time.perf_counter() - t)
+            cpu.append(time.process_time() - c)
+        res[nt] = {"median_s": float(np.median(wall)), "rows_per_s": len(big) / float(np.median(wall)),
+                   "cpu_s": float(np.median(cpu)), "rows_per_cpu_s": len(big) / float(np.median(cpu)),
+                   "load_avg": os.getloadavg()[0]}
+        print(f"transform, {nt} thread(s): {res[nt]['rows_per_s']:,.0f} rows/s wall, "
+              f"{res[nt]['rows_per_cpu_s']:,.0f} rows per CPU-second ({len(big)} FEBRL rows, dim {enc.dim_}, "
+              f"median of {repeats}, load average {res[nt]['load_avg']:.1f})", flush=True)
+    out["speed"] = {"rows": len(big), "dim": enc.dim_, "threads": res}
 
 
 def markdown(out: dict, command: str) -> str:
@@ -232,12 +246,13 @@ def markdown(out: dict, command: str) -> str:
         lines += ["### Retrieval, DeepMatcher sets (each B record of a label-1 pair: its A match), "
                   "top-1 / top-10", "",
                   "| dataset | TF-IDF, all label-1 | pre-trained, all label-1 | TF-IDF, test | "
-                  "pre-trained, test | fine_tune_pairs (train) -> test | pre-train + fine-tune time |",
-                  "|---|---|---|---|---|---|---|"]
+                  "pre-trained, test | fine_tune_pairs (train, valid early stop) -> test | kept epoch "
+                  "| pre-train + fine-tune time |",
+                  "|---|---|---|---|---|---|---|---|"]
         for name, r in out["dm"].items():
             lines.append(f"| {name} | {f(r['tfidf_all'])} | {f(r['pretrained_all'])} | "
                          f"{f(r['tfidf_test'])} | "
-                         f"{f(r['pretrained_test'])} | {f(r['fine_tuned_test'])} | "
+                         f"{f(r['pretrained_test'])} | {f(r['fine_tuned_test'])} | {r['best_epoch']} | "
                          f"{r['pretrain_s']:.0f} s + {r['fine_tune_s']:.0f} s |")
         lines.append("")
     if "classification" in out:
@@ -252,9 +267,13 @@ def markdown(out: dict, command: str) -> str:
                   ""]
     if "speed" in out:
         r = out["speed"]
-        lines += ["### transform throughput", "",
-                  f"{r['rows_per_s']:,.0f} rows/s ({r['rows']} FEBRL rows, 10 columns, {r['dim']} dims, "
-                  "median of 5 runs).", ""]
+        lines += ["### transform throughput (50,000 FEBRL rows, 10 columns, "
+                  f"{r['dim']} dims, median of 5 runs)", "",
+                  "| threads | rows/s (wall) | rows per CPU-second | load average |", "|---|---|---|---|"]
+        for nt, x in r["threads"].items():
+            lines.append(f"| {nt} | {x['rows_per_s']:,.0f} | {x['rows_per_cpu_s']:,.0f} "
+                         f"| {x['load_avg']:.1f} |")
+        lines.append("")
     return "\n".join(lines)
 
 
@@ -265,13 +284,16 @@ def main() -> None:
     p.add_argument("--sets", default=",".join(DM_SETS))
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--epochs", type=int, default=3)
-    p.add_argument("--tune-epochs", type=int, default=5)
-    p.add_argument("--tune-lr", type=float, default=1e-3)
+    p.add_argument("--tune-epochs", type=int, default=15)
+    p.add_argument("--tune-lr", type=float, default=0.05)
+    p.add_argument("--speed-threads", default="1,2")
     p.add_argument("--out", default=str(Path(__file__).parent / "results" / "tabemb.json"))
     args = p.parse_args()
+    import numba
     import torch
 
     torch.set_num_threads(args.threads)
+    numba.set_num_threads(args.threads)
     root = Path(args.data)
     kw = {"random_state": 0, **json.loads(os.environ.get("TABEMB_KW", "{}"))}
     if args.epochs is not None:
@@ -287,10 +309,10 @@ def main() -> None:
     if "clf" in only:
         bench_clf(kw, out)
     if "speed" in only:
-        bench_speed(root, kw, out)
+        bench_speed(root, kw, out, [int(x) for x in args.speed_threads.split(",")])
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(out, indent=1, default=str))
-    print(markdown(out, "benchmarks/tabemb_bench.py --data " + args.data))
+    print(markdown(out, "benchmarks/tabemb_bench.py " + " ".join(os.sys.argv[1:])))
 
 
 if __name__ == "__main__":

@@ -53,16 +53,17 @@ class TextEncoder:
     kind = "text"
 
     def __init__(self, name: str, *, salt: int, n_buckets: int, ngram_range: tuple[int, int],
-                 max_chars: int, dim: int, words: bool = True) -> None:
+                 max_chars: int, dim: int, words: bool = True, join: bool = True) -> None:
         self.name, self.salt, self.n_buckets = name, int(salt), int(n_buckets)
         self.ngram_range, self.max_chars, self.dim = tuple(ngram_range), int(max_chars), int(dim)
-        self.words = bool(words)
+        self.words, self.join = bool(words), bool(join)
         self.idf: np.ndarray | None = None
 
     def hash_codes(self, codes: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple:
         """``(ids, tf, indptr)`` of rows given as parts of a code-point buffer (see ``hash_parts``)."""
         return hash_parts(codes, starts, ends, n_buckets=self.n_buckets, salt=self.salt,
-                          ngram_range=self.ngram_range, max_chars=self.max_chars, words=self.words)
+                          ngram_range=self.ngram_range, max_chars=self.max_chars, words=self.words,
+                          join=self.join)
 
     def fit(self, s: pd.Series) -> TextEncoder:
         return self.fit_codes(*text_codes(s))
@@ -79,7 +80,7 @@ class TextEncoder:
     def state(self) -> dict:
         return {"kind": self.kind, "name": self.name, "salt": self.salt, "n_buckets": self.n_buckets,
                 "ngram_range": list(self.ngram_range), "max_chars": self.max_chars, "dim": self.dim,
-                "words": self.words}
+                "words": self.words, "join": self.join}
 
 
 class CategoricalEncoder:
@@ -243,6 +244,8 @@ def encoder_from_state(state: dict, params: dict):
     if kind == "text":
         params = {**params, "text_dim": state["dim"]}
     enc = make_encoder(kind, state["name"], salt=state.get("salt", 0), params=params)
+    if kind == "text":
+        enc.join = bool(state.get("join", True))
     if kind in ("categorical", "boolean"):
         enc.vocabulary = list(state["vocabulary"])
     elif kind == "numeric":

@@ -25,8 +25,8 @@ import numba
 import numpy as np
 import pandas as pd
 
-__all__ = ["embed_parts", "hash_char_ngrams", "hash_parts", "idf_weights", "sketch_columns", "take_ragged",
-           "text_codes"]
+__all__ = ["embed_blocks", "hash_char_ngrams", "hash_parts", "idf_weights", "sketch_columns", "take_ragged",
+           "text_codes", "unit_rows"]
 
 
 def text_codes(s: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -80,79 +80,80 @@ def _mix(h):
 
 
 @numba.njit(cache=True, inline="always")
-def _emit(key, out, ids, tf, dedup, slot_key, slot_pos, slot_stamp, stamp):
-    """Append bucket ``key`` to the row's ``ids`` (or, with ``dedup``, add 1 to its count)."""
+def _emit(key, inc, out, ids, tf, dedup, slot_key, slot_pos, slot_stamp, stamp):
+    """Append bucket ``key`` with count ``inc`` to the row's ``ids``/``tf`` (with ``dedup``: add
+    ``inc`` to its count if the row has it already); returns the new length."""
     if not dedup:
         ids[out] = key
-        tf[out] = 1.0
+        tf[out] = inc
         return out + 1
     m = len(slot_key) - 1
     j = (key * 0x9E3779B1) & m
     while slot_stamp[j] == stamp:
         if slot_key[j] == key:
-            tf[slot_pos[j]] += 1.0
+            tf[slot_pos[j]] += inc
             return out
         j = (j + 1) & m
     slot_stamp[j], slot_key[j], slot_pos[j] = stamp, key, out
     ids[out] = key
-    tf[out] = 1.0
+    tf[out] = inc
     return out + 1
 
 
 @numba.njit(cache=True)
 def _row_max(starts, ends, max_chars):
-    """The longest row's padded length bound."""
+    """A bound on the longest row's padded length (parts joined, or each part padded)."""
     n, p = starts.shape
     row_max = 2
     for i in range(n):
         r = 2
         for j in range(p):
-            r += min(ends[i, j] - starts[i, j], max_chars) + 1
+            r += min(ends[i, j] - starts[i, j], max_chars) + 2
         row_max = max(row_max, r)
     return row_max
 
 
 @numba.njit(cache=True)
-def _row_ngrams(codes, starts, ends, i, n_buckets, seed, lo, hi, max_chars, words, dedup, buf, ids, tf,
-                slot_key, slot_pos, slot_stamp, stamp):
-    """Row ``i``'s bucket ids (and counts) into ``ids``/``tf``; returns how many."""
-    p = starts.shape[1]
+def _clean_into(codes, a, b, max_chars, buf, m):
+    """Append ``codes[a:b]`` stripped, white space collapsed and cut to ``max_chars`` to ``buf`` at
+    ``m``, followed by one space if anything was written; returns the new length."""
+    written = 0
+    pending = False
+    start = m
+    for q in range(a, b):
+        c = codes[q]
+        if _is_space(c):
+            pending = written > 0
+            continue
+        if written >= max_chars:
+            break
+        if pending:
+            buf[m] = 32
+            m += 1
+            written += 1
+            pending = False
+            if written >= max_chars:
+                break
+        buf[m] = c
+        m += 1
+        written += 1
+    if m > start:
+        if buf[m - 1] == 32:
+            m -= 1
+        buf[m] = 32
+        m += 1
+    return m
+
+
+@numba.njit(cache=True)
+def _hash_buf(buf, m, n_buckets, seed, lo, hi, words, dedup, ids, tf, out, slot_key, slot_pos, slot_stamp,
+              stamp):
+    """Hash the n-grams (and words) of the padded text ``buf[0:m]`` into ``ids``/``tf`` from
+    position ``out``; returns the new length. One pass per start position hashes its n-grams of
+    every size (the size is mixed in at the end)."""
     mask = np.uint64(0xFFFFFFFF)
     prime = np.uint64(0x01000193)
     nb = np.uint64(n_buckets)
-    m = 1
-    buf[0] = 32
-    for j in range(p):
-        written = 0
-        pending = False
-        part_start = m
-        for q in range(starts[i, j], ends[i, j]):
-            c = codes[q]
-            if _is_space(c):
-                pending = written > 0
-                continue
-            if written >= max_chars:
-                break
-            if pending:
-                buf[m] = 32
-                m += 1
-                written += 1
-                pending = False
-                if written >= max_chars:
-                    break
-            buf[m] = c
-            m += 1
-            written += 1
-        if m > part_start:  # a non-empty part: separate it from the next one
-            if buf[m - 1] == 32:
-                m -= 1
-            buf[m] = 32
-            m += 1
-    out = 0
-    if m == 1:  # nothing but the leading pad: no n-grams
-        return 0
-    # buf[0:m] = " " + text + " " (the last part's separator is the end pad); one pass per
-    # start position hashes its n-grams of every size (the size is mixed in at the end)
     for s0 in range(0, m - lo + 1):
         h = seed
         top = min(hi, m - s0)
@@ -161,7 +162,7 @@ def _row_ngrams(codes, starts, ends, i, n_buckets, seed, lo, hi, max_chars, word
             if t + 1 >= lo:
                 key = np.int64((_mix(h ^ (np.uint64(t + 2) * np.uint64(0x27D4EB2F) & mask)) * nb)
                                >> np.uint64(32))
-                out = _emit(key, out, ids, tf, dedup, slot_key, slot_pos, slot_stamp, stamp)
+                out = _emit(key, 1.0, out, ids, tf, dedup, slot_key, slot_pos, slot_stamp, stamp)
     if words:
         t = 1
         while t < m:
@@ -171,20 +172,46 @@ def _row_ngrams(codes, starts, ends, i, n_buckets, seed, lo, hi, max_chars, word
                     h = ((h ^ buf[t]) * prime) & mask
                     t += 1
                 key = np.int64((_mix(h ^ np.uint64(0x27D4EB2F)) * nb) >> np.uint64(32))
-                out = _emit(key, out, ids, tf, dedup, slot_key, slot_pos, slot_stamp, stamp)
+                out = _emit(key, 1.0, out, ids, tf, dedup, slot_key, slot_pos, slot_stamp, stamp)
             else:
                 t += 1
     return out
 
 
 @numba.njit(cache=True)
-def _scratch(row_max, nk, max_chars, p):
+def _row_ngrams(codes, starts, ends, i, n_buckets, seed, lo, hi, max_chars, words, dedup, join, buf, ids,
+                tf, slot_key, slot_pos, slot_stamp, stamp):
+    """Row ``i``'s bucket ids (and counts) into ``ids``/``tf``; returns how many. ``join``: the
+    parts joined by single spaces make one text; else each part is padded and hashed on its own
+    and the row's entries are its parts' entries one after the other (a bucket in two parts
+    appears twice, with each part's count)."""
+    p = starts.shape[1]
+    out = 0
+    if join:
+        m = 1
+        buf[0] = 32
+        for j in range(p):
+            m = _clean_into(codes, starts[i, j], ends[i, j], max_chars, buf, m)
+        if m > 1:
+            out = _hash_buf(buf, m, n_buckets, seed, lo, hi, words, dedup, ids, tf, 0, slot_key, slot_pos,
+                            slot_stamp, stamp)
+        return out
+    for j in range(p):
+        buf[0] = 32
+        m = _clean_into(codes, starts[i, j], ends[i, j], max_chars, buf, 1)
+        if m > 1:
+            out = _hash_buf(buf, m, n_buckets, seed, lo, hi, words, dedup, ids, tf, out, slot_key, slot_pos,
+                            slot_stamp, stamp * p + j)
+    return out
+
+
+@numba.njit(cache=True)
+def _table(n_entries):
     size = 16
-    while size < 2 * row_max * nk:
+    while size < 2 * n_entries:
         size *= 2
-    return (np.empty(p * (max_chars + 1) + 2, dtype=np.uint64), np.empty(row_max * nk, dtype=np.int64),
-            np.empty(row_max * nk, dtype=np.float32), np.empty(size, dtype=np.int64),
-            np.empty(size, dtype=np.int64), np.full(size, -1, dtype=np.int64))
+    return (np.empty(n_entries, dtype=np.int64), np.empty(n_entries, dtype=np.float32),
+            np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int64), np.full(size, -1, dtype=np.int64))
 
 
 @numba.njit(cache=True)
@@ -193,11 +220,12 @@ def _seed(salt):
 
 
 @numba.njit(cache=True)
-def _hash_kernel(codes, starts, ends, n_buckets, salt, lo, hi, max_chars, words, dedup):
+def _hash_kernel(codes, starts, ends, n_buckets, salt, lo, hi, max_chars, words, dedup, join):
     n, p = starts.shape
     nk = hi - lo + 1 + (1 if words else 0)
     row_max = _row_max(starts, ends, max_chars)
-    buf, rids, rtf, slot_key, slot_pos, slot_stamp = _scratch(row_max, nk, max_chars, p)
+    buf = np.empty(p * (max_chars + 1) + 2, dtype=np.uint64)
+    rids, rtf, slot_key, slot_pos, slot_stamp = _table(row_max * nk)
     seed = _seed(salt)
     cap = max(16, n * 8)
     ids = np.empty(cap, dtype=np.int64)
@@ -205,8 +233,8 @@ def _hash_kernel(codes, starts, ends, n_buckets, salt, lo, hi, max_chars, words,
     indptr = np.zeros(n + 1, dtype=np.int64)
     out = 0
     for i in range(n):
-        c = _row_ngrams(codes, starts, ends, i, n_buckets, seed, lo, hi, max_chars, words, dedup, buf, rids,
-                        rtf, slot_key, slot_pos, slot_stamp, i)
+        c = _row_ngrams(codes, starts, ends, i, n_buckets, seed, lo, hi, max_chars, words, dedup, join, buf,
+                        rids, rtf, slot_key, slot_pos, slot_stamp, i)
         if out + c > cap:
             while out + c > cap:
                 cap *= 2
@@ -243,41 +271,67 @@ def _columns_signs(n_buckets, dim):
     return col, sign
 
 
+@numba.njit(cache=True, inline="always")
+def _add_sketch(row, dim, ids, tf, count, weight, sublinear):
+    """Add the sketch of the bag ``ids/tf[:count]`` to ``row`` (length ``dim``)."""
+    for q in range(count):
+        b = ids[q]
+        t = tf[q]
+        if sublinear and t != 1.0:
+            t = 1.0 + np.log(t)
+        k, neg = _column_sign(b, dim)
+        row[k] += -t * weight[b] if neg else t * weight[b]
+
+
+@numba.njit(cache=True, inline="always")
+def _scale_to(row, dim, scale):
+    acc = np.float32(0.0)
+    for k in range(dim):
+        acc += row[k] * row[k]
+    if acc > 1e-12:
+        f = np.float32(scale / np.sqrt(acc))
+        for k in range(dim):
+            row[k] *= f
+
+
 @numba.njit(cache=True, parallel=True)
-def _embed_kernel(codes, starts, ends, n_buckets, salt, lo, hi, max_chars, words, weight,
-                  sublinear, out, col0, dim, scale):
+def _embed_kernel(codes, starts, ends, n_buckets, salt, lo, hi, max_chars, words, sublinear, part_col0,
+                  part_dim, part_scale, part_weight, row_col0, row_dim, row_scale, row_weight, out, unit):
     n, p = starts.shape
     nk = hi - lo + 1 + (1 if words else 0)
-    row_max = _row_max(starts, ends, max_chars)
     seed = _seed(salt)
     n_chunks = min(n, 64)
     for ch in numba.prange(n_chunks):
-        buf, rids, rtf, slot_key, slot_pos, slot_stamp = _scratch(row_max, nk, max_chars, p)
+        buf = np.empty(max_chars + 3, dtype=np.uint64)
+        ids, tf, slot_key, slot_pos, slot_stamp = _table((max_chars + 2) * nk)
         for i in range(ch * n // n_chunks, (ch + 1) * n // n_chunks):
-            c = _row_ngrams(codes, starts, ends, i, n_buckets, seed, lo, hi, max_chars, words, True, buf,
-                            rids, rtf, slot_key, slot_pos, slot_stamp, i)
-            row = out[i, col0:col0 + dim]
-            for q in range(c):
-                b = rids[q]
-                t = rtf[q]
-                if sublinear and t != 1.0:
-                    t = 1.0 + np.log(t)
-                k, neg = _column_sign(b, dim)
-                row[k] += -t * weight[b] if neg else t * weight[b]
-            acc = np.float32(0.0)
-            for k in range(dim):
-                acc += row[k] * row[k]
-            if acc > 1e-12:
-                f = np.float32(scale / np.sqrt(acc))
-                for k in range(dim):
-                    row[k] *= f
+            for j in range(p):
+                buf[0] = 32
+                m = _clean_into(codes, starts[i, j], ends[i, j], max_chars, buf, 1)
+                if m == 1:
+                    continue
+                c = _hash_buf(buf, m, n_buckets, seed, lo, hi, words, True, ids, tf, 0, slot_key, slot_pos,
+                              slot_stamp, i * p + j)
+                if part_col0[j] >= 0:
+                    blk = out[i, part_col0[j]:part_col0[j] + part_dim[j]]
+                    _add_sketch(blk, part_dim[j], ids, tf, c, part_weight[j], sublinear)
+                    _scale_to(blk, part_dim[j], part_scale[j])
+                if row_col0 >= 0:
+                    _add_sketch(out[i, row_col0:row_col0 + row_dim], row_dim, ids, tf, c, row_weight,
+                                sublinear)
+            if row_col0 >= 0:
+                _scale_to(out[i, row_col0:row_col0 + row_dim], row_dim, row_scale)
+            if unit:
+                _scale_to(out[i], out.shape[1], 1.0)
 
 
 def hash_parts(codes: np.ndarray, starts: np.ndarray, ends: np.ndarray, *, n_buckets: int, salt: int,
                ngram_range: tuple[int, int] = (2, 4), max_chars: int = 256, words: bool = False,
-               dedup: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+               dedup: bool = True, join: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Hash the rows of a code-point buffer; row ``i`` is the parts ``codes[starts[i, j]:ends[i, j]]``
-    (each stripped, white space collapsed, cut to ``max_chars``) joined by single spaces.
+    (each stripped, white space collapsed, cut to ``max_chars``), joined by single spaces into one
+    text (``join=True``), or each hashed on its own with the counts added up (``join=False``: the
+    row-text block, whose bag is then the sum of its columns' bags).
 
     ``starts``/``ends``: int64 arrays of shape (n_rows,) or (n_rows, n_parts).
 
@@ -297,7 +351,8 @@ def hash_parts(codes: np.ndarray, starts: np.ndarray, ends: np.ndarray, *, n_buc
     if not 1 <= lo <= hi:
         raise ValueError(f"ngram_range must be (lo, hi) with 1 <= lo <= hi, got {ngram_range}")
     return _hash_kernel(np.ascontiguousarray(codes), np.ascontiguousarray(starts), np.ascontiguousarray(ends),
-                        int(n_buckets), int(salt), lo, hi, int(max_chars), bool(words), bool(dedup))
+                        int(n_buckets), int(salt), lo, hi, int(max_chars), bool(words), bool(dedup),
+                        bool(join))
 
 
 def hash_char_ngrams(s: pd.Series, *, n_buckets: int, salt: int, ngram_range: tuple[int, int] = (2, 4),
@@ -324,27 +379,67 @@ def sketch_columns(n_buckets: int, dim: int) -> tuple[np.ndarray, np.ndarray]:
     return _columns_signs(int(n_buckets), int(dim))
 
 
-def embed_parts(out: np.ndarray, col0: int, codes: np.ndarray, starts: np.ndarray, ends: np.ndarray,
-                weight: np.ndarray, *, dim: int, salt: int, ngram_range: tuple[int, int] = (2, 4),
-                max_chars: int = 256, words: bool = False, sublinear: bool = True,
-                scale: float = 1.0) -> None:
-    """Hash and sketch in one compiled pass (threads over rows): the block
-    ``out[:, col0:col0 + dim]`` (zero on entry) becomes each row's signed hashed sketch of its
-    weighted n-gram bag, scaled to length ``scale`` (rows without n-grams stay zero).
+def embed_blocks(out: np.ndarray, codes: np.ndarray, starts: np.ndarray, ends: np.ndarray, *,
+                 part_blocks: list, row_block: tuple | None, n_buckets: int, salt: int = 0,
+                 ngram_range: tuple[int, int] = (2, 4), max_chars: int = 256, words: bool = False,
+                 sublinear: bool = True, unit: bool = False) -> None:
+    """All text blocks of a table in one compiled pass (threads over rows).
 
-    Bucket ``b`` goes to column/sign :func:`sketch_columns` ``(b)`` with value
-    ``weight[b] * (1 + log tf)`` (``tf`` with ``sublinear=False``), ``tf`` its count in the row.
-    Rows as in :func:`hash_parts`; ``len(weight)`` is the number of buckets.
+    Row ``i`` has parts ``codes[starts[i, j]:ends[i, j]]`` (the text columns and the other columns
+    of the row text). Each part is cleaned and hashed once; its bag (distinct buckets and counts)
+    is sketched into its own block (when ``part_blocks[j]`` is ``(col0, dim, scale, weight)``;
+    None = no block of its own) and into the row block ``row_block`` ``(col0, dim, scale, weight)``
+    (None = no row block), which thus sketches the sum of the parts' bags.
+
+    A block ``out[i, col0:col0 + dim]`` (zero on entry) becomes the signed hashed sketch of the
+    bag: bucket ``b`` goes to :func:`sketch_columns` ``(b)`` with value ``weight[b] * (1 + log tf)``
+    (``tf`` with ``sublinear=False``); the block is then scaled to length ``scale`` (an empty bag
+    leaves it zero). The same blocks as :func:`hash_parts` (``join=False`` for the row block) and
+    :func:`sketch_columns` give. With ``unit``, each whole row of ``out`` (the other blocks
+    filled in before) is then scaled to unit length.
     """
-    starts = np.asarray(starts, dtype=np.int64)
-    ends = np.asarray(ends, dtype=np.int64)
+    starts = np.ascontiguousarray(starts, dtype=np.int64)
+    ends = np.ascontiguousarray(ends, dtype=np.int64)
     if starts.ndim == 1:
         starts, ends = starts[:, None], ends[:, None]
+    p = starts.shape[1]
+    if len(part_blocks) != p:
+        raise ValueError(f"part_blocks has {len(part_blocks)} entries for {p} parts")
+    col0 = np.full(p, -1, dtype=np.int64)
+    dim = np.ones(p, dtype=np.int64)
+    scale = np.zeros(p, dtype=np.float64)
+    weight = np.zeros((p, n_buckets), dtype=np.float32)
+    for j, blk in enumerate(part_blocks):
+        if blk is not None:
+            col0[j], dim[j], scale[j] = int(blk[0]), int(blk[1]), float(blk[2])
+            weight[j] = blk[3]
+    if row_block is None:
+        r_col0, r_dim, r_scale, r_weight = -1, 1, 0.0, np.zeros(n_buckets, dtype=np.float32)
+    else:
+        r_col0, r_dim, r_scale = int(row_block[0]), int(row_block[1]), float(row_block[2])
+        r_weight = np.ascontiguousarray(row_block[3], dtype=np.float32)
     lo, hi = (int(v) for v in ngram_range)
-    _embed_kernel(np.ascontiguousarray(codes), np.ascontiguousarray(starts), np.ascontiguousarray(ends),
-                  len(weight), int(salt), lo, hi, int(max_chars), bool(words),
-                  np.ascontiguousarray(weight, dtype=np.float32), bool(sublinear), out, int(col0), int(dim),
-                  float(scale))
+    _embed_kernel(np.ascontiguousarray(codes), starts, ends, int(n_buckets), int(salt), lo, hi,
+                  int(max_chars), bool(words), bool(sublinear), col0, dim, scale, weight, r_col0, r_dim,
+                  r_scale, r_weight, out, bool(unit))
+
+
+@numba.njit(cache=True, parallel=True)
+def _unit_rows(out):
+    n, d = out.shape
+    for i in numba.prange(n):
+        acc = np.float32(0.0)
+        for k in range(d):
+            acc += out[i, k] * out[i, k]
+        if acc > 1e-12:
+            f = np.float32(1.0 / np.sqrt(acc))
+            for k in range(d):
+                out[i, k] *= f
+
+
+def unit_rows(out: np.ndarray) -> None:
+    """Scale each row of the float32 matrix ``out`` to unit length in place (zero rows stay zero)."""
+    _unit_rows(out)
 
 
 def idf_weights(ids: np.ndarray, indptr: np.ndarray, n_buckets: int) -> np.ndarray:

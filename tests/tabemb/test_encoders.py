@@ -121,19 +121,31 @@ def test_text_encoder_distinct_buckets_counts_and_idf():
 
 
 def test_sketch_matches_csr_and_is_unit_length():
-    from tabemb._text import embed_parts, hash_parts, sketch_columns, text_codes
+    from tabemb._text import embed_blocks, hash_parts, sketch_columns, text_codes
 
-    s = pd.Series(["main street", "main st", None, "x"])
-    codes, st, en = text_codes(s)
-    weight = np.linspace(1, 2, 1 << 10).astype(np.float32)
-    out = np.zeros((4, 16), dtype=np.float32)
-    embed_parts(out, 0, codes, st, en, weight, dim=16, salt=5, words=True, scale=2.0)
-    ids, tf, indptr = hash_parts(codes, st, en, n_buckets=1 << 10, salt=5, words=True)
-    col, sign = sketch_columns(1 << 10, 16)
-    ref = np.zeros((4, 16))
-    rows = np.repeat(np.arange(4), np.diff(indptr))
-    np.add.at(ref, (rows, col[ids]), sign[ids] * (1 + np.log(tf)) * weight[ids])
-    norm = np.linalg.norm(ref, axis=1, keepdims=True)
-    ref = np.where(norm > 0, 2.0 * ref / np.where(norm > 0, norm, 1), 0)
-    np.testing.assert_allclose(out, ref, rtol=1e-5, atol=1e-6)
-    assert out[2].sum() == 0.0  # missing value: zero block
+    name = pd.Series(["main street", "main st", None, "x"])
+    city = pd.Series(["oslo", None, None, "rome  "])
+    (c1, s1, e1), (c2, s2, e2) = text_codes(name), text_codes(city)
+    codes = np.concatenate([c1, c2])
+    starts, ends = np.stack([s1, s2 + len(c1)], 1), np.stack([e1, e2 + len(c1)], 1)
+    nb = 1 << 10
+    w_col, w_row = np.linspace(1, 2, nb).astype(np.float32), np.linspace(2, 1, nb).astype(np.float32)
+    out = np.zeros((4, 16 + 32), dtype=np.float32)
+    embed_blocks(out, codes, starts, ends, part_blocks=[(0, 16, 2.0, w_col), None],
+                 row_block=(16, 32, 0.5, w_row), n_buckets=nb, words=True)
+
+    def reference(ids, tf, indptr, weight, dim, scale):
+        col, sign = sketch_columns(nb, dim)
+        ref = np.zeros((4, dim))
+        rows = np.repeat(np.arange(4), np.diff(indptr))
+        np.add.at(ref, (rows, col[ids]), sign[ids] * (1 + np.log(tf)) * weight[ids])
+        norm = np.linalg.norm(ref, axis=1, keepdims=True)
+        return np.where(norm > 0, scale * ref / np.where(norm > 0, norm, 1), 0)
+
+    # the column block: the name's own bag; the row block: the name's bag + the city's bag
+    col = hash_parts(c1, s1, e1, n_buckets=nb, salt=0, words=True)
+    np.testing.assert_allclose(out[:, :16], reference(*col, w_col, 16, 2.0), rtol=1e-5, atol=1e-6)
+    row = hash_parts(codes, starts, ends, n_buckets=nb, salt=0, words=True, join=False)
+    np.testing.assert_allclose(out[:, 16:], reference(*row, w_row, 32, 0.5), rtol=1e-5, atol=1e-6)
+    assert out[2].sum() == 0.0  # nothing in the row: zero blocks
+    assert np.diff(row[2]).tolist()[1] == np.diff(col[2]).tolist()[1]  # missing city adds nothing
