@@ -151,6 +151,30 @@ def _init_net(net, rng: np.random.Generator, encoders: list) -> None:
                 mod.weight[0].zero_()
 
 
+def _nearest_other(emb: np.ndarray, rng: np.random.Generator, chunk: int = 2048) -> np.ndarray:
+    """Position of each row's nearest other row by dot product (rows are unit length). Above
+    5,000 rows the search runs on a 128-dim random projection and the 8 best candidates are
+    re-ranked exactly."""
+    n, d = emb.shape
+    x, k = emb, 1
+    if n > 5000 and d > 128:
+        proj = rng.standard_normal((d, 128)).astype(np.float32) / np.float32(math.sqrt(128))
+        x, k = emb @ proj, 8
+    out = np.empty(n, dtype=np.int64)
+    for start in range(0, n, chunk):
+        stop = min(n, start + chunk)
+        s = x[start:stop] @ x.T
+        s[np.arange(stop - start), np.arange(start, stop)] = -np.inf
+        if k == 1:
+            out[start:stop] = s.argmax(axis=1)
+            continue
+        cand = np.argpartition(-s, k, axis=1)[:, :k]
+        exact = np.einsum("id,ikd->ik", emb[start:stop], emb[cand])
+        exact[cand == np.arange(start, stop)[:, None]] = -np.inf
+        out[start:stop] = cand[np.arange(stop - start), exact.argmax(axis=1)]
+    return out
+
+
 def _step(opts: list, loss) -> float:
     """One optimisation step over every optimiser (dense + sparse); returns the loss value."""
     for o in opts:
@@ -221,6 +245,13 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         Hash every word (run of letters and digits) too, besides the character n-grams.
     sublinear_tf : bool, default True
         A bucket seen ``tf`` times in a value counts ``1 + log(tf)`` (else ``tf``).
+    self_training : int, default 0
+        Rounds of self-training after pre-training (no labels): the pairs of mutual
+        nearest neighbours among the rows of ``df`` (each is the other's nearest
+        row) are trained on as matches, 2 epochs per round, as in
+        :meth:`fine_tune_pairs`. Meant for record matching, where ``df`` holds both
+        tables and a record's nearest other row is often its duplicate; on other
+        tables it pulls near-identical rows together.
     hidden_dim : int, default 128
         Width of the residual MLP (used and trained only by :meth:`fine_tune`).
     row_text : bool, default True
@@ -256,7 +287,8 @@ class TableEncoder(TransformerMixin, BaseEstimator):
                  numeric_dim: int = 8, max_categorical_dim: int = 32, min_frequency: int = 2,
                  max_categories: int = 50, n_buckets: int = 2**18, ngram_range: tuple = (2, 4),
                  max_chars: int = 256, words: bool = True, sublinear_tf: bool = True,
-                 hidden_dim: int = 128, row_text: bool = True, row_text_dim: int = 1024,
+                 self_training: int = 0, hidden_dim: int = 128, row_text: bool = True,
+                 row_text_dim: int = 1024,
                  row_text_weight: float = 3.0, random_state: Any = None, verbose: bool = False) -> None:
         self.schema = schema
         self.objective = objective
@@ -276,6 +308,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         self.max_chars = max_chars
         self.words = words
         self.sublinear_tf = sublinear_tf
+        self.self_training = self_training
         self.hidden_dim = hidden_dim
         self.row_text = row_text
         self.row_text_dim = row_text_dim
@@ -291,7 +324,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
     def _check_params(self) -> None:
         if self.objective not in ("contrastive", "masked"):
             raise ValueError(f"objective must be 'contrastive' or 'masked', got {self.objective!r}")
-        for name in ("epochs",):
+        for name in ("epochs", "self_training"):
             v = getattr(self, name)
             if not isinstance(v, (int, np.integer)) or v < 0:
                 raise ValueError(f"{name} must be a non-negative int, got {v!r}")
@@ -521,7 +554,30 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         self.history_ = []
         if self.epochs > 0 and len(df) > 1:
             self._pretrain(self._features(df), len(df))
+        for r in range(self.self_training if len(df) > 2 else 0):
+            self._self_train(df, r)
         return self
+
+    def _self_train(self, df: pd.DataFrame, round_: int) -> None:
+        """One round of self-training: every pair of mutual nearest neighbours (each row's
+        nearest other row, cosine) is taken as a match and trained on for 2 epochs as in
+        :meth:`fine_tune_pairs` (no labels are used)."""
+        emb = self._embed(df)
+        nn = _nearest_other(emb, self._rng())
+        i = np.arange(len(emb))
+        keep = i[(nn[nn] == i) & (i < nn)]
+        logger.info("self-training round %d: %d mutual nearest-neighbour pairs", round_, len(keep))
+        if len(keep) == 0:
+            return
+        pos = df.reset_index(drop=True)
+        n_hist = len(self.history_)
+        self.fine_tune_pairs(pos, pos, list(zip(keep.tolist(), nn[keep].tolist(), strict=True)),
+                             np.ones(len(keep), dtype=int), epochs=2)
+        for h in self.history_[n_hist:]:
+            h["stage"] = "self_training"
+            h["round"] = round_
+        for attr in ("pair_valid_top1_", "pair_best_epoch_"):
+            self.__dict__.pop(attr, None)
 
     def _optimizers(self, extra_params=(), lr: float | None = None) -> list:
         import torch

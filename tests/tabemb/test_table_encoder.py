@@ -145,3 +145,28 @@ def test_masked_objective_runs():
     assert enc.history_[0]["stage"] == "pretrain" and np.isfinite(enc.history_[0]["loss"])
     with pytest.raises(ValueError, match="objective"):
         TableEncoder(objective="nope").fit(df)
+
+
+def test_self_training_on_mutual_nearest_neighbours():
+    df = people()
+    both = pd.concat([df, typo(df).rename(index=lambda k: k + "-dup")])
+    enc = TableEncoder(**{**KW, "self_training": 1}).fit(both)
+    assert {h["stage"] for h in enc.history_} == {"pretrain", "self_training"}
+    assert not hasattr(enc, "pair_best_epoch_")
+    a, b = enc.transform(df).to_numpy(), enc.transform(both.iloc[60:]).to_numpy()
+    assert ((b @ a.T).argmax(axis=1) == np.arange(60)).mean() >= 0.9
+    with pytest.raises(ValueError, match="self_training must be a non-negative int"):
+        TableEncoder(self_training=-1).fit(df)
+
+
+def test_nearest_other_exact_and_projected():
+    from tabemb._table_encoder import _nearest_other
+
+    rng = np.random.default_rng(0)
+    for n, d in ((50, 8), (5002, 200)):  # the second takes the 128-dim projection + exact re-rank
+        x = rng.standard_normal((n // 2, d))
+        emb = np.concatenate([x, x + 0.05 * rng.standard_normal(x.shape)]).astype(np.float32)
+        emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+        nn = _nearest_other(emb, np.random.default_rng(1))
+        half = n // 2
+        assert (nn == np.concatenate([np.arange(half, n), np.arange(half)])).all()
