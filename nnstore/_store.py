@@ -677,47 +677,38 @@ class NeighborStore:
         if (filter is None and exclude is None and type(vectors) is np.ndarray and vectors.ndim == 1
                 and self._index is not None and vectors.dtype == np.float32
                 and vectors.shape[0] == self.dim and self._n == self._n_indexed == self._n_alive_indexed):
-            out = self._single_clean(vectors, k, search_k)
-            if out is not None:
-                return out
+            # one clean query, no filter, no delta, no tombstones: straight to Annoy, slots are
+            # positions. Kept inline and in Python floats: per-call overhead is what counts here.
+            row = vectors.tolist()
+            # a sum of float32 values cannot overflow a double, so it is finite exactly when every
+            # element is (cheaper than np.isfinite); NaN/inf fall through to the checked path
+            if math.isfinite(sum(row)):
+                metric = self.metric
+                if search_k is None:
+                    search_k = self.search_k
+                    if search_k is None:
+                        search_k = self.n_trees * k * (self.DOT_SEARCH_K_FACTOR if metric == "dot" else 1)
+                if metric == "dot":
+                    row.append(0.0)
+                ids, d = self._index.get_nns_by_vector(row, k, search_k, True)
+                if metric == "cosine":  # Annoy's angular distance is sqrt(2 - 2 cos)
+                    d = [x * x * 0.5 for x in d]
+                elif metric == "dot":  # |q'-x'|^2 = |q|^2 + M^2 - 2 q.x
+                    c = float(vectors @ vectors) + self._dot_max ** 2
+                    d = [(x * x - c) * 0.5 for x in d]
+                m = len(ids)
+                if m == k:
+                    slots = np.array([ids], dtype=np.int64)
+                    return self._keys[slots], np.array([d], dtype=np.float32), slots
+                pad = k - m  # fewer than k indexed items reachable
+                slots = np.array([ids + [-1] * pad], dtype=np.int64)
+                keys = self._keys[slots]
+                keys[0, m:] = None
+                return keys, np.array([d + [math.inf] * pad], dtype=np.float32), slots
         q, _ = self._query_vectors(vectors)
         slots, dists = self._search(q, k, filter=filter, exclude=exclude, search_k=search_k,
                                     n_jobs=n_jobs)
         return self._output(slots, dists)
-
-    def _single_clean(self, v: np.ndarray, k: int, search_k: int | None):
-        """One query, no filter, no delta, no tombstones: straight to Annoy (slots = positions).
-
-        None when ``v`` holds NaN/inf (the caller's general path raises the error).
-        """
-        row = v.tolist()
-        # finiteness check on the Python floats: a sum of float32 values cannot overflow a
-        # double, so it is finite exactly when every element is (cheaper than np.isfinite)
-        if not math.isfinite(sum(row)):
-            return None
-        sk = search_k if search_k is not None else self.search_k
-        if self.metric == "dot":
-            row.append(0.0)
-        ids, d = self._index.get_nns_by_vector(row, k, self._default_search_k(k) if sk is None else sk,
-                                                 True)
-        m = len(ids)
-        if m < k:  # fewer than k indexed items reachable: pad
-            ids = ids + [-1] * (k - m)
-            d = d + [0.0] * (k - m)
-        slots = np.array([ids], dtype=np.int64)  # (1, k)
-        dist = np.array([d], dtype=np.float32)
-        if self.metric == "cosine":
-            dist *= dist
-            dist *= np.float32(0.5)
-        elif self.metric == "dot":
-            dist *= dist
-            dist -= np.float32(v @ v) + np.float32(self._dot_max) ** 2
-            dist *= np.float32(0.5)
-        keys = self._keys[slots]
-        if m < k:
-            keys[0, m:] = None
-            dist[0, m:] = np.inf
-        return keys, dist, slots
 
     def query_keys_arrays(self, keys: Any, k: int = 10, *, exclude_self: bool = True,
                           filter: Any = None, exclude: Any = None, search_k: int | None = None,
