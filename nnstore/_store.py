@@ -489,20 +489,21 @@ class NeighborStore:
                     f.result()
         if nq and all(len(r[0]) == k_fetch for r in res):
             ids = np.array([r[0] for r in res], dtype=np.int64).reshape(nq, k_fetch)
-            dist = np.array([r[1] for r in res], dtype=np.float32).reshape(nq, k_fetch)
+            dist = np.array([r[1] for r in res], dtype=np.float64).reshape(nq, k_fetch)
         else:  # some queries got fewer than k_fetch (tiny index or search_k): pad
             ids = np.full((nq, k_fetch), -1, dtype=np.int64)
-            dist = np.full((nq, k_fetch), np.inf, dtype=np.float32)
+            dist = np.full((nq, k_fetch), np.inf, dtype=np.float64)
             for i, (r, d) in enumerate(res):
                 if len(r):
                     ids[i, :len(r)] = r
                     dist[i, :len(r)] = d
-        # Annoy distance -> store distance
-        if self.metric == "cosine":
-            dist = np.square(dist) * np.float32(0.5)
-        elif self.metric == "dot":
-            qsq = np.einsum("ij,ij->i", q, q)[:, None]
-            dist = -(qsq + np.float32(self._dot_max) ** 2 - np.square(dist)) * np.float32(0.5)
+        # Annoy distance -> store distance, in float64 like the single-query fast path, then float32
+        if self.metric == "cosine":  # Annoy's angular distance is sqrt(2 - 2 cos)
+            dist = np.square(dist) * 0.5
+        elif self.metric == "dot":  # |q'-x'|^2 = |q|^2 + M^2 - 2 q.x
+            qsq = np.einsum("ij,ij->i", q, q).astype(np.float64)[:, None]
+            dist = (np.square(dist) - (qsq + self._dot_max ** 2)) * 0.5
+        dist = dist.astype(np.float32)
         dist[ids < 0] = np.inf
         return ids, dist
 
