@@ -68,6 +68,7 @@ def _is_space(c):
 
 @numba.njit(cache=True, inline="always")
 def _is_word(c):
+    c = np.int64(c)
     return (48 <= c <= 57) or (97 <= c <= 122) or (65 <= c <= 90) or c >= 0xC0
 
 
@@ -80,14 +81,14 @@ def _mix(h):
 
 
 @numba.njit(cache=True, inline="always")
-def _emit(key, inc, out, ids, tf, dedup, slot_key, slot_pos, slot_stamp, stamp):
+def _emit(key, inc, out, ids, tf, dedup, slot_key, slot_pos, slot_stamp, stamp, m):
     """Append bucket ``key`` with count ``inc`` to the row's ``ids``/``tf`` (with ``dedup``: add
-    ``inc`` to its count if the row has it already); returns the new length."""
+    ``inc`` to its count if the row has it already); returns the new length. The hash table is
+    ``slot_*[:m + 1]`` (``m + 1`` a power of two); its entries of other stamps count as empty."""
     if not dedup:
         ids[out] = key
         tf[out] = inc
         return out + 1
-    m = len(slot_key) - 1
     j = (key * 0x9E3779B1) & m
     while slot_stamp[j] == stamp:
         if slot_key[j] == key:
@@ -154,6 +155,11 @@ def _hash_buf(buf, m, n_buckets, seed, lo, hi, words, dedup, ids, tf, out, slot_
     mask = np.uint64(0xFFFFFFFF)
     prime = np.uint64(0x01000193)
     nb = np.uint64(n_buckets)
+    # a table just big enough for this text (small tables stay in L1)
+    need = 2 * m * (hi - lo + 2)
+    mask_t = 15
+    while mask_t + 1 < need and mask_t + 1 < len(slot_key):
+        mask_t = 2 * mask_t + 1
     for s0 in range(0, m - lo + 1):
         h = seed
         top = min(hi, m - s0)
@@ -162,7 +168,7 @@ def _hash_buf(buf, m, n_buckets, seed, lo, hi, words, dedup, ids, tf, out, slot_
             if t + 1 >= lo:
                 key = np.int64((_mix(h ^ (np.uint64(t + 2) * np.uint64(0x27D4EB2F) & mask)) * nb)
                                >> np.uint64(32))
-                out = _emit(key, 1.0, out, ids, tf, dedup, slot_key, slot_pos, slot_stamp, stamp)
+                out = _emit(key, 1.0, out, ids, tf, dedup, slot_key, slot_pos, slot_stamp, stamp, mask_t)
     if words:
         t = 1
         while t < m:
@@ -172,7 +178,7 @@ def _hash_buf(buf, m, n_buckets, seed, lo, hi, words, dedup, ids, tf, out, slot_
                     h = ((h ^ buf[t]) * prime) & mask
                     t += 1
                 key = np.int64((_mix(h ^ np.uint64(0x27D4EB2F)) * nb) >> np.uint64(32))
-                out = _emit(key, 1.0, out, ids, tf, dedup, slot_key, slot_pos, slot_stamp, stamp)
+                out = _emit(key, 1.0, out, ids, tf, dedup, slot_key, slot_pos, slot_stamp, stamp, mask_t)
             else:
                 t += 1
     return out
