@@ -59,8 +59,8 @@ CHOICE = HERE / "results" / "raw" / "recommend_tuned.json"
 
 # chosen on the validation split by --tune (see benchmarks/results/recommend.md)
 DEFAULTS = {
-    "lightgcn": {"n_layers": 3, "epochs": 200, "learning_rate": 0.01, "l2": 1e-4, "dim": 64},
-    "node2vec": {"dim": 64, "node2vec_params": {"p": 1.0, "q": 1.0, "window": 5, "walk_length": 40,
+    "lightgcn": {"n_layers": 3, "epochs": 100, "learning_rate": 0.01, "l2": 1e-3, "dim": 64},
+    "node2vec": {"dim": 64, "node2vec_params": {"p": 1.0, "q": 1.0, "window": 10, "walk_length": 40,
                                                 "n_walks": 10}},
     "itemknn": {"n_neighbors": 200},
     "als": {"factors": 32, "regularization": 0.1, "alpha": 1.0, "iterations": 15},
@@ -68,12 +68,13 @@ DEFAULTS = {
 
 GRIDS = {
     "lightgcn": [dict(n_layers=L, epochs=e, learning_rate=0.01, l2=l2, dim=64)
-                 for L, e, l2 in itertools.product([2, 3], [100, 250], [1e-4, 1e-3])],
+                 for L, e, l2 in itertools.product([3], [100, 200], [1e-3, 1e-2])],
     "node2vec": [dict(dim=64, node2vec_params=dict(p=p, q=q, window=w, walk_length=40, n_walks=10))
-                 for p, q, w in [(1, 1, 5), (1, 1, 10), (0.5, 2, 5), (2, 0.5, 5)]],
+                 for p, q, w in [(1, 1, 5), (1, 1, 10)]],
     "itemknn": [dict(n_neighbors=n) for n in (20, 50, 100, 200, 400)],
-    "als": [dict(factors=f, regularization=r, alpha=a, iterations=15)
-            for f, r, a in itertools.product([32, 64, 128], [0.1, 1.0], [1.0, 10.0, 40.0])],
+    "als": [dict(factors=f, regularization=r, alpha=a, iterations=it)
+            for f, r, a, it in [*itertools.product([32, 64, 128], [0.1, 1.0], [1.0, 10.0, 40.0], [15]),
+                                *itertools.product([8, 16, 32], [1.0, 5.0, 20.0], [3.0, 10.0], [30])]],
 }
 
 

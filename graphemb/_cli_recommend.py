@@ -1,7 +1,7 @@
 """``graphtab recommend``: recommendations from an interactions table.
 
 - ``graphtab recommend fit INTERACTIONS MODEL_DIR [--user-col user] [--item-col item]
-  [--weight-col W] [--model lightgcn|bpr|node2vec] [--dim 64] [--epochs 200]
+  [--weight-col W] [--model lightgcn|bpr|node2vec] [--dim 64] [--epochs 100]
   [--item-features FILE] [--item-metadata FILE] [--item-key item]``
   trains a :class:`graphemb.Recommender` and saves it.
 - ``graphtab recommend top MODEL_DIR --out recs.parquet [--users FILE] [--k 10]
@@ -38,10 +38,10 @@ def register_recommend(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--model", default="lightgcn", choices=["lightgcn", "bpr", "node2vec"])
     f.add_argument("--dim", type=int, default=64)
     f.add_argument("--n-layers", type=int, default=3)
-    f.add_argument("--epochs", type=int, default=200)
+    f.add_argument("--epochs", type=int, default=100)
     f.add_argument("--batch-size", type=int, default=4096)
     f.add_argument("--learning-rate", type=float, default=0.01)
-    f.add_argument("--l2", type=float, default=1e-4)
+    f.add_argument("--l2", type=float, default=1e-3)
     f.add_argument("--item-features", default=None,
                    help="numeric item features table (e.g. tabemb record embeddings) for cold-start items")
     f.add_argument("--item-metadata", default=None, help="item metadata table (columns to filter on)")

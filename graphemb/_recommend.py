@@ -63,18 +63,23 @@ class Recommender:
         ``"lightgcn"``: LightGCN propagation trained with the BPR ranking loss
         (plain torch); ``"bpr"``: the same with ``n_layers=0`` (BPR matrix
         factorisation); ``"node2vec"``: :class:`graphemb.Node2Vec` on the
-        bipartite graph (users and items as nodes).
+        bipartite graph (users and items as nodes). Node2Vec's (input) vectors
+        of the two sides of a bipartite graph are only indirectly comparable:
+        its item-to-item similarities are good, its user-to-item rankings weak
+        (below popularity on MovieLens-100K, see the benchmark); prefer lightgcn.
     dim : int, default 64
         Embedding dimension of users and items.
     n_layers : int, default 3
         LightGCN propagation layers.
-    epochs : int, default 200
-        BPR epochs (passes over the interactions).
+    epochs : int, default 100
+        BPR epochs (passes over the interactions). The defaults of ``n_layers``,
+        ``epochs``, ``learning_rate`` and ``l2`` are the best of a grid on a
+        MovieLens-100K validation split (benchmarks/recommend_bench.py).
     batch_size : int, default 4096
         (user, positive, negative) triples per Adam step.
     learning_rate : float, default 0.01
-    l2 : float, default 1e-4
-        L2 penalty on the batch's layer-0 embeddings.
+    l2 : float, default 1e-3
+        L2 penalty on the batch's layer-0 embeddings (small data wants more).
     init_std : float, default 0.1
         Standard deviation of the normal initial embeddings.
     node2vec_params : dict, optional
@@ -139,8 +144,8 @@ class Recommender:
     #: catalogues up to this size are searched exactly by default
     EXACT_MAX_ITEMS = 50_000
 
-    def __init__(self, *, model: str = "lightgcn", dim: int = 64, n_layers: int = 3, epochs: int = 200,
-                 batch_size: int = 4096, learning_rate: float = 0.01, l2: float = 1e-4,
+    def __init__(self, *, model: str = "lightgcn", dim: int = 64, n_layers: int = 3, epochs: int = 100,
+                 batch_size: int = 4096, learning_rate: float = 0.01, l2: float = 1e-3,
                  init_std: float = 0.1, node2vec_params: dict | None = None, metric: str | None = None,
                  ridge_alpha: float = 1.0, exact: bool | None = None, n_trees: int = 50,
                  search_k: int | None = None, random_state: Any = None, verbose: bool = False) -> None:
