@@ -63,7 +63,7 @@ DEFAULTS = {
     "node2vec": {"dim": 64, "node2vec_params": {"p": 1.0, "q": 1.0, "window": 10, "walk_length": 40,
                                                 "n_walks": 10}},
     "itemknn": {"n_neighbors": 200},
-    "als": {"factors": 32, "regularization": 0.1, "alpha": 1.0, "iterations": 15},
+    "als": {"factors": 16, "regularization": 20.0, "alpha": 3.0, "iterations": 30},
 }
 
 GRIDS = {
