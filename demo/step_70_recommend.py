@@ -24,8 +24,8 @@ def run(workdir: Path) -> None:
             rows.append((f"user{u}", rng.choice(pool)))
     df = pd.DataFrame(rows, columns=["user", "item"])
     train, test = train_test_split_interactions(df, random_state=0)
-    print(f"{df['user'].nunique()} users, {len(items)} movies in 4 genres; {len(df)} interactions "
-          "(duplicates merged); 80/20 split per user")
+    print(f"{df['user'].nunique()} users, {len(items)} movies in 4 genres; {len(df)} interaction rows "
+          "(repeats are merged in fit); 80/20 split per user")
 
     # item features for cold-start items: one-hot genre here; tabemb.TableEncoder embeddings of
     # richer attributes plug in the same way. "new_horror" has attributes but no interactions.
