@@ -128,7 +128,8 @@ def bench_dm(root: Path, encoder_kw: dict, out: dict, sets: list[str], tune_epoc
             "tfidf_all": base, "untrained_all": init, "pretrained_all": pre, "tfidf_test": base_t,
             "pretrained_test": pre_t,
             "fine_tuned_test": tuned_t, "pretrain_s": fit_s, "fine_tune_s": tune_s,
-            "valid_top1_per_epoch": enc.pair_valid_top1_, "best_epoch": enc.pair_best_epoch_,
+            "valid_top1_per_epoch": enc.pair_valid_top1_, "valid_top10_per_epoch": enc.pair_valid_top10_,
+            "best_epoch": enc.pair_best_epoch_,
             "schema": enc.schema_.to_frame()["kind"].to_dict()}
         print(f"{name}: all label-1: tfidf {base} untrained {init} pre {pre} | test: tfidf {base_t} "
               f"pre {pre_t} "
