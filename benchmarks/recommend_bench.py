@@ -68,13 +68,15 @@ DEFAULTS = {
 
 GRIDS = {
     "lightgcn": [dict(n_layers=L, epochs=e, learning_rate=0.01, l2=l2, dim=64)
-                 for L, e, l2 in itertools.product([3], [100, 200], [1e-3, 1e-2])],
+                 for L, e, l2 in [*itertools.product([3], [100, 200], [1e-3, 1e-2]),
+                                  (2, 100, 1e-3), (3, 100, 3e-3), (3, 150, 3e-3)]],
     "node2vec": [dict(dim=64, node2vec_params=dict(p=p, q=q, window=w, walk_length=40, n_walks=10))
                  for p, q, w in [(1, 1, 5), (1, 1, 10)]],
     "itemknn": [dict(n_neighbors=n) for n in (20, 50, 100, 200, 400)],
     "als": [dict(factors=f, regularization=r, alpha=a, iterations=it)
             for f, r, a, it in [*itertools.product([32, 64, 128], [0.1, 1.0], [1.0, 10.0, 40.0], [15]),
-                                *itertools.product([8, 16, 32], [1.0, 5.0, 20.0], [3.0, 10.0], [30])]],
+                                *itertools.product([8, 16, 32], [1.0, 5.0, 20.0], [3.0, 10.0], [30]),
+                                *itertools.product([8, 16, 32], [50.0, 100.0], [1.0, 3.0], [30])]],
 }
 
 
