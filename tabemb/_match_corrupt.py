@@ -109,13 +109,17 @@ def _words(rng: np.random.Generator, n_words: int, lo: int, hi: int) -> np.ndarr
     return np.array(out, dtype=object)
 
 
-def generate_people(n: int, *, random_state: Any = None) -> pd.DataFrame:
-    """Draw ``n`` person records in FEBRL's columns.
+def generate_people(n: int, *, household_share: float = 0.25, random_state: Any = None) -> pd.DataFrame:
+    """Draw ``n`` person records (different people) in FEBRL's columns.
 
     Parameters
     ----------
     n : int
         Number of records (>= 1).
+    household_share : float, default 0.25
+        Share of people who live with another generated person: they take
+        that person's surname and whole address (hard non-matches: same
+        surname and address, different given name, birth date and number).
     random_state : int, Generator or None
 
     Returns
@@ -153,6 +157,14 @@ def generate_people(n: int, *, random_state: Any = None) -> pd.DataFrame:
         "date_of_birth": dob.strftime("%Y%m%d").to_numpy(dtype=object),
         "soc_sec_id": rng.integers(1_000_000, 9_999_999, n).astype(str).astype(object),
     }, index=pd.Index([f"rec-{i}" for i in range(n)], name="rec_id"))
+    n_house = int(household_share * n) if n > 1 else 0
+    if n_house:
+        member = rng.choice(n, size=n_house, replace=False)
+        head = rng.integers(0, n, size=n_house)
+        ok = head != member
+        shared = ["surname", "street_number", "address_1", "address_2", "suburb", "postcode", "state"]
+        df.iloc[member[ok], [df.columns.get_loc(c) for c in shared]] = \
+            df.iloc[head[ok], [df.columns.get_loc(c) for c in shared]].to_numpy()
     return df
 
 

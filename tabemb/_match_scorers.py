@@ -64,15 +64,27 @@ def to_levels(values: np.ndarray, edges, ascending: bool) -> np.ndarray:
 
 
 class FellegiSunter:
-    """Fellegi-Sunter model over discrete comparison levels, fitted by EM.
+    """Fellegi-Sunter latent-class model over discrete comparison levels, fitted by EM.
+
+    ``n_classes=2`` is the classic model (match / non-match). With more
+    classes (default 3) the non-matches may split into several latent
+    classes, e.g. *same household* (agree on surname and every address
+    field, disagree on given name, birth date and number) next to
+    *unrelated neighbours*: with only two classes, conditional independence
+    lets the many correlated address agreements outvote the few identifying
+    disagreements and EM converges to "same address" as the match class
+    (measured on generated households: pair precision 0.69). The match class
+    is the class with the highest mean probability of the best level over
+    the features; ``m`` is its level distribution, ``u`` the others' mixture.
 
     Shapes: ``levels`` int8 of shape (n_pairs, n_features) with -1 = missing;
     ``n_levels`` one int per feature.
     """
 
-    def __init__(self, n_levels: list[int], *, max_iter: int = 100, tol: float = 1e-6,
-                 pseudo_count: float = 0.5) -> None:
+    def __init__(self, n_levels: list[int], *, n_classes: int = 3, max_iter: int = 100,
+                 tol: float = 1e-6, pseudo_count: float = 0.5) -> None:
         self.n_levels = [int(n) for n in n_levels]
+        self.n_classes = int(n_classes)
         self.max_iter = max_iter
         self.tol = tol
         self.pseudo_count = pseudo_count
@@ -91,10 +103,6 @@ class FellegiSunter:
             out.append(c / c.sum())
         return out
 
-    def init_u(self, random_levels: np.ndarray) -> None:
-        pat, cnt = self._compress(random_levels)
-        self.u_ = self._probs(pat, cnt)
-
     def _init_m(self) -> list[np.ndarray]:
         out = []
         for nl in self.n_levels:
@@ -103,70 +111,85 @@ class FellegiSunter:
             out.append(p / p.sum())
         return out
 
-    def log_odds_patterns(self, pat: np.ndarray) -> np.ndarray:
-        lo = np.full(len(pat), np.log(self.lambda_ / (1 - self.lambda_)))
-        for f in range(len(self.n_levels)):
-            lev = pat[:, f]
-            ok = lev >= 0
-            w = np.log(self.m_[f]) - np.log(self.u_[f])
-            lo[ok] += w[lev[ok]]
-        return lo
+    def _class_loglik(self, pat: np.ndarray) -> np.ndarray:
+        """(n_patterns, n_classes) log P(levels | class) + log prior."""
+        ll = np.tile(np.log(self.pi_), (len(pat), 1))
+        for c in range(self.n_classes):
+            for f in range(len(self.n_levels)):
+                lev = pat[:, f]
+                ok = lev >= 0
+                ll[ok, c] += np.log(self.theta_[c][f][lev[ok]])
+        return ll
 
     def fit(self, levels: np.ndarray, random_levels: np.ndarray | None = None,
             lambda_init: float = 0.1) -> FellegiSunter:
         pat, cnt = self._compress(levels)
-        if random_levels is not None:
-            self.init_u(random_levels)
-        elif not hasattr(self, "u_"):
-            self.u_ = [np.full(nl, 1.0 / nl) for nl in self.n_levels]
-        self.m_ = self._init_m()
-        self.lambda_ = float(lambda_init)
+        if random_levels is not None and len(random_levels):
+            rp, rc = self._compress(random_levels)
+            u0 = self._probs(rp, rc)
+        else:
+            u0 = [np.full(nl, 1.0 / nl) for nl in self.n_levels]
+        m0 = self._init_m()
+        k = self.n_classes
+        self.theta_ = []
+        for c in range(k):
+            t = 1.0 - c / (k - 1)  # class 0 = match-like, the last = random pairs
+            self.theta_.append([t * m + (1 - t) * u for m, u in zip(m0, u0, strict=True)])
+        rest = (1.0 - lambda_init) / (k - 1)
+        self.pi_ = np.array([lambda_init] + [rest] * (k - 1))
         prev = -np.inf
         self.n_iter_ = 0
         for it in range(self.max_iter):
-            lo = self.log_odds_patterns(pat)
-            g = 1.0 / (1.0 + np.exp(-np.clip(lo, -50, 50)))
-            self.m_ = self._probs(pat, cnt * g)
-            self.u_ = self._probs(pat, cnt * (1 - g))
-            self.lambda_ = float(np.clip((cnt * g).sum() / cnt.sum(), 1e-9, 1 - 1e-9))
-            # log likelihood for convergence
-            lm = np.zeros(len(pat))
-            lu = np.zeros(len(pat))
-            for f in range(len(self.n_levels)):
-                lev = pat[:, f]
-                ok = lev >= 0
-                lm[ok] += np.log(self.m_[f][lev[ok]])
-                lu[ok] += np.log(self.u_[f][lev[ok]])
-            ll = float((cnt * np.logaddexp(lm + np.log(self.lambda_), lu + np.log(1 - self.lambda_))).sum())
+            ll = self._class_loglik(pat)
+            tot = np.logaddexp.reduce(ll, axis=1)
+            g = np.exp(ll - tot[:, None])
+            self.theta_ = [self._probs(pat, cnt * g[:, c]) for c in range(k)]
+            self.pi_ = np.clip((cnt[:, None] * g).sum(0) / cnt.sum(), 1e-9, None)
+            self.pi_ /= self.pi_.sum()
+            cur = float((cnt * tot).sum())
             self.n_iter_ = it + 1
-            if abs(ll - prev) <= self.tol * max(1.0, abs(ll)):
+            if abs(cur - prev) <= self.tol * max(1.0, abs(cur)):
                 break
-            prev = ll
+            prev = cur
         self.log_likelihood_ = prev
+        self._finish()
         return self
 
-    def predict_proba(self, levels: np.ndarray) -> np.ndarray:
-        lo = self.log_odds(levels)
-        return (1.0 / (1.0 + np.exp(-np.clip(lo, -50, 50)))).astype(np.float64)
+    def _finish(self) -> None:
+        top = [np.mean([p[-1] for p in th]) for th in self.theta_]
+        self.match_class_ = int(np.argmax(top))
+        self.m_ = self.theta_[self.match_class_]
+        others = [c for c in range(self.n_classes) if c != self.match_class_]
+        w = self.pi_[others] / self.pi_[others].sum()
+        self.u_ = [sum(w[i] * self.theta_[c][f] for i, c in enumerate(others))
+                   for f in range(len(self.n_levels))]
+        self.lambda_ = float(self.pi_[self.match_class_])
 
     def log_odds(self, levels: np.ndarray) -> np.ndarray:
+        """log P(match class | levels) - log P(other classes | levels)."""
         if len(levels) == 0:
             return np.zeros(0)
         pat, inv = np.unique(levels, axis=0, return_inverse=True)
-        return self.log_odds_patterns(pat)[inv.ravel()]
+        ll = self._class_loglik(pat)
+        mc = self.match_class_
+        other = np.logaddexp.reduce(np.delete(ll, mc, axis=1), axis=1)
+        return (ll[:, mc] - other)[inv.ravel()]
+
+    def predict_proba(self, levels: np.ndarray) -> np.ndarray:
+        lo = self.log_odds(levels)
+        return 1.0 / (1.0 + np.exp(-np.clip(lo, -50, 50)))
 
     def state(self) -> dict:
-        return {"n_levels": self.n_levels, "lambda": self.lambda_,
-                "m": [p.tolist() for p in self.m_], "u": [p.tolist() for p in self.u_],
-                "n_iter": self.n_iter_}
+        return {"n_levels": self.n_levels, "n_classes": self.n_classes, "pi": self.pi_.tolist(),
+                "theta": [[p.tolist() for p in th] for th in self.theta_], "n_iter": self.n_iter_}
 
     @classmethod
     def from_state(cls, s: dict) -> FellegiSunter:
-        self = cls(s["n_levels"])
-        self.lambda_ = float(s["lambda"])
-        self.m_ = [np.asarray(p) for p in s["m"]]
-        self.u_ = [np.asarray(p) for p in s["u"]]
+        self = cls(s["n_levels"], n_classes=s["n_classes"])
+        self.pi_ = np.asarray(s["pi"])
+        self.theta_ = [[np.asarray(p) for p in th] for th in s["theta"]]
         self.n_iter_ = int(s["n_iter"])
+        self._finish()
         return self
 
 
