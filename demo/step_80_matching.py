@@ -32,8 +32,8 @@ def run(workdir: Path) -> None:
           f"reduction ratio {bm['reduction_ratio']:.4f}")
     pm = pair_metrics(clusters_to_pairs(res.clusters), true, unordered=True)
     cm = cluster_metrics(res.clusters, entity)
-    print(f"dedupe (unsupervised Fellegi-Sunter): pair precision {pm['precision']:.4f} recall {pm['recall']:.4f} "
-          f"F1 {pm['f1']:.4f}; B-cubed F1 {cm['bcubed_f1']:.4f}")
+    print(f"dedupe (unsupervised Fellegi-Sunter): pair precision {pm['precision']:.4f} "
+          f"recall {pm['recall']:.4f} F1 {pm['f1']:.4f}; B-cubed F1 {cm['bcubed_f1']:.4f}")
     print("learned m / u of the surname comparison levels (worst .. exact):")
     f = 1 + [c for c, _ in matcher.comparators_].index("surname")
     print("  m", matcher.fs_.m_[f].round(3), "\n  u", matcher.fs_.u_[f].round(3))

@@ -246,8 +246,8 @@ class RecordMatcher(BaseEstimator):
                  max_block_size: int = 100, encoder: TableEncoder | None = None,
                  encoder_params: dict | None = None, use_embedding_feature: bool = True,
                  threshold: float = 0.5, one_to_one: bool = False, n_trees: int = 20,
-                 search_k: int | None = None,
-                 n_classes: int = 3, max_iter: int = 100, tree_params: dict | None = None, n_jobs: int | None = None,
+                 search_k: int | None = None, n_classes: int = 3, max_iter: int = 100,
+                 tree_params: dict | None = None, n_jobs: int | None = None,
                  random_state: Any = None, verbose: bool = False) -> None:
         self.columns = columns
         self.mapping = mapping
