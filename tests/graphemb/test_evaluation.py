@@ -93,3 +93,42 @@ def test_link_prediction_auc_on_communities():
         link_prediction(emb, pairs[pairs.label == 1])
     with pytest.raises(ValueError, match="test_size must be in"):
         split_edges(G, test_size=0)
+
+
+def test_multilabel_rules_hand_computed():
+    from graphemb.evaluation import _f1s, _fit_predict
+
+    # 4 training nodes, 2 labels; test nodes: one near label 0 with 1 true label,
+    # one near label 0 with 2 true labels.
+    X = np.array([[4.0, 0.0], [5.0, 0.0], [0.0, 4.0], [0.0, 5.0]])
+    Y = np.array([[1, 0], [1, 0], [0, 1], [0, 1]], np.int8)
+    Xte = np.array([[5.0, 0.0], [3.0, 0.5]])
+    Yte = np.array([[1, 0], [1, 1]], np.int8)
+    top = _fit_predict(X, Y, Xte, Yte.sum(axis=1), C=1.0, multilabel=True, rule="top_k", n_jobs=None)
+    np.testing.assert_array_equal(top, [[1, 0], [1, 1]])  # k = 1 and k = 2 top labels
+    thr = _fit_predict(X, Y, Xte, Yte.sum(axis=1), C=1.0, multilabel=True, rule="threshold", n_jobs=None)
+    np.testing.assert_array_equal(thr, [[1, 0], [1, 0]])  # label 1 has p < 0.5 for node 2
+    # hand: top_k is perfect -> 1, 1; threshold: TP=2, FP=0, FN=1 -> micro 2*2/(4+0+1) = 0.8;
+    # label 0: F1 1; label 1: TP 0 -> 0; macro 0.5
+    assert _f1s(Yte, top, True) == (1.0, 1.0)
+    mi, ma = _f1s(Yte, thr, True)
+    assert mi == pytest.approx(0.8) and ma == pytest.approx(0.5)
+
+
+def test_node_classification_select_uses_same_splits():
+    from graphemb.evaluation import node_classification_select
+
+    emb, y = _separable()
+    noise = embeddings_frame(np.random.default_rng(3).normal(size=(len(y), 8)), emb.index)
+    labels = pd.Series(y, index=emb.index)
+    res = node_classification_select({"good": emb, "noise": noise}, labels, n_repeats=2, C=(0.1, 1.0),
+                                      normalize=(False, True), random_state=0)
+    assert [c[0] for c in res["chosen"]] == ["good", "good"]
+    assert res["per_candidate"]["good"]["micro_f1"] > 0.95 > res["per_candidate"]["noise"]["micro_f1"]
+    one = node_classification_select(emb, labels, n_repeats=2, C=1.0, random_state=0)
+    plain = node_classification(emb, labels, n_repeats=2, C=1.0, random_state=0)
+    assert one["micro_f1"] == pytest.approx(plain["micro_f1"])
+    with pytest.raises(ValueError, match="multilabel_rule must be one of"):
+        node_classification(emb, labels, multilabel_rule="top3")
+    with pytest.raises(ValueError, match="C must be > 0"):
+        node_classification_select(emb, labels, C=(1.0, -1.0))
