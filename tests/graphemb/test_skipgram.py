@@ -70,13 +70,21 @@ def test_numba_trainer_separates_communities_and_is_deterministic():
     assert not np.array_equal(X, train_skipgram_numba(walks, n, **{**kw, "seed": 6}))
 
 
-def test_numba_trainer_multithreaded_runs():
-    walks, n, y = _community_walks()
-    X = train_skipgram_numba(walks, n, dim=16, window=5, epochs=3, seed=5, n_jobs=2, subsample=0.0)
-    # Hogwild on a 30-node graph: both threads write the same few rows all the time, so
-    # separation is lower than single-threaded (measured 0.27-0.40 over 8 seeds vs 0.57;
-    # untrained vectors give ~0). Quality on real graphs is checked by the benchmark.
-    assert np.isfinite(X).all() and _separation(X, y) > 0.15
+def test_numba_trainer_multithreaded_matches_single_thread_quality():
+    # Hogwild needs rows that threads rarely share: on a 30-node graph both threads write
+    # the same few rows all the time and separation drops (0.14-0.53 seen vs 0.58), so this
+    # check uses 200 nodes, where 2 threads measured within 0.01 of 1 thread over 6 seeds.
+    G = nx.planted_partition_graph(2, 100, 0.1, 0.004, seed=1)
+    g = as_graph(G)
+    walks = random_walks(g.indptr, g.indices, g.weights, np.tile(np.arange(g.n_nodes), 10),
+                         walk_length=20, seed=0)
+    y = np.array([0] * 100 + [1] * 100)
+    kw = dict(dim=16, window=5, epochs=3, seed=5, subsample=0.0)
+    one = _separation(train_skipgram_numba(walks, g.n_nodes, n_jobs=1, **kw), y)
+    X = train_skipgram_numba(walks, g.n_nodes, n_jobs=2, **kw)
+    assert np.isfinite(X).all()
+    two = _separation(X, y)
+    assert one > 0.3 and two > one - 0.05, (one, two)
 
 
 def test_torch_trainer_on_cpu_runs_and_is_deterministic():
