@@ -8,7 +8,10 @@ Pipeline (:class:`RecordMatcher`, :func:`link`, :func:`dedupe`)
    value's character n-gram TF-IDF vector, which already puts typos next
    to the original; small blocks ``text_dim=16``, ``row_text_dim=64``).
 2. **Candidates** (blocking): each record's ``n_neighbors`` nearest
-   neighbours (cosine) in a :class:`nnstore.NeighborStore` over the other
+   neighbours (cosine) over the other table: exact (one pass over blocks of
+   the similarity matrix gives both directions, :mod:`tabemb._match_knn`)
+   while the two tables' sizes multiply to at most 1e8, else approximate in
+   a :class:`nnstore.NeighborStore` (Annoy) over the other
    table (both directions for linkage; the table itself for
    deduplication), plus, optionally, every pair that agrees exactly on a
    ``blocking_keys`` column (blocks larger than ``max_block_size`` are skipped).
@@ -57,6 +60,7 @@ from nnstore import (
 
 from ._match_clusters import average_linkage_clusters, components, mutual_best
 from ._match_comparators import COMPARATORS, compare, prepare
+from ._match_knn import exact_topk
 from ._match_scorers import FellegiSunter, TreeEnsemble, level_edges, to_levels
 from ._schema import infer_schema
 from ._table_encoder import TableEncoder
@@ -72,6 +76,7 @@ _DEFAULT_ENCODER = {"epochs": 0, "text_dim": 16, "row_text_dim": 64}
 _N_RANDOM_PAIRS = 20_000
 _MAX_EM_PAIRS = 1_000_000
 _CHUNK = 1 << 18
+_STATS_SAMPLE = 5000  # values per column used to choose Jaro-Winkler vs token overlap
 _EXACT_MAX = 100_000_000  # query x base sizes up to which blocking uses exact search
 
 
@@ -336,9 +341,14 @@ class RecordMatcher(BaseEstimator):
                 if bad:
                     raise ValueError(f"comparators[{c!r}] must be among {COMPARATORS}, got {bad}")
             else:
-                s = both[c].dropna().astype(str)
-                words = float(s.str.split().str.len().mean()) if len(s) else 0.0
-                length = float(s.str.len().mean()) if len(s) else 0.0
+                words = length = 0.0
+                if schema[c].kind == "text" and not supervised:
+                    s = both[c].dropna()
+                    if len(s) > _STATS_SAMPLE:  # evenly spaced rows: deterministic, enough for a mean
+                        s = s.iloc[np.linspace(0, len(s) - 1, _STATS_SAMPLE).astype(np.int64)]
+                    s = s.astype(str)
+                    words = float(s.str.split().str.len().mean()) if len(s) else 0.0
+                    length = float(s.str.len().mean()) if len(s) else 0.0
                 ks = _kind_to_comparators(schema[c].kind, words, length, supervised)
             comps.extend((c, k) for k in ks)
         self.comparators_ = comps
@@ -370,10 +380,24 @@ class RecordMatcher(BaseEstimator):
             ok = r >= 0
             return q[ok], r[ok]
 
+        def pairs_of(nn: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            q = np.repeat(np.arange(len(nn), dtype=np.int64), nn.shape[1])
+            r = nn.ravel()
+            ok = r >= 0
+            return q[ok], r[ok]
+
         if dedup:
             if len(a) > 1:
-                q, r = knn(ea, ea, k + 1)
-                parts.append((q, r))
+                if len(a) * len(a) <= _EXACT_MAX:
+                    parts.append(pairs_of(exact_topk(ea, None, k)[0]))
+                else:
+                    q, r = knn(ea, ea, k + 1)
+                    parts.append((q, r))
+        elif len(a) * len(b) <= _EXACT_MAX:
+            nn_a, nn_b = exact_topk(ea, eb, k, k)
+            parts.append(pairs_of(nn_a))
+            qb, ra = pairs_of(nn_b)
+            parts.append((ra, qb))
         else:
             qb, ra = knn(ea, eb, k)
             parts.append((ra, qb))

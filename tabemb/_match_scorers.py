@@ -111,15 +111,41 @@ class FellegiSunter:
             out.append(p / p.sum())
         return out
 
-    def _class_loglik(self, pat: np.ndarray) -> np.ndarray:
-        """(n_patterns, n_classes) log P(levels | class) + log prior."""
-        ll = np.tile(np.log(self.pi_), (len(pat), 1))
+    def _flat_index(self, pat: np.ndarray) -> np.ndarray:
+        """(n_patterns, n_features) positions into the features' levels laid end to end; a
+        missing level points at one extra slot past the end (log-probability 0: no evidence)."""
+        off = np.concatenate([[0], np.cumsum(self.n_levels)[:-1]]).astype(np.int64)
+        idx = pat.astype(np.int64) + off[None, :]
+        idx[pat < 0] = int(sum(self.n_levels))
+        return idx
+
+    def _flat_log_theta(self) -> np.ndarray:
+        """(n_classes, total levels + 1) log-probabilities, the last column 0 (missing)."""
+        out = np.zeros((self.n_classes, sum(self.n_levels) + 1))
         for c in range(self.n_classes):
-            for f in range(len(self.n_levels)):
-                lev = pat[:, f]
-                ok = lev >= 0
-                ll[ok, c] += np.log(self.theta_[c][f][lev[ok]])
-        return ll
+            out[c, :-1] = np.log(np.concatenate(self.theta_[c]))
+        return out
+
+    def _class_loglik(self, pat: np.ndarray, idx: np.ndarray | None = None) -> np.ndarray:
+        """(n_patterns, n_classes) log P(levels | class) + log prior."""
+        if idx is None:
+            idx = self._flat_index(pat)
+        lt = self._flat_log_theta()
+        return lt[:, idx].sum(axis=2).T + np.log(self.pi_)[None, :]
+
+    def _m_step(self, idx: np.ndarray, wg: np.ndarray) -> list[list[np.ndarray]]:
+        """Level distributions of every class from the pattern weights ``wg`` (n_patterns, n_classes)."""
+        nf = idx.shape[1]
+        total = sum(self.n_levels)
+        flat = idx.ravel()
+        bounds = np.cumsum([0, *self.n_levels])
+        out = []
+        for c in range(wg.shape[1]):
+            cnt = np.bincount(flat, weights=np.repeat(wg[:, c], nf), minlength=total + 1)[:total]
+            cnt = cnt + self.pseudo_count
+            out.append([cnt[bounds[f]:bounds[f + 1]] / cnt[bounds[f]:bounds[f + 1]].sum()
+                        for f in range(nf)])
+        return out
 
     def fit(self, levels: np.ndarray, random_levels: np.ndarray | None = None,
             lambda_init: float = 0.1) -> FellegiSunter:
@@ -137,14 +163,19 @@ class FellegiSunter:
             self.theta_.append([t * m + (1 - t) * u for m, u in zip(m0, u0, strict=True)])
         rest = (1.0 - lambda_init) / (k - 1)
         self.pi_ = np.array([lambda_init] + [rest] * (k - 1))
+        idx = self._flat_index(pat)
         prev = -np.inf
         self.n_iter_ = 0
         for it in range(self.max_iter):
-            ll = self._class_loglik(pat)
-            tot = np.logaddexp.reduce(ll, axis=1)
-            g = np.exp(ll - tot[:, None])
-            self.theta_ = [self._probs(pat, cnt * g[:, c]) for c in range(k)]
-            self.pi_ = np.clip((cnt[:, None] * g).sum(0) / cnt.sum(), 1e-9, None)
+            ll = self._class_loglik(pat, idx)
+            mx = ll.max(axis=1)
+            e = np.exp(ll - mx[:, None])
+            se = e.sum(axis=1)
+            tot = mx + np.log(se)
+            g = e / se[:, None]
+            wg = cnt[:, None] * g
+            self.theta_ = self._m_step(idx, wg)
+            self.pi_ = np.clip(wg.sum(0) / cnt.sum(), 1e-9, None)
             self.pi_ /= self.pi_.sum()
             cur = float((cnt * tot).sum())
             self.n_iter_ = it + 1

@@ -448,17 +448,37 @@ def unit_rows(out: np.ndarray) -> None:
     _unit_rows(out)
 
 
+@numba.njit(cache=True)
+def _doc_freq(ids, indptr, n_buckets):
+    """Number of rows holding each bucket (a bucket repeated in a row counts once): one pass,
+    ``last[b]`` remembers the last row that counted ``b``."""
+    df = np.zeros(n_buckets, dtype=np.int64)
+    last = np.full(n_buckets, -1, dtype=np.int64)
+    for i in range(len(indptr) - 1):
+        for q in range(indptr[i], indptr[i + 1]):
+            b = ids[q]
+            if last[b] != i:
+                last[b] = i
+                df[b] += 1
+    return df
+
+
 def idf_weights(ids: np.ndarray, indptr: np.ndarray, n_buckets: int) -> np.ndarray:
     """Smoothed inverse document frequency of each bucket.
 
     ``idf = log((1 + N) / (1 + df)) + 1`` over the N values that have any n-gram,
     as scikit-learn's TfidfTransformer(smooth_idf=True) does. Shape (n_buckets,).
+    Linear in the number of entries (no sort).
     """
+    ids = np.ascontiguousarray(ids, dtype=np.int64)
+    indptr = np.ascontiguousarray(indptr, dtype=np.int64)
+    n_buckets = int(n_buckets)
+    if len(ids) and (ids.min() < 0 or ids.max() >= n_buckets):
+        raise ValueError(f"ids must lie in [0, n_buckets={n_buckets}), got values in "
+                         f"[{ids.min()}, {ids.max()}]")
     counts = np.diff(indptr)
     n_docs = int((counts > 0).sum())
-    rows = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
-    pair = np.unique(rows * n_buckets + ids)
-    df = np.bincount(pair % n_buckets, minlength=n_buckets).astype(np.float64)
+    df = _doc_freq(ids, indptr, n_buckets).astype(np.float64)
     idf = np.log((1.0 + n_docs) / (1.0 + df)) + 1.0
     return idf.astype(np.float32)
 
