@@ -165,6 +165,13 @@ def bench_store(X, Q, truth, metric, k, repeats, tmp: Path, rows: list, tag: str
                 r.append(0.0)
             get(r, k, sk, True)
 
+    def raw_single_mv(Qb):  # Annoy reading the float32 row through a memoryview, no list
+        get = index.get_nns_by_vector
+        if dot:
+            Qb = np.hstack([Qb, np.zeros((len(Qb), 1), dtype=np.float32)])
+        for q in Qb:
+            get(memoryview(q), k, sk, True)
+
     def st_single(Qb):
         qa = store.query_arrays
         for q in Qb:
@@ -181,12 +188,13 @@ def bench_store(X, Q, truth, metric, k, repeats, tmp: Path, rows: list, tag: str
     for r in range(repeats):
         # single queries: interleaved in blocks of 100 queries (raw, store / store, raw
         # alternating), so both sides see the same machine load
-        tot = np.zeros((2, 2))
+        tot = np.zeros((3, 2))
         for j, Qb in enumerate(blocks):
-            pair = [lambda Qb=Qb: raw_single(Qb), lambda Qb=Qb: st_single(Qb)]
-            order = (0, 1) if (j + r) % 2 == 0 else (1, 0)
+            trio = [lambda Qb=Qb: raw_single(Qb), lambda Qb=Qb: st_single(Qb),
+                    lambda Qb=Qb: raw_single_mv(Qb)]
+            order = (0, 1, 2) if (j + r) % 2 == 0 else (2, 1, 0)
             for side in order:
-                tot[side] += timed(pair[side])
+                tot[side] += timed(trio[side])
         res["single"].append(tot)
         for th in (1, 2):  # one batch of all queries, order alternating per repeat
             pair = [lambda th=th: raw_annoy_batch(index, raw_rows(Q), k, sk, th),
@@ -200,10 +208,15 @@ def bench_store(X, Q, truth, metric, k, repeats, tmp: Path, rows: list, tag: str
         st_t = statistics.median(t[1, 0] for t in tots)
         ratio = statistics.median(t[0, 0] / t[1, 0] for t in tots)
         cpu_ratio = statistics.median(t[0, 1] / t[1, 1] for t in tots)
-        rows.append({"data": tag, "metric": metric, "tool": "NeighborStore", "mode": mode,
-                     "recall@10": round(rec, 4), "qps": round(nq / st_t),
-                     "raw_annoy_qps": round(nq / raw_t), "qps_ratio_vs_raw": round(ratio, 3),
-                     "cpu_ratio_vs_raw": round(cpu_ratio, 3)})
+        row = {"data": tag, "metric": metric, "tool": "NeighborStore", "mode": mode,
+               "recall@10": round(rec, 4), "qps": round(nq / st_t),
+               "raw_annoy_qps": round(nq / raw_t), "qps_ratio_vs_raw": round(ratio, 3),
+               "cpu_ratio_vs_raw": round(cpu_ratio, 3),
+               "ratios": " ".join(f"{t[0, 0] / t[1, 0]:.3f}" for t in tots)}
+        if mode == "single":  # raw Annoy fed a memoryview instead of q.tolist()
+            row["raw_mv_qps"] = round(nq / statistics.median(t[2, 0] for t in tots))
+            row["qps_ratio_vs_raw_mv"] = round(statistics.median(t[2, 0] / t[1, 0] for t in tots), 3)
+        rows.append(row)
     rows.append({"data": tag, "metric": metric, "tool": "NeighborStore", "mode": "build",
                  "add_s": round(t_add, 2), "build_s": round(t_build, 2), "mem_mb": round(mem),
                  "file_mb": round(size), "index_file_mb": round(ann)})
@@ -348,6 +361,7 @@ def write_results(rows: list[dict], args: argparse.Namespace) -> None:
     out.mkdir(parents=True, exist_ok=True)
     meta = {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "machine": f"{platform.machine()}, {os.cpu_count()} cores (shared)",
+            "loadavg_1_5_15": [round(x, 2) for x in os.getloadavg()],
             "args": vars(args)}
     (out / "nnstore.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))
     (out / "nnstore_table.md").write_text(to_markdown(pd.DataFrame(rows)) + "\n")
@@ -362,7 +376,10 @@ def main() -> None:
     ap.add_argument("--dim2", type=int, default=128)
     ap.add_argument("--clusters", type=int, default=2000)
     ap.add_argument("--queries", type=int, default=1000)
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=3,
+                    help="interleaved repeats of the store-vs-raw-Annoy throughput runs")
+    ap.add_argument("--peer-repeats", type=int, default=None,
+                    help="timing repeats of the peers (default: --repeats)")
     ap.add_argument("--k", type=int, default=10)
     ap.add_argument("--no-peers", action="store_true")
     ap.add_argument("--no-store", action="store_true", help="peers only (raw Annoy build, hnswlib, faiss)")
@@ -371,10 +388,15 @@ def main() -> None:
                     help="build the (slow) HNSW peers and raw Annoy only up to this n")
     ap.add_argument("--metrics", nargs="+", default=["euclidean", "cosine"],
                     help="metrics run on every data set")
+    ap.add_argument("--hnsw-metrics", nargs="+", default=None,
+                    help="metrics on which the HNSW peers run (default: all of --metrics); "
+                         "raw Annoy's build runs on every metric up to --hnsw-max-n")
     ap.add_argument("--search-k-sweep", nargs="*", default=[],
                     help="metrics for a recall/throughput sweep over search_k on the last data set")
     ap.add_argument("--data", default=None, help="unused (the data is generated)")
     args = ap.parse_args()
+    peer_rep = args.repeats if args.peer_repeats is None else args.peer_repeats
+    hnsw_metrics = args.metrics if args.hnsw_metrics is None else args.hnsw_metrics
     rows: list[dict] = []
     sets = [(args.n, args.dim, True)] + ([(args.n2, args.dim2, False)] if args.n2 else [])
     with tempfile.TemporaryDirectory(prefix="nnstore-bench-") as tmp:
@@ -398,12 +420,14 @@ def main() -> None:
                     bench_raw_annoy_build(X, metric, rows, tag)
                     print(f"[{tag}] raw annoy build {metric} done", flush=True)
                     write_results(rows, args)
-                    bench_hnswlib(X, Q, truth, metric, args.k, args.repeats, tmp, rows, tag,
+                hnsw_ok = slow_ok and metric in hnsw_metrics
+                if hnsw_ok:
+                    bench_hnswlib(X, Q, truth, metric, args.k, peer_rep, tmp, rows, tag,
                                   args.hnsw_efc)
                     print(f"[{tag}] hnswlib {metric} done", flush=True)
                     write_results(rows, args)
-                bench_faiss(X, Q, truth, metric, args.k, args.repeats, rows, tag,
-                            hnsw=slow_ok, efc=args.hnsw_efc)
+                bench_faiss(X, Q, truth, metric, args.k, peer_rep, rows, tag,
+                            hnsw=hnsw_ok, efc=args.hnsw_efc)
                 print(f"[{tag}] faiss {metric} done", flush=True)
                 write_results(rows, args)
             if (n, dim) == sets[-1][:2]:

@@ -76,6 +76,8 @@ METRICS = ("cosine", "euclidean", "dot", "manhattan")
 _ANNOY_METRIC = {"cosine": "angular", "euclidean": "euclidean", "dot": "euclidean",
                  "manhattan": "manhattan"}
 _ADD_CHUNK = 16384
+_F32 = np.dtype(np.float32)
+_I64 = np.dtype(np.int64)
 
 
 class NeighborStore:
@@ -181,6 +183,8 @@ class NeighborStore:
         self._dot_max = 0.0
         self._lock = threading.RLock()
         self._pos_cache: np.ndarray | None = None
+        # finiteness probe of the single-query fast path (query_arrays)
+        self._probe = np.full(self.dim, 2.0 ** -64, dtype=np.float32)
 
     # -- basics ---------------------------------------------------------------------
     def get_params(self) -> dict:
@@ -675,23 +679,29 @@ class NeighborStore:
         """
         if type(k) is not int or k <= 0:
             k = self._check_k(k)
-        if (filter is None and exclude is None and type(vectors) is np.ndarray and vectors.ndim == 1
-                and self._index is not None and vectors.dtype == np.float32
-                and vectors.shape[0] == self.dim and self._n == self._n_indexed == self._n_alive_indexed):
+        index = self._index
+        if (index is not None and filter is None and exclude is None and type(vectors) is np.ndarray
+                and vectors.ndim == 1 and vectors.dtype == _F32 and vectors.shape[0] == self.dim
+                and self._n == self._n_indexed == self._n_alive_indexed):
             # one clean query, no filter, no delta, no tombstones: straight to Annoy, slots are
-            # positions. Kept inline and in Python floats: per-call overhead is what counts here.
-            row = vectors.tolist()
-            # a sum of float32 values cannot overflow a double, so it is finite exactly when every
-            # element is (cheaper than np.isfinite); NaN/inf fall through to the checked path
-            if math.isfinite(sum(row)):
+            # positions. Kept inline: per-call overhead is what counts here.
+            # finiteness in one BLAS call: q . (2^-64, ...) is finite exactly when every element
+            # of q is (the scale rules out overflow for any finite float32); NaN/inf fall
+            # through to the checked path, which raises
+            if math.isfinite(vectors.dot(self._probe)):
                 metric = self.metric
                 if search_k is None:
                     search_k = self.search_k
                     if search_k is None:
                         search_k = self.n_trees * k * (self.DOT_SEARCH_K_FACTOR if metric == "dot" else 1)
                 if metric == "dot":
+                    row = vectors.tolist()
                     row.append(0.0)
-                ids, d = self._index.get_nns_by_vector(row, k, search_k, True)
+                else:
+                    # Annoy reads the query item by item; a memoryview hands it the float32
+                    # values without building a list of Python floats first (same values)
+                    row = memoryview(vectors)
+                ids, d = index.get_nns_by_vector(row, k, search_k, True)
                 if metric == "cosine":  # Annoy's angular distance is sqrt(2 - 2 cos)
                     d = [x * x * 0.5 for x in d]
                 elif metric == "dot":  # |q'-x'|^2 = |q|^2 + M^2 - 2 q.x
@@ -699,8 +709,9 @@ class NeighborStore:
                     d = [(x * x - c) * 0.5 for x in d]
                 m = len(ids)
                 if m == k:
-                    slots = np.array([ids], dtype=np.int64)
-                    return self._keys[slots], np.array([d], dtype=np.float32), slots
+                    slots = np.fromiter(ids, _I64, k)
+                    slots.shape = (1, k)
+                    return self._keys[slots], np.array([d], dtype=_F32), slots
                 pad = k - m  # fewer than k indexed items reachable
                 slots = np.array([ids + [-1] * pad], dtype=np.int64)
                 keys = self._keys[slots]

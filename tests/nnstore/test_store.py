@@ -1,4 +1,5 @@
 import threading
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -343,6 +344,32 @@ def test_single_vector_fast_path_matches_batch(data, metric):
     bad[3] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         store.query_arrays(bad, k=3)
+
+
+@pytest.mark.parametrize("metric", ["cosine", "euclidean", "manhattan"])
+def test_single_vector_fast_path_views_and_extremes(data, metric):
+    """Strided, reversed and read-only 1-D views and huge finite values answer like the batch
+    path, without warnings; NaN and +-inf anywhere raise."""
+    X, keys, _ = data
+    store = NeighborStore(8, metric=metric, n_trees=10, random_state=0).add(keys, X).rebuild()
+    Q = clustered(6, seed=21)
+    wide = np.repeat(Q, 2, axis=1)  # wide[:, ::2] == Q, a strided view
+    ro = Q[2].copy()
+    ro.flags.writeable = False
+    huge = Q[3] * np.float32(1e30)  # q.q would overflow float32
+    cases = [wide[0, ::2], np.ascontiguousarray(Q[1, ::-1])[::-1], ro, huge]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for q in cases:
+            k1, d1, p1 = store.query_arrays(q, k=5)
+            bk, bd, bp = store.query_arrays(np.array([q]), k=5)
+            assert list(k1[0]) == list(bk[0]) and list(p1[0]) == list(bp[0])
+            np.testing.assert_array_equal(d1, bd)
+    for pos, bad in [(0, np.inf), (7, -np.inf), (4, np.nan)]:
+        q = Q[0].copy()
+        q[pos] = bad
+        with pytest.raises(ValueError, match="NaN|inf"):
+            store.query_arrays(q, k=3)
 
 
 def test_single_vector_fast_path_pads_past_the_store():
