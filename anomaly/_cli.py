@@ -9,7 +9,8 @@ entry-point group declared in pyproject.toml.
 - ``graphtab anomaly score MODEL_DIR INPUT --out scores.parquet [--chunksize N] [--key COL]``
   scores a CSV/Parquet file in chunks (constant memory) with a progress bar and
   writes ``score``, ``probability``, ``label`` per row, indexed by the key column
-  (or the row number).
+  (or the row number). With ``--workers N`` or ``--dask ADDRESS`` it runs the
+  ``anomaly`` chunk function on Dask and ``--out`` is a directory of part files.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import logging
 from pathlib import Path
 
 import pandas as pd
+
+from nnstore._cli_scaleout import add_scaleout_arguments, batch_scaleout_requested, run_batch_scaleout
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +67,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="key column (default: the key column used at fit, when INPUT has it)")
     s.add_argument("--chunksize", type=int, default=100_000, help="rows per chunk (default 100000)")
     s.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_scaleout_arguments(s, description=(
+        "With --workers or --dask, --out is a directory of Parquet part files (one per partition "
+        "of INPUT) with the key column (when INPUT has it), anomaly_score, anomaly_probability "
+        "and anomaly_label, one row per input row; a rerun resumes."))
     s.set_defaults(func=_cmd_score)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
@@ -126,6 +133,16 @@ def _cmd_score(args: argparse.Namespace) -> int:
     det = load_detector(args.model)
     key = args.key if args.key is not None else art.info.get("key_name")
     names = art.info.get("feature_names_in")
+    if batch_scaleout_requested(args):
+        from nnstore import Step
+        from nnstore._cli_scaleout import sample_rows
+
+        has_key = key is not None and key in sample_rows(args.input).columns
+        if args.key is not None and not has_key:
+            raise KeyError(f"key column {args.key!r} not in {args.input!r}")
+        run_batch_scaleout(args, Step("anomaly", args.model), args.input, args.out,
+                           id_columns=[key] if has_key else [], verbose=not args.no_progress)
+        return 0
     path = Path(args.input)
     frames = []
     offset = 0

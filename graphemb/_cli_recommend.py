@@ -7,7 +7,9 @@
 - ``graphtab recommend top MODEL_DIR --out recs.parquet [--users FILE] [--k 10]
   [--include-seen] [--progress]``: top-k per user (every known user, written batch
   by batch with a progress bar, when ``--users`` is not given; unknown users in a
-  ``--users`` file get the most popular items).
+  ``--users`` file get the most popular items). With ``--workers N`` or ``--dask
+  ADDRESS`` (and ``--users``) the ``recommend`` chunk function runs on Dask and
+  ``--out`` is a directory of part files, one wide row per user row.
 - ``graphtab recommend similar MODEL_DIR ITEMS --out similar.parquet [--k 10]``:
   item-to-item neighbours.
 - ``graphtab recommend evaluate MODEL_DIR TEST [--k 10]``: metrics on held-out
@@ -22,6 +24,7 @@ import json
 import pandas as pd
 
 from nnstore import read_table, write_table
+from nnstore._cli_scaleout import add_scaleout_arguments, batch_scaleout_requested, run_batch_scaleout
 
 
 def register_recommend(sub: argparse._SubParsersAction) -> None:
@@ -58,6 +61,10 @@ def register_recommend(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--k", type=int, default=10)
     t.add_argument("--include-seen", action="store_true", help="do not exclude the items seen in fit")
     t.add_argument("--progress", action="store_true", help="show a progress bar (every-user mode)")
+    add_scaleout_arguments(t, description=(
+        "With --workers or --dask (which need --users), --out is a directory of Parquet part files "
+        "(one per partition of the users table), one row per users-table row: the --user-col "
+        "column, then rec_item_i and rec_score_i for i < k (wide, not one row per rank)."))
     t.set_defaults(func=_cmd_top)
 
     s = rsub.add_parser("similar", help="the items most similar to given items")
@@ -107,8 +114,19 @@ def _cmd_fit(args: argparse.Namespace) -> int:
 def _cmd_top(args: argparse.Namespace) -> int:
     from ._recommend import Recommender
 
-    model = Recommender.load(args.model_dir)
     exclude = not args.include_seen
+    if batch_scaleout_requested(args):
+        from nnstore import Step
+
+        if args.users is None:
+            raise ValueError("--workers / --dask need --users: a Parquet (or CSV) table of the users "
+                             "to serve, whose partitions are scored in parallel")
+        step = Step("recommend", args.model_dir,
+                    {"k": args.k, "user_col": args.user_col, "exclude_seen": exclude})
+        run_batch_scaleout(args, step, args.users, args.out, id_columns=[args.user_col],
+                           verbose=args.progress)
+        return 0
+    model = Recommender.load(args.model_dir)
     if args.users is None and args.out.lower().endswith((".parquet", ".pq")):
         model.recommend_all(args.k, args.out, exclude_seen=exclude, verbose=args.progress)
         n = len(model.users_)

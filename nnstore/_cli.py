@@ -122,6 +122,12 @@ def _register_store(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--n-jobs", type=int, default=None, help="query threads (default: all cores)")
     q.add_argument("--chunksize", type=int, default=10_000, help="queries per batch")
     q.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    from ._cli_scaleout import add_scaleout_arguments
+    add_scaleout_arguments(q, description=(
+        "With --workers or --dask, --out is a directory of Parquet part files (one per partition "
+        "of INPUT), one row per query row: the --id-col column, then neighbor_key_i and "
+        "neighbor_distance_i for i < k (wide, not one row per rank); vectors from --vector-cols "
+        "or the emb_* columns (--keys-col and --list-col are not supported there)."))
     q.set_defaults(func=_cmd_store_query)
 
 
@@ -178,9 +184,12 @@ def _cmd_store_query(args: argparse.Namespace) -> int:
     import pandas as pd
     from tqdm.auto import tqdm
 
+    from ._cli_scaleout import batch_scaleout_requested
     from ._io import iter_table_chunks, write_table
     from ._store import NeighborStore
 
+    if batch_scaleout_requested(args):
+        return _store_query_scaleout(args)
     store = NeighborStore.load(args.store_dir)
     parts = []
     offset = 0
@@ -210,6 +219,22 @@ def _cmd_store_query(args: argparse.Namespace) -> int:
         columns=["query", "rank", "key", "distance"])
     write_table(out, args.out, index=False)
     print(f"wrote {len(out)} rows for {offset} queries -> {args.out}")
+    return 0
+
+
+def _store_query_scaleout(args: argparse.Namespace) -> int:
+    from ._cli_scaleout import run_batch_scaleout
+    from ._scaleout import Step
+
+    if args.keys_col is not None or args.list_col is not None:
+        raise ValueError("--keys-col and --list-col are not supported with --workers / --dask: "
+                         "give the vectors as columns (--vector-cols, default the emb_* columns)")
+    opts = {"k": args.k, "search_k": args.search_k, "n_jobs": args.n_jobs}
+    if args.vector_cols is not None:
+        opts["columns"] = list(args.vector_cols)
+    run_batch_scaleout(args, Step("neighbors", args.store_dir, opts), args.input, args.out,
+                       id_columns=[args.id_col] if args.id_col else [],
+                       verbose=not args.no_progress)
     return 0
 
 

@@ -10,28 +10,39 @@
 ``--overwrite`` to any batch subcommand; :func:`run_scaleout` then runs the
 job with :func:`nnstore.map_dask` when ``--workers`` or ``--dask`` is given,
 else with :func:`nnstore.map_parquet` in this process.
+
+The batch subcommands ``tabemb embed``, ``store query``, ``anomaly score`` and
+``recommend top`` take these options: with ``--workers`` or ``--dask`` they run
+their chunk function (``embed``, ``neighbors``, ``anomaly``, ``recommend``) through
+:func:`run_batch_scaleout`, and ``--out`` is a directory of Parquet part files
+holding the id column(s) and the columns the step appends, one row per input row.
 """
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
-from ._scaleout import ScaleoutResult, Step, map_dask, map_parquet
+import pandas as pd
 
-__all__ = ["add_scaleout_arguments", "register_scaleout", "run_scaleout", "scaleout_requested"]
+from ._scaleout import ScaleoutResult, Step, check_steps, map_dask, map_parquet, pipeline_columns
+
+__all__ = ["add_scaleout_arguments", "batch_scaleout_requested", "register_scaleout",
+           "run_batch_scaleout", "run_scaleout", "sample_rows", "scaleout_requested"]
 
 
-def add_scaleout_arguments(parser: argparse.ArgumentParser) -> None:
+def add_scaleout_arguments(parser: argparse.ArgumentParser, *, description: str | None = None) -> None:
     """Add the scale-out options to a batch subcommand's parser.
 
     ``--workers N`` (a local Dask cluster of N processes) and ``--dask ADDRESS``
     (a running scheduler) exclude each other; ``--chunk-rows`` sets the rows per
     partition (default: one per Parquet row group); ``--overwrite`` clears an
-    earlier job's output instead of resuming it.
+    earlier job's output instead of resuming it. ``description`` (optional) says
+    what the subcommand writes in that case.
     """
-    g = parser.add_argument_group("scale-out (Dask)")
+    g = parser.add_argument_group("scale-out (Dask)", description)
     x = g.add_mutually_exclusive_group()
     x.add_argument("--workers", type=int, default=None, metavar="N",
                    help="run on a local Dask cluster of N worker processes (1 thread each)")
@@ -50,6 +61,21 @@ def scaleout_requested(args: argparse.Namespace) -> bool:
     return getattr(args, "workers", None) is not None or getattr(args, "dask", None) is not None
 
 
+def batch_scaleout_requested(args: argparse.Namespace) -> bool:
+    """For a batch subcommand: True when ``--workers`` or ``--dask`` was given.
+
+    Raises ``ValueError`` when ``--chunk-rows`` or ``--overwrite`` comes without
+    either (they only apply to a scale-out job).
+    """
+    if scaleout_requested(args):
+        return True
+    given = [f for f, v in (("--chunk-rows", getattr(args, "chunk_rows", None)),
+                            ("--overwrite", getattr(args, "overwrite", False) or None)) if v is not None]
+    if given:
+        raise ValueError(f"{' and '.join(given)} only apply with --workers N or --dask ADDRESS")
+    return False
+
+
 def run_scaleout(args: argparse.Namespace, steps: Any, inputs: Any, output_dir: Any, *,
                  columns: Sequence[str] | None = None, keep: Sequence[str] | None = None,
                  verbose: bool = True) -> ScaleoutResult:
@@ -59,6 +85,52 @@ def run_scaleout(args: argparse.Namespace, steps: Any, inputs: Any, output_dir: 
     if scaleout_requested(args):
         return map_dask(steps, inputs, output_dir, workers=args.workers, scheduler=args.dask, **common)
     return map_parquet(steps, inputs, output_dir, **common)
+
+
+def sample_rows(inputs: Any, n: int = 2) -> pd.DataFrame:
+    """The first ``n`` rows of the first input file (Parquet or CSV), as the drivers read them."""
+    from ._scaleout import _input_files, _read_unit, _Unit
+
+    first = _input_files(inputs)[0]
+    if first.suffix.lower() in {".parquet", ".pq"}:
+        import pyarrow.parquet as pq
+
+        rows = min(n, pq.ParquetFile(first).metadata.num_rows)
+        return _read_unit(_Unit(0, "sample", str(first.resolve()), 0, rows), None)
+    return pd.read_csv(first, nrows=n, sep="\t" if first.suffix.lower() == ".tsv" else ",")
+
+
+def run_batch_scaleout(args: argparse.Namespace, step: Step, inputs: Any, output_dir: Any, *,
+                       id_columns: Sequence[str] = (), verbose: bool = True) -> ScaleoutResult:
+    """Run one batch subcommand's step with ``--workers`` / ``--dask``, print a summary line.
+
+    The written columns are ``id_columns`` (kept from the input) followed by the
+    columns the step appends (found by running it on the input's first two rows).
+
+    Raises
+    ------
+    ValueError
+        ``output_dir`` names a ``.csv`` file (the output is a directory of Parquet parts).
+    KeyError
+        An id column the input lacks.
+    """
+    out = Path(output_dir)
+    if out.suffix.lower() in {".csv", ".tsv", ".txt"}:
+        raise ValueError(f"--out {str(out)!r}: with --workers or --dask the output is a directory of "
+                         "Parquet part files, not a CSV file; give a directory name")
+    steps = check_steps([step])
+    sample = sample_rows(inputs)
+    missing = [c for c in id_columns if c not in sample.columns]
+    if missing:
+        raise KeyError(f"column(s) {missing} not in the input; it has {list(sample.columns)[:20]}")
+    added = [c for c in pipeline_columns(steps, sample).columns if c not in sample.columns]
+    res = run_scaleout(args, steps, inputs, out, keep=[*id_columns, *added], verbose=verbose)
+    where = f"Dask scheduler {args.dask}" if args.dask else \
+        (f"{args.workers} local Dask worker{'s' if args.workers != 1 else ''}" if args.workers
+         else "this process")
+    print(f"{step.label}: {res.rows_out} rows in {res.n_parts} partitions on {where} -> {res.output_dir} "
+          f"({res.n_written} written, {res.n_skipped} already complete; {res.seconds:.1f} s)")
+    return res
 
 
 def register_scaleout(sub: argparse._SubParsersAction) -> None:

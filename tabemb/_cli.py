@@ -5,6 +5,7 @@ entry-point group declared in pyproject.toml.
 
     graphtab tabemb fit INPUT --out MODEL_DIR [--key COL] [--epochs N] [--schema col=kind ...]
     graphtab tabemb embed INPUT --model MODEL_DIR --out emb.parquet [--key COL]
+        [--workers N | --dask ADDRESS] [--chunk-rows N] [--overwrite]   (--out: a directory then)
 """
 
 from __future__ import annotations
@@ -12,7 +13,13 @@ from __future__ import annotations
 import argparse
 import logging
 
+from nnstore._cli_scaleout import add_scaleout_arguments, batch_scaleout_requested, run_batch_scaleout
+
 logger = logging.getLogger(__name__)
+
+_SCALEOUT_NOTE = ("With --workers or --dask, --out is a directory of Parquet part files "
+                  "(part-NNNNN.parquet, one per partition of INPUT) with the --key column and "
+                  "emb_0 .. emb_{d-1}, one row per input row; a rerun resumes.")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -42,6 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--model", required=True, help="model directory written by `graphtab tabemb fit`")
     e.add_argument("--out", required=True, help="output .parquet or .csv")
     e.add_argument("--key", default=None, help="key column (becomes the index)")
+    add_scaleout_arguments(e, description=_SCALEOUT_NOTE)
     e.set_defaults(func=_cmd_embed)
     __import__("tabemb._cli_match", fromlist=["register_match"]).register_match(tsub)  # link, dedupe
 
@@ -76,6 +84,12 @@ def _cmd_embed(args: argparse.Namespace) -> int:
 
     from . import TableEncoder
 
+    if batch_scaleout_requested(args):
+        from nnstore import Step
+
+        run_batch_scaleout(args, Step("embed", args.model), args.input, args.out,
+                           id_columns=[args.key] if args.key else [], verbose=False)
+        return 0
     enc = TableEncoder.load(args.model)
     df = _read(args.input, args.key)
     emb = enc.transform(df)

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import sys
 import textwrap
 
@@ -41,8 +42,8 @@ def client():
                                        dashboard_address=None)
     c = distributed.Client(cluster)
     # the workers import torch & co. while the first tests run (a cold worker takes seconds)
-    warm = [c.submit(exec, "import tabemb._batch, anomaly._batch, torch", workers=[w], pure=False)
-            for w in c.scheduler_info()["workers"]]
+    warm = [c.submit(exec, "import tabemb._batch, anomaly._batch, graphemb._batch, torch", workers=[w],
+                     pure=False) for w in c.scheduler_info()["workers"]]
     yield c
     del warm
     c.close()
@@ -294,3 +295,154 @@ def test_public_names():
     for name in ("Step", "map_parquet", "map_dask", "run_pipeline", "load_artifact_cached",
                  "ScaleoutError", "append_columns"):
         assert name in nnstore.__all__
+
+
+# -- recommendations as a chunk function ---------------------------------------------------
+@pytest.fixture(scope="module")
+def rec(tmp_path_factory):
+    """A small Recommender on 3 planted groups (users of group g see items of genre g); int item ids."""
+    from graphemb import Recommender
+
+    d = tmp_path_factory.mktemp("rec")
+    rng = np.random.default_rng(1)
+    rows = [(f"u{g}_{u}", 100 * g + int(i)) for g in range(3) for u in range(8)
+            for i in rng.choice(8, size=5, replace=False)]
+    inter = pd.DataFrame(rows, columns=["user", "item"])
+    model = Recommender(dim=8, epochs=10, batch_size=64, random_state=0).fit(inter)
+    model.save(d / "model")
+    users = pd.DataFrame({"user": [f"u{g}_{u}" for g in range(3) for u in range(8)] + ["stranger", "u0_0"],
+                          "note": range(26)})
+    users.to_parquet(d / "users.parquet", row_group_size=10)  # 3 partitions
+    return {"dir": d, "model": Recommender.load(d / "model"), "users": users}
+
+
+def _long_from_wide(wide, id_col, item, score, k):
+    """(id, rank, item, score) rows of a wide output, missing ranks dropped (as Recommender.recommend)."""
+    out = []
+    for _, r in wide.iterrows():
+        for i in range(k):
+            if not pd.isna(r[f"{item}_{i}"]):
+                out.append((r[id_col], i, r[f"{item}_{i}"], r[f"{score}_{i}"]))
+    return pd.DataFrame(out, columns=[id_col, "rank", "item", "score"])
+
+
+def test_recommend_chunk_equals_the_recommender(rec):
+    from graphemb._batch import recommend_chunk
+
+    users = rec["users"]
+    out = recommend_chunk(users, rec["dir"] / "model", k=4)
+    assert out.index.equals(users.index) and list(out.columns[:2]) == ["user", "note"]
+    assert list(out.columns[2:]) == [f"rec_item_{i}" for i in range(4)] + [f"rec_score_{i}" for i in range(4)]
+    assert out["rec_item_0"].dtype == "Int64" and out["rec_score_0"].dtype == np.float32
+    expected = rec["model"].recommend(users["user"].tolist(), 4)
+    got = _long_from_wide(out, "user", "rec_item", "rec_score", 4)
+    assert got["user"].tolist() == expected["user"].tolist()
+    assert got["rank"].tolist() == expected["rank"].tolist()
+    assert got["item"].tolist() == expected["item"].tolist()
+    np.testing.assert_array_equal(got["score"].to_numpy(np.float32), expected["score"].to_numpy(np.float32))
+    # seen items excluded unless asked; an unknown user gets the popular items or fails the chunk
+    seen = set(rec["model"].seen_items("u1_3"))
+    row = out.loc[users["user"] == "u1_3", [f"rec_item_{i}" for i in range(4)]].iloc[0]
+    assert not seen & set(row.tolist())
+    incl = recommend_chunk(users.iloc[:3], rec["dir"] / "model", k=4, exclude_seen=False, prefix="all")
+    assert list(incl.columns[2:4]) == ["all_item_0", "all_item_1"]
+    with pytest.raises(KeyError, match="unknown users"):
+        recommend_chunk(users, rec["dir"] / "model", k=4, unknown_users="error")
+    with pytest.raises(KeyError, match="no user column 'customer'"):
+        recommend_chunk(users, rec["dir"] / "model", user_col="customer")
+    with pytest.raises(ValueError, match="k must be a positive int, got 0"):
+        recommend_chunk(users, rec["dir"] / "model", k=0)
+    assert len(recommend_chunk(users.iloc[:0], rec["dir"] / "model", k=2).columns) == 6
+    assert get_chunk_function("recommend") is recommend_chunk
+
+
+def test_recommend_step_on_dask_matches_the_single_process_run(rec, client, tmp_path):
+    steps = [Step("recommend", rec["dir"] / "model", {"k": 3})]
+    single = map_parquet(steps, rec["dir"] / "users.parquet", tmp_path / "single")
+    res = map_dask(steps, rec["dir"] / "users.parquet", tmp_path / "dask", client=client)
+    assert (single.n_parts, res.n_parts, res.rows_out) == (3, 3, 26)
+    pd.testing.assert_frame_equal(_read(tmp_path / "single"), _read(tmp_path / "dask"))
+
+
+# -- the batch subcommands with --workers / --dask --------------------------------------------
+def test_cli_tabemb_embed_with_local_workers(art, tmp_path, capsys):
+    d = art["dir"]
+    src = tmp_path / "in.parquet"
+    art["df"].reset_index().to_parquet(src, row_group_size=100)
+    assert main(["tabemb", "embed", str(src), "--model", str(d / "enc"), "--key", "id",
+                 "--out", str(tmp_path / "one.parquet")]) == 0
+    assert main(["tabemb", "embed", str(src), "--model", str(d / "enc"), "--key", "id",
+                 "--out", str(tmp_path / "many"), "--workers", "1"]) == 0  # 1: a cold cluster is slow
+    assert "embed: 300 rows in 3 partitions on 1 local Dask worker" in capsys.readouterr().out
+    one = pd.read_parquet(tmp_path / "one.parquet")
+    many = pd.read_parquet(tmp_path / "many")
+    assert list(many.columns) == ["id", *one.columns] and many.index.equals(pd.RangeIndex(N))
+    pd.testing.assert_frame_equal(many.set_index("id"), one)
+
+
+def test_cli_store_query_anomaly_score_recommend_top_on_a_dask_scheduler(art, rec, client, tmp_path,
+                                                                       capsys):
+    d, address = art["dir"], client.scheduler.address
+    emb = art["emb"].rename_axis("id").reset_index()
+    emb.to_parquet(tmp_path / "emb.parquet", row_group_size=150)
+    # store query: the wide dask output holds the same (query, rank, key, distance) rows
+    q = ["store", "query", str(d / "store"), str(tmp_path / "emb.parquet"), "--k", "3", "--id-col", "id"]
+    assert main([*q, "--out", str(tmp_path / "q.parquet"), "--no-progress"]) == 0
+    assert main([*q, "--out", str(tmp_path / "q"), "--dask", address, "--no-progress"]) == 0
+    assert f"neighbors: 300 rows in 2 partitions on Dask scheduler {address}" in capsys.readouterr().out
+    wide = pd.read_parquet(tmp_path / "q")
+    assert list(wide.columns) == ["id"] + [f"neighbor_key_{i}" for i in range(3)] + \
+        [f"neighbor_distance_{i}" for i in range(3)]
+    long = pd.read_parquet(tmp_path / "q.parquet")
+    got = _long_from_wide(wide, "id", "neighbor_key", "neighbor_distance", 3)
+    assert got["id"].tolist() == long["query"].tolist() and got["item"].tolist() == long["key"].tolist()
+    np.testing.assert_allclose(got["score"].to_numpy(float), long["distance"], rtol=1e-6)
+    # anomaly score: same scores, key column kept
+    s = ["anomaly", "score", str(d / "det"), str(tmp_path / "emb.parquet"), "--key", "id", "--no-progress"]
+    assert main([*s, "--out", str(tmp_path / "s.parquet")]) == 0
+    assert main([*s, "--out", str(tmp_path / "s"), "--dask", address, "--chunk-rows", "100"]) == 0
+    assert "anomaly: 300 rows in 3 partitions" in capsys.readouterr().out
+    one = pd.read_parquet(tmp_path / "s.parquet")
+    many = pd.read_parquet(tmp_path / "s").set_index("id")
+    assert list(many.columns) == ["anomaly_score", "anomaly_probability", "anomaly_label"]
+    np.testing.assert_array_equal(many["anomaly_score"].to_numpy(), one["score"].to_numpy())
+    assert many["anomaly_label"].tolist() == one["label"].tolist() and many.index.equals(one.index)
+    # recommend top --users: same recommendations as the in-process command
+    r = ["recommend", "top", str(rec["dir"] / "model"), "--users", str(rec["dir"] / "users.parquet"),
+         "--k", "3"]
+    assert main([*r, "--out", str(tmp_path / "r.parquet")]) == 0
+    assert main([*r, "--out", str(tmp_path / "r"), "--dask", address]) == 0
+    assert "recommend: 26 rows in 3 partitions" in capsys.readouterr().out
+    wide = pd.read_parquet(tmp_path / "r")
+    assert list(wide.columns[:2]) == ["user", "rec_item_0"]
+    long = pd.read_parquet(tmp_path / "r.parquet")
+    got = _long_from_wide(wide, "user", "rec_item", "rec_score", 3)
+    assert got["user"].tolist() == long["user"].tolist() and got["item"].tolist() == long["item"].tolist()
+    np.testing.assert_array_equal(got["score"].to_numpy(np.float32), long["score"].to_numpy(np.float32))
+    # a rerun resumes: nothing rewritten
+    assert main([*r, "--out", str(tmp_path / "r"), "--dask", address]) == 0
+    assert "(0 written, 3 already complete" in capsys.readouterr().out
+
+
+def test_cli_batch_scaleout_errors(art, rec, tmp_path, capsys):
+    d = art["dir"]
+    art["emb"].to_parquet(tmp_path / "emb.parquet")
+    cases = [
+        (["anomaly", "score", str(d / "det"), str(tmp_path / "emb.parquet"), "--out",
+          str(tmp_path / "s.parquet"), "--chunk-rows", "10"],
+         "--chunk-rows only apply with --workers N or --dask ADDRESS"),
+        (["store", "query", str(d / "store"), str(tmp_path / "emb.parquet"), "--keys-col", "id",
+          "--out", str(tmp_path / "q"), "--workers", "2"], "--keys-col and --list-col are not supported"),
+        (["recommend", "top", str(rec["dir"] / "model"), "--out", str(tmp_path / "r"), "--workers", "2"],
+         "--workers / --dask need --users"),
+        (["tabemb", "embed", str(tmp_path / "emb.parquet"), "--model", str(d / "enc"), "--out",
+          str(tmp_path / "e.csv"), "--workers", "2"], "not a CSV file; give a directory name"),
+        (["recommend", "top", str(rec["dir"] / "model"), "--users", str(rec["dir"] / "users.parquet"),
+          "--user-col", "customer", "--out", str(tmp_path / "r"), "--workers", "2"],
+         r"column\(s\) \['customer'\] not in the input"),
+    ]
+    for argv, msg in cases:
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert re.search(msg, err), (msg, err)
+    assert not (tmp_path / "q").exists() and not (tmp_path / "r").exists()
