@@ -136,7 +136,8 @@ def run_batch_scaleout(args: argparse.Namespace, step: Step, inputs: Any, output
 def register_scaleout(sub: argparse._SubParsersAction) -> None:
     """Add ``graphtab scaleout``."""
     p = sub.add_parser(
-        "scaleout", help="run embed / neighbors / anomaly steps over Parquet, locally or on Dask",
+        "scaleout",
+        help="run embed / neighbors / anomaly / recommend steps over Parquet, locally or on Dask",
         description="Run a pipeline of chunk functions (each step appends columns) over the rows "
                     "of INPUT, writing OUTPUT/part-NNNNN.parquet per partition with a completion "
                     "marker; a rerun skips completed partitions and retries failed ones.")
@@ -145,7 +146,8 @@ def register_scaleout(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--output", required=True, metavar="OUTDIR", help="output directory")
     p.add_argument("--step", required=True, action="append", metavar="NAME=ARTIFACT[:opt=value]",
                    help="a step, in order (repeat): embed=MODEL_DIR, neighbors=STORE_DIR:k=10, "
-                        "anomaly=DETECTOR_DIR; options are the chunk function's keywords")
+                        "anomaly=DETECTOR_DIR, recommend=MODEL_DIR:k=10; options are the chunk "
+                        "function's keywords")
     p.add_argument("--columns", nargs="+", default=None, help="input columns to read (default all)")
     p.add_argument("--keep", nargs="+", default=None,
                    help="output columns to write (default: input columns and every added column)")

@@ -6,8 +6,8 @@ Every batch operation of graphtab is a *chunk function*::
 
 It returns the chunk with its own columns appended: same index, same rows, in
 the same order. The built-in ones are found by name through the
-``graphtab.chunks`` entry-point group (pyproject.toml), so nnstore runs tabemb's
-and anomaly's steps without importing them:
+``graphtab.chunks`` entry-point group (pyproject.toml), so nnstore runs tabemb's,
+anomaly's and graphemb's steps without importing them:
 
 =============  =================================  ==========================================
 name           artifact                           appends
@@ -16,6 +16,8 @@ name           artifact                           appends
 ``neighbors``  a saved ``NeighborStore``          ``neighbor_key_{i}``, ``neighbor_distance_{i}``
 ``anomaly``    a saved anomaly detector           ``anomaly_score``, ``anomaly_probability``,
                                                   ``anomaly_label``
+``recommend``  a saved ``graphemb.Recommender``   ``rec_item_{i}``, ``rec_score_{i}`` (users in
+                                                  the ``user`` column)
 =============  =================================  ==========================================
 
 A *pipeline* is a list of :class:`Step` (name or function, artifact path,
