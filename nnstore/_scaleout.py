@@ -739,7 +739,7 @@ def _client(workers: int | None, scheduler: str | None, client: Any):
     if not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a positive int, got {workers!r}")
     cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                       dashboard_address=None)
+                                       dashboard_address=":0")  # any free port: no clash
     c = distributed.Client(cluster)
     return c, [c, cluster]
 
