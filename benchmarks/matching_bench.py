@@ -8,15 +8,16 @@ Parts (``--only``, comma-separated):
   threshold chosen as the best of a grid *on the truth*, i.e. an optimistic baseline),
   recordlinkage 0.16 (blocking on given_name | surname | date_of_birth, ECM classifier on
   binary comparisons) and Splink (DuckDB; the same blocking rules; u by random sampling,
-  m by EM, match probability >= 0.5). Peers run in ``benchmarks/.venv-matching`` (created
-  and filled with pip by this script if missing), each in its own process; wall time of
-  each pipeline from the loaded DataFrames to the predicted pairs (imports excluded).
+  m by EM, match probability >= 0.5). Peers run in ``benchmarks/.venv-matching``, or the venv
+  named by ``MATCHING_PEER_VENV`` (created and filled with pip by this script if missing),
+  each in its own process; wall time of each pipeline from the loaded DataFrames to the
+  predicted pairs (imports excluded).
 - ``dedup``: corruptor-generated person records (``generate_people`` +
   ``corrupt_records``: clusters of 1-5 records, Zipf), unsupervised; ours and the naive
   baseline (threshold on the truth, as above; clusters = connected components).
 - ``dm``: DeepMatcher sets, supervised on train, threshold tuned on valid, F1 on test.
-- ``scale``: deduplication of N generated records (default 1M) in memory: time and
-  peak RSS (``resource.getrusage``) of the process.
+- ``scale``: deduplication of N generated records in memory: time and peak RSS
+  (``resource.getrusage``), one process per size (``--scale-entities 50000,150000``).
 
 Usage::
 
@@ -182,9 +183,9 @@ def peer_splink(data: Path) -> dict:
 
 
 def run_peer(name: str, data: Path) -> dict:
-    py = PEER_VENV / "bin" / "python"
+    py = Path(os.environ.get("MATCHING_PEER_VENV", PEER_VENV)) / "bin" / "python"
     if not py.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(PEER_VENV)], check=True)
+        subprocess.run([sys.executable, "-m", "venv", str(py.parent.parent)], check=True)
         subprocess.run([str(py), "-m", "pip", "install", "-q", "recordlinkage==0.16", "splink",
                         "pandas", "pyarrow", "scikit-learn"], check=True)
     r = subprocess.run([str(py), __file__, "--peer", name, "--data", str(data)], capture_output=True,
@@ -285,21 +286,31 @@ def part_dm(data: Path, results: dict, names: list[str]) -> None:
 
 
 def part_scale(n_entities: int, results: dict) -> None:
+    """One size, in this process (peak RSS = this process's ``ru_maxrss``)."""
     from tabemb import clusters_to_pairs, corrupt_records, dedupe, generate_people, pair_metrics
 
     t0 = time.perf_counter()
     df = generate_people(n_entities, random_state=0)
     rec, ent = corrupt_records(df, random_state=1)
     gen = time.perf_counter() - t0
+    rss_data = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
     t0 = time.perf_counter()
-    res = dedupe(rec, n_neighbors=5, random_state=0, verbose=True)
+    res = dedupe(rec, n_neighbors=5, random_state=0)
     elapsed = time.perf_counter() - t0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
     m = pair_metrics(clusters_to_pairs(res.clusters), clusters_to_pairs(ent), unordered=True)
-    row = {"n_records": len(rec), "generate_s": gen, "dedupe_s": elapsed, "peak_rss_gb": rss, **m,
+    row = {"n_entities": n_entities, "n_records": len(rec), "generate_s": gen, "dedupe_s": elapsed,
+           "peak_rss_gb": rss, "peak_rss_after_generate_gb": rss_data, **m,
            "n_candidates": len(res.candidates)}
-    results["scale"] = row
-    print(json.dumps(row, indent=1))
+    results.setdefault("scale", {})[str(len(rec))] = row
+    print(json.dumps(row), flush=True)
+
+
+def part_scale_sizes(sizes: list[int], out: Path) -> None:
+    """Each size in its own process, so that each peak RSS is that size's alone."""
+    for n in sizes:
+        subprocess.run([sys.executable, __file__, "--data", "-", "--only", "scale",
+                        "--scale-entities", str(n), "--out", str(out)], check=True)
 
 
 def print_table(title: str, rows: dict) -> None:
@@ -318,12 +329,13 @@ def print_table(title: str, rows: dict) -> None:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", required=True, type=Path)
+    ap.add_argument("--data", required=True, type=Path, help="data root (not read by --only scale)")
     ap.add_argument("--only", default="febrl,dedup")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--dedup-entities", type=int, default=5000)
-    ap.add_argument("--scale-entities", type=int, default=450_000,
-                    help="entities generated for the scale run (~2.2 records each)")
+    ap.add_argument("--scale-entities", default="450000",
+                    help="entities generated for the scale run (~2.2 records each); comma-separated: "
+                         "one process per size")
     ap.add_argument("--dm", default="dblp_acm,amazon_google,abt_buy,walmart_amazon")
     ap.add_argument("--out", type=Path, default=HERE / "results" / "matching.json")
     ap.add_argument("--peer", default=None, help=argparse.SUPPRESS)
@@ -343,10 +355,16 @@ def main(argv=None) -> int:
         part_dedup(args.dedup_entities, results)
     if "dm" in parts:
         part_dm(args.data, results, args.dm.split(","))
-    if "scale" in parts:
-        part_scale(args.scale_entities, results)
+    sizes = [int(v) for v in str(args.scale_entities).split(",")]
+    if "scale" in parts and len(sizes) == 1:
+        part_scale(sizes[0], results)
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    if args.out.exists():  # a child process may have written its part meanwhile
+        for k, v in json.loads(args.out.read_text()).items():
+            results.setdefault(k, v)
     args.out.write_text(json.dumps(results, indent=1, default=float))
+    if "scale" in parts and len(sizes) > 1:
+        part_scale_sizes(sizes, args.out)
     return 0
 
 

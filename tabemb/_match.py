@@ -21,7 +21,11 @@ Pipeline (:class:`RecordMatcher`, :func:`link`, :func:`dedupe`)
    relative difference for numbers, days for dates, equality for
    categorical and boolean columns (chosen from :func:`tabemb.infer_schema`'s
    kinds; ``comparators=`` overrides per column). In supervised mode a text
-   column gets both Jaro-Winkler and token Jaccard.
+   column gets Jaro-Winkler, token Jaccard, IDF-weighted token cosine and
+   code overlap (tokens holding digits: model and part numbers), and the
+   whole record's text (all compared columns joined) gets IDF-weighted
+   cosine and containment, code overlap and number overlap, since the two
+   tables may keep a model number in different columns.
 4. **Scoring**: without labels, Fellegi-Sunter over discretised comparison
    levels fitted by EM on the candidate pairs (see
    :mod:`tabemb._match_scorers`); the embedding similarity is cut at the
@@ -71,6 +75,7 @@ logger = logging.getLogger(__name__)
 
 KIND = "record_matcher"
 EMB = "embedding"
+ROW = "<row>"  # pseudo-column: the whole record's text (supervised features)
 _EMB_QUANTILES = [0.5, 0.8, 0.9, 0.95, 0.98]
 _DEFAULT_ENCODER = {"epochs": 0, "text_dim": 16, "row_text_dim": 64}
 _N_RANDOM_PAIRS = 20_000
@@ -153,6 +158,15 @@ def _resolve_columns(df_a: pd.DataFrame, df_b: pd.DataFrame | None, columns: Any
     return cols_a, cols_b
 
 
+def _row_text(df: pd.DataFrame) -> pd.Series:
+    """Every compared value of a record as one text (missing values left out)."""
+    parts = [df[c].astype("string").fillna("") for c in df.columns]
+    out = parts[0]
+    for p in parts[1:]:
+        out = out + " " + p
+    return out.str.strip()
+
+
 def _kind_to_comparators(kind: str, avg_words: float, avg_len: float, supervised: bool) -> list[str]:
     if kind == "skip":
         return []
@@ -163,7 +177,7 @@ def _kind_to_comparators(kind: str, avg_words: float, avg_len: float, supervised
     if kind == "datetime":
         return ["date"]
     if supervised:
-        return ["jaro_winkler", "token"]
+        return ["jaro_winkler", "token", "tfidf", "code"]
     return ["jaro_winkler"] if avg_words <= 3 and avg_len <= 40 else ["token"]
 
 
@@ -351,6 +365,8 @@ class RecordMatcher(BaseEstimator):
                     length = float(s.str.len().mean()) if len(s) else 0.0
                 ks = _kind_to_comparators(schema[c].kind, words, length, supervised)
             comps.extend((c, k) for k in ks)
+        if supervised:  # the whole record: words and codes may sit in different columns per table
+            comps.extend([(ROW, "tfidf"), (ROW, "contain"), (ROW, "code"), (ROW, "number")])
         self.comparators_ = comps
         self.feature_names_ = [EMB] + [f"{c}__{k}" for c, k in comps]
 
@@ -432,7 +448,17 @@ class RecordMatcher(BaseEstimator):
         return m["i_a"].to_numpy(np.int64), m["i_b"].to_numpy(np.int64)
 
     def _prepared(self, df: pd.DataFrame, vocab: dict) -> list:
-        return [prepare(df[c], k, token_vocab=vocab.setdefault(c, {})) for c, k in self.comparators_]
+        out = []
+        row = None
+        for c, k in self.comparators_:
+            if c == ROW:
+                if row is None:
+                    row = _row_text(df[self.columns_])
+                col = row
+            else:
+                col = df[c]
+            out.append(prepare(col, k, token_vocab=vocab.setdefault(c, {})))
+        return out
 
     def _features(self, ea, eb, pa, pb, ia, ib) -> np.ndarray:
         n = len(ia)
@@ -506,6 +532,7 @@ class RecordMatcher(BaseEstimator):
             X = self._features(ea, eb, pa, pb, ka, kb)
             if not self.use_embedding_feature:
                 X = X[:, 1:]
+            X[:, np.isnan(X).all(axis=0)] = 0.0  # no value anywhere (e.g. no codes): constant, never split on
             params = {"max_iter": 300, "learning_rate": 0.05, "max_leaf_nodes": 31}
             params.update(self.tree_params or {})
             self.trees_ = TreeEnsemble.fit(X, y, random_state=int(self._rng().integers(0, 2**31 - 1)),

@@ -10,6 +10,19 @@ float32 value per pair, NaN where either value is missing:
 - ``token``: Jaccard overlap of the sets of whitespace/punctuation tokens,
   in [0, 1] (tokens are factorised to integers once; the intersection is a
   merge of two sorted integer runs, compiled).
+- ``tfidf``: cosine of the token sets with each token weighted by its
+  inverse document frequency over the two compared columns (smoothed, as
+  scikit-learn's: ``log((1 + N) / (1 + df)) + 1``), in [0, 1]: agreeing on a
+  rare word (a model name) counts more than agreeing on "the".
+- ``code``: overlap coefficient ``|A & B| / min(|A|, |B|)`` of the *codes*
+  of the two values: tokens of 3+ characters holding a digit, with inner
+  punctuation removed (``PS-LX350H`` and ``pslx350h`` agree); NaN when either
+  value has no code. Product and model numbers, part numbers.
+- ``contain``: the same weights, shared weight over the smaller of the two
+  (``w(A & B) / min(w(A), w(B))``, squared weights), in [0, 1]: 1 when one
+  value's words are all in the other (a short title inside a long one).
+- ``number``: overlap coefficient of the number tokens (``3.0`` = ``3``,
+  versions, sizes, years); NaN when either value has none.
 - ``numeric``: relative difference ``|a - b| / max(|a|, |b|)`` in [0, 1]
   (0 when both are 0); strings are parsed as numbers, others are missing.
 - ``date``: absolute difference in days (day/month swaps count as 1 day).
@@ -27,7 +40,7 @@ import pandas as pd
 
 __all__ = ["COMPARATORS", "compare", "jaro_winkler", "prepare"]
 
-COMPARATORS = ("jaro_winkler", "token", "numeric", "date", "exact")
+COMPARATORS = ("jaro_winkler", "token", "tfidf", "contain", "code", "number", "numeric", "date", "exact")
 
 
 # -- string encoding ---------------------------------------------------------------
@@ -130,6 +143,69 @@ def _jaccard_pairs(ta, oa, tb, ob, ia, ib):
     return out
 
 
+@numba.njit(cache=True, parallel=True, nogil=True)
+def _overlap_pairs(ta, oa, tb, ob, ia, ib):
+    """|A & B| / min(|A|, |B|) of sorted id runs; NaN when either is empty."""
+    n = len(ia)
+    out = np.empty(n, dtype=np.float32)
+    for k in numba.prange(n):
+        x = ta[oa[ia[k]]:oa[ia[k] + 1]]
+        y = tb[ob[ib[k]]:ob[ib[k] + 1]]
+        if len(x) == 0 or len(y) == 0:
+            out[k] = np.nan
+            continue
+        p = 0
+        q = 0
+        inter = 0
+        while p < len(x) and q < len(y):
+            if x[p] == y[q]:
+                inter += 1
+                p += 1
+                q += 1
+            elif x[p] < y[q]:
+                p += 1
+            else:
+                q += 1
+        out[k] = inter / min(len(x), len(y))
+    return out
+
+
+@numba.njit(cache=True, parallel=True, nogil=True)
+def _weighted_cosine_pairs(ta, oa, na2, tb, ob, nb2, w2, ia, ib, contain):
+    """sum of w^2 over shared ids / (|A|_w |B|_w) of sorted id runs (``contain``: over the
+    smaller of ``|A|_w^2, |B|_w^2``); NaN when either is empty."""
+    n = len(ia)
+    out = np.empty(n, dtype=np.float32)
+    for k in numba.prange(n):
+        i = ia[k]
+        j = ib[k]
+        x = ta[oa[i]:oa[i + 1]]
+        y = tb[ob[j]:ob[j + 1]]
+        if len(x) == 0 or len(y) == 0:
+            out[k] = np.nan
+            continue
+        p = 0
+        q = 0
+        acc = 0.0
+        while p < len(x) and q < len(y):
+            if x[p] == y[q]:
+                acc += w2[x[p]]
+                p += 1
+                q += 1
+            elif x[p] < y[q]:
+                p += 1
+            else:
+                q += 1
+        den = min(na2[i], nb2[j]) if contain else np.sqrt(na2[i] * nb2[j])
+        out[k] = min(1.0, acc / den)
+    return out
+
+
+def _row_sums(ids: np.ndarray, offsets: np.ndarray, w: np.ndarray) -> np.ndarray:
+    rows = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+    return np.bincount(rows, weights=w[ids], minlength=len(offsets) - 1)
+
+
 def jaro_winkler(a, b, *, prefix_scale: float = 0.1) -> np.ndarray:
     """Jaro-Winkler similarity of ``a[i]`` and ``b[i]`` (strings, case-insensitive).
 
@@ -161,6 +237,28 @@ def jaro_winkler(a, b, *, prefix_scale: float = 0.1) -> np.ndarray:
 
 # -- preparation (once per column and table) -----------------------------------------
 _TOKEN_SPLIT = r"[^\w]+"
+_CODE_STRIP = r"[^\w]+"
+
+
+def _token_sets(flat: pd.Series, null: np.ndarray, n: int, token_vocab: dict | None):
+    """Sorted distinct token ids per row (CSR) from the exploded tokens ``flat`` (index = row)."""
+    flat = flat[flat.notna() & (flat != "")]
+    vocab = token_vocab if token_vocab is not None else {}
+    uniq = pd.unique(flat.to_numpy(dtype=object))
+    for t in uniq:
+        if t not in vocab:
+            vocab[t] = len(vocab)
+    ids = flat.map(vocab).to_numpy(dtype=np.int64)
+    rows = flat.index.to_numpy(dtype=np.int64)
+    order = np.lexsort((ids, rows))
+    rows, ids = rows[order], ids[order]
+    keep = np.ones(len(ids), dtype=bool)
+    keep[1:] = (rows[1:] != rows[:-1]) | (ids[1:] != ids[:-1])
+    rows, ids = rows[keep], ids[keep]
+    counts = np.bincount(rows, minlength=n)
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    return ids, offsets, null | (counts == 0)
 
 
 def prepare(values: pd.Series, kind: str, *, token_vocab: dict | None = None):
@@ -172,29 +270,24 @@ def prepare(values: pd.Series, kind: str, *, token_vocab: dict | None = None):
     values = pd.Series(values).reset_index(drop=True)
     if kind == "jaro_winkler":
         return _encode(values)
-    if kind == "token":
+    if kind in ("token", "tfidf", "contain"):
         s = _clean_strings(values)
         null = s.isna().to_numpy()
-        toks = s.fillna("").str.split(_TOKEN_SPLIT, regex=True)
-        flat = toks.explode()
-        flat = flat[flat.notna() & (flat != "")]
-        vocab = token_vocab if token_vocab is not None else {}
-        uniq = pd.unique(flat.to_numpy(dtype=object))
-        for t in uniq:
-            if t not in vocab:
-                vocab[t] = len(vocab)
-        ids = flat.map(vocab).to_numpy(dtype=np.int64)
-        rows = flat.index.to_numpy(dtype=np.int64)
-        # unique sorted ids per row
-        order = np.lexsort((ids, rows))
-        rows, ids = rows[order], ids[order]
-        keep = np.ones(len(ids), dtype=bool)
-        keep[1:] = (rows[1:] != rows[:-1]) | (ids[1:] != ids[:-1])
-        rows, ids = rows[keep], ids[keep]
-        counts = np.bincount(rows, minlength=len(values))
-        offsets = np.zeros(len(values) + 1, dtype=np.int64)
-        np.cumsum(counts, out=offsets[1:])
-        return ids, offsets, null | (counts == 0)
+        flat = s.fillna("").str.split(_TOKEN_SPLIT, regex=True).explode()
+        return _token_sets(flat, null, len(values), token_vocab)
+    if kind == "code":
+        s = _clean_strings(values)
+        null = s.isna().to_numpy()
+        flat = s.fillna("").str.split().explode()
+        flat = flat[flat.notna()].str.replace(_CODE_STRIP, "", regex=True)
+        flat = flat[(flat.str.len() >= 3) & flat.str.contains(r"\d", regex=True)]
+        return _token_sets(flat, null, len(values), token_vocab)
+    if kind == "number":
+        s = _clean_strings(values)
+        null = s.isna().to_numpy()
+        flat = s.fillna("").str.findall(r"\d+(?:\.\d+)?").explode()
+        flat = flat[flat.notna()].str.replace(r"\.0+$", "", regex=True).str.lstrip("0").replace("", "0")
+        return _token_sets("#" + flat, null, len(values), token_vocab)
     if kind == "numeric":
         x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
         return (x,)
@@ -238,6 +331,24 @@ def compare(pa, pb, ia: np.ndarray, ib: np.ndarray, kind: str, *,
         out = _jaccard_pairs(ta, oa, tb, ob, ia, ib)
         out[na[ia] | nb[ib]] = np.nan
         return out
+    if kind in ("tfidf", "contain"):
+        ta, oa, na = pa
+        tb, ob, nb = pb
+        size = int(max(ta.max(initial=-1), tb.max(initial=-1))) + 1
+        df = np.bincount(ta, minlength=size)
+        n_docs = int((np.diff(oa) > 0).sum())
+        if pb is not pa:
+            df = df + np.bincount(tb, minlength=size)
+            n_docs += int((np.diff(ob) > 0).sum())
+        w2 = np.square(np.log((1.0 + n_docs) / (1.0 + df)) + 1.0)
+        out = _weighted_cosine_pairs(ta, oa, _row_sums(ta, oa, w2), tb, ob, _row_sums(tb, ob, w2), w2, ia, ib,
+                                     kind == "contain")
+        out[na[ia] | nb[ib]] = np.nan
+        return out
+    if kind in ("code", "number"):
+        ta, oa, _ = pa
+        tb, ob, _ = pb
+        return _overlap_pairs(ta, oa, tb, ob, ia, ib)
     if kind == "numeric":
         xa, xb = pa[0][ia], pb[0][ib]
         den = np.maximum(np.abs(xa), np.abs(xb))

@@ -42,6 +42,10 @@ logger = logging.getLogger(__name__)
 DEFAULT_LEVELS = {
     "jaro_winkler": ([0.7, 0.88, 0.95, 0.99999], True),
     "token": ([0.3, 0.6, 0.99999], True),
+    "tfidf": ([0.3, 0.6, 0.8, 0.95], True),
+    "contain": ([0.3, 0.6, 0.8, 0.95], True),
+    "code": ([0.5, 0.99999], True),
+    "number": ([0.5, 0.99999], True),
     "numeric": ([1e-9, 0.01, 0.1], False),
     "date": ([0.5, 1.5, 31.0, 365.0], False),
     "exact": ([0.5], True),

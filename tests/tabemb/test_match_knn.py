@@ -58,3 +58,28 @@ def test_idf_weights_equals_sorting_reference():
     np.testing.assert_array_equal(idf_weights(ids, indptr, nb), ref)
     with pytest.raises(ValueError, match="n_buckets"):
         idf_weights(ids, indptr, 10)
+
+
+def test_supervised_comparators_hand_computed():
+    import pandas as pd
+
+    from tabemb._match_comparators import compare, prepare
+
+    a = pd.Series(["sony PS-LX350H turntable", "office 2004 v3.0", None, "the red box"])
+    b = pd.Series(["pslx350h belt drive turntable", "office 2007 3", "x", "the box"])
+    i = np.arange(4)
+
+    def run(kind):
+        vocab = {}
+        return compare(prepare(a, kind, token_vocab=vocab), prepare(b, kind, token_vocab=vocab), i, i, kind)
+
+    code = run("code")  # codes: {pslx350h} vs {pslx350h}; {2004} vs {2007}; none in row 3
+    assert code[0] == 1.0 and code[1] == 0.0 and np.isnan(code[2]) and np.isnan(code[3])
+    num = run("number")  # numbers: {350} / {350}; {2004, 3} / {2007, 3}: 1 of min(2, 2)
+    assert num[0] == 1.0 and num[1] == 0.5 and np.isnan(num[3])
+    # idf over the 7 non-missing values of both columns: "the" and "box" occur in 2 docs, "red" in 1
+    w = {t: (np.log(8 / (1 + df)) + 1) ** 2 for t, df in {"the": 2, "box": 2, "red": 1}.items()}
+    cos = (w["the"] + w["box"]) / np.sqrt((w["the"] + w["red"] + w["box"]) * (w["the"] + w["box"]))
+    np.testing.assert_allclose(run("tfidf")[3], cos, rtol=1e-6)
+    np.testing.assert_allclose(run("contain")[3], 1.0)  # every word of "the box" is in "the red box"
+    assert np.isnan(run("tfidf")[2]) and np.isnan(run("contain")[2])
