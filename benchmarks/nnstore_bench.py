@@ -305,7 +305,7 @@ def bench_hnswlib(X, Q, truth, metric, k, repeats, tmp, rows, tag, efc):
                  "build_s": round(t_build, 2), "mem_mb": round(mem), "file_mb": round(size)})
 
 
-def bench_faiss(X, Q, truth, metric, k, repeats, rows, tag, hnsw: bool, efc: int):
+def bench_faiss(X, Q, truth, metric, k, repeats, rows, tag, hnsw: bool, efc: int, flat: bool = True):
     import faiss
 
     dim = X.shape[1]
@@ -314,7 +314,7 @@ def bench_faiss(X, Q, truth, metric, k, repeats, rows, tag, hnsw: bool, efc: int
         Xf = X / np.linalg.norm(X, axis=1, keepdims=True)
         Qf = Q / np.linalg.norm(Q, axis=1, keepdims=True)
     nq = len(Q)
-    for name in ("flat",) + (("hnsw",) if hnsw else ()):
+    for name in (("flat",) if flat else ()) + (("hnsw",) if hnsw else ()):
         gc.collect()
         r0 = rss_mb()
         t = time.perf_counter()
@@ -386,6 +386,8 @@ def main() -> None:
     ap.add_argument("--hnsw-efc", type=int, default=100, help="ef_construction of the HNSW peers")
     ap.add_argument("--hnsw-max-n", type=int, default=10**9,
                     help="build the (slow) HNSW peers and raw Annoy only up to this n")
+    ap.add_argument("--flat-max-n", type=int, default=10**9,
+                    help="run faiss's exact Flat peer only up to this n")
     ap.add_argument("--metrics", nargs="+", default=["euclidean", "cosine"],
                     help="metrics run on every data set")
     ap.add_argument("--hnsw-metrics", nargs="+", default=None,
@@ -427,7 +429,7 @@ def main() -> None:
                     print(f"[{tag}] hnswlib {metric} done", flush=True)
                     write_results(rows, args)
                 bench_faiss(X, Q, truth, metric, args.k, peer_rep, rows, tag,
-                            hnsw=hnsw_ok, efc=args.hnsw_efc)
+                            hnsw=hnsw_ok, efc=args.hnsw_efc, flat=n <= args.flat_max_n)
                 print(f"[{tag}] faiss {metric} done", flush=True)
                 write_results(rows, args)
             if (n, dim) == sets[-1][:2]:
