@@ -195,7 +195,8 @@ class RecordMatcher(BaseEstimator):
         ``{column_of_a: column_of_b}`` when the schemas differ.
     comparators : dict, optional
         ``{column_of_a: kind or [kinds]}`` with kinds from
-        ``("jaro_winkler", "token", "numeric", "date", "exact")``; ``None`` or
+        ``tabemb._match_comparators.COMPARATORS`` (``"jaro_winkler", "token",
+        "tfidf", "contain", "code", "number", "numeric", "date", "exact"``); ``None`` or
         ``[]`` leaves a column out of the comparison (it still feeds the embedding).
     blocking_keys : list, optional
         Columns (of A) whose exact agreement adds candidate pairs, next to the
