@@ -62,6 +62,11 @@ def load_dm(root: Path, name: str):
     return a, b, splits
 
 
+def groups_of(a: pd.DataFrame, b: pd.DataFrame) -> np.ndarray:
+    """The table of each row of ``pd.concat([a, b])`` (self-training pairs across tables only)."""
+    return np.array(["a"] * len(a) + ["b"] * len(b))
+
+
 def truth_for(a, b, pairs: pd.DataFrame):
     pos = pairs[pairs["label"] == 1]
     qb = sorted(pos["rtable_id"].unique())
@@ -88,7 +93,7 @@ def bench_febrl(root: Path, encoder_kw: dict, out: dict) -> None:
     enc0 = TableEncoder(**{**encoder_kw, "epochs": 0, "self_training": 0}).fit(pd.concat([a, b]))
     init = topk_hits(enc0.transform(a).to_numpy(), enc0.transform(b).to_numpy(), truth)
     t = time.perf_counter()
-    enc = TableEncoder(**encoder_kw).fit(pd.concat([a, b]))
+    enc = TableEncoder(**encoder_kw).fit(pd.concat([a, b]), groups=groups_of(a, b))
     fit_s = time.perf_counter() - t
     pre = topk_hits(enc.transform(a).to_numpy(), enc.transform(b).to_numpy(), truth)
     out["febrl"] = {"tfidf": base, "init": init, "pretrained": pre, "pretrain_s": fit_s,
@@ -111,7 +116,7 @@ def bench_dm(root: Path, encoder_kw: dict, out: dict, sets: list[str], tune_epoc
         enc0 = TableEncoder(**{**encoder_kw, "epochs": 0, "self_training": 0}).fit(pd.concat([a, b]))
         init = topk_hits(enc0.transform(a).to_numpy(), enc0.transform(b).to_numpy()[qb], truth)
         t = time.perf_counter()
-        enc = TableEncoder(**encoder_kw).fit(pd.concat([a, b]))
+        enc = TableEncoder(**encoder_kw).fit(pd.concat([a, b]), groups=groups_of(a, b))
         fit_s = time.perf_counter() - t
         ea, eb = enc.transform(a).to_numpy(), enc.transform(b).to_numpy()
         pre = topk_hits(ea, eb[qb], truth)

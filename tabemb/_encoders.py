@@ -53,10 +53,11 @@ class TextEncoder:
     kind = "text"
 
     def __init__(self, name: str, *, salt: int, n_buckets: int, ngram_range: tuple[int, int],
-                 max_chars: int, dim: int, words: bool = True, join: bool = True) -> None:
+                 max_chars: int, dim: int, words: int = 1, join: bool = True) -> None:
         self.name, self.salt, self.n_buckets = name, int(salt), int(n_buckets)
         self.ngram_range, self.max_chars, self.dim = tuple(ngram_range), int(max_chars), int(dim)
-        self.words, self.join = bool(words), bool(join)
+        # words: 0 = n-grams only, 1 = + words, 2 = + words and joined tokens (see tabemb._text)
+        self.words, self.join = int(words), bool(join)
         self.idf: np.ndarray | None = None
 
     def hash_codes(self, codes: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple:
@@ -222,12 +223,20 @@ class DatetimeEncoder:
                 "year_median": self.year_median, "year_scale": self.year_scale}
 
 
+def _words_mode(params: dict) -> int:
+    """0 = n-grams only, 1 = + words, 2 = + words and joined tokens (a model saved before
+    ``joined_tokens`` existed has no such parameter: no joined tokens)."""
+    if not params.get("words", True):
+        return 0
+    return 2 if params.get("joined_tokens", False) else 1
+
+
 def make_encoder(kind: str, name: str, *, salt: int, params: dict):
     """A fresh encoder of ``kind`` for column ``name`` from the TableEncoder's parameters."""
     if kind == "text":
         return TextEncoder(name, salt=salt, n_buckets=params["n_buckets"],
                            ngram_range=tuple(params["ngram_range"]), max_chars=params["max_chars"],
-                           dim=params["text_dim"], words=params.get("words", True))
+                           dim=params["text_dim"], words=_words_mode(params))
         # (the row-text block passes its own text_dim)
     if kind in ("categorical", "boolean"):
         return CategoricalEncoder(name, min_frequency=params["min_frequency"],
@@ -246,6 +255,7 @@ def encoder_from_state(state: dict, params: dict):
     enc = make_encoder(kind, state["name"], salt=state.get("salt", 0), params=params)
     if kind == "text":
         enc.join = bool(state.get("join", True))
+        enc.words = int(state.get("words", enc.words))  # saved as a bool before joined tokens
     if kind in ("categorical", "boolean"):
         enc.vocabulary = list(state["vocabulary"])
     elif kind == "numeric":

@@ -151,10 +151,12 @@ def _init_net(net, rng: np.random.Generator, encoders: list) -> None:
                 mod.weight[0].zero_()
 
 
-def _nearest_other(emb: np.ndarray, rng: np.random.Generator, chunk: int = 2048) -> np.ndarray:
-    """Position of each row's nearest other row by dot product (rows are unit length). Above
-    5,000 rows the search runs on a 128-dim random projection and the 8 best candidates are
-    re-ranked exactly."""
+def _nearest_other(emb: np.ndarray, rng: np.random.Generator, chunk: int = 2048,
+                   groups: np.ndarray | None = None) -> np.ndarray:
+    """Position of each row's nearest other row by dot product (rows are unit length); with
+    ``groups`` (an integer code per row) its nearest row of another group (-1 if there is
+    none). Above 5,000 rows the search runs on a 128-dim random projection and the 8 best
+    candidates are re-ranked exactly."""
     n, d = emb.shape
     x, k = emb, 1
     if n > 5000 and d > 128:
@@ -165,13 +167,22 @@ def _nearest_other(emb: np.ndarray, rng: np.random.Generator, chunk: int = 2048)
         stop = min(n, start + chunk)
         s = x[start:stop] @ x.T
         s[np.arange(stop - start), np.arange(start, stop)] = -np.inf
+        if groups is not None:
+            s[groups[start:stop, None] == groups[None, :]] = -np.inf
         if k == 1:
             out[start:stop] = s.argmax(axis=1)
+            if groups is not None:
+                out[start:stop][np.isneginf(s.max(axis=1))] = -1
             continue
         cand = np.argpartition(-s, k, axis=1)[:, :k]
         exact = np.einsum("id,ikd->ik", emb[start:stop], emb[cand])
-        exact[cand == np.arange(start, stop)[:, None]] = -np.inf
-        out[start:stop] = cand[np.arange(stop - start), exact.argmax(axis=1)]
+        bad = cand == np.arange(start, stop)[:, None]
+        if groups is not None:
+            bad |= groups[cand] == groups[start:stop, None]
+        exact[bad] = -np.inf
+        best = exact.argmax(axis=1)
+        out[start:stop] = cand[np.arange(stop - start), best]
+        out[start:stop][np.isneginf(exact.max(axis=1))] = -1
     return out
 
 
@@ -243,6 +254,13 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         Text values are cut to this many characters.
     words : bool, default True
         Hash every word (run of letters and digits) too, besides the character n-grams.
+    joined_tokens : bool, default True
+        With ``words``: also hash every white-space token that punctuation splits into
+        several words with its letters and digits joined, into the bucket of that
+        one word (``kx-ts208w`` -> ``kxts208w``, ``010-10613-00`` -> ``0101061300``), so
+        that model numbers and codes written with and without hyphens, dots or
+        slashes share a bucket (joined tokens shorter than 4 characters are skipped).
+        Measured on the DeepMatcher validation splits (see benchmarks/results/tabemb.md).
     sublinear_tf : bool, default True
         A bucket seen ``tf`` times in a value counts ``1 + log(tf)`` (else ``tf``).
     self_training : int, default 0
@@ -286,7 +304,8 @@ class TableEncoder(TransformerMixin, BaseEstimator):
                  ngram_dropout: float = 0.2, temperature: float = 0.1, text_dim: int = 64,
                  numeric_dim: int = 8, max_categorical_dim: int = 32, min_frequency: int = 2,
                  max_categories: int = 50, n_buckets: int = 2**18, ngram_range: tuple = (2, 4),
-                 max_chars: int = 256, words: bool = True, sublinear_tf: bool = True,
+                 max_chars: int = 256, words: bool = True, joined_tokens: bool = True,
+                 sublinear_tf: bool = True,
                  self_training: int = 0, hidden_dim: int = 128, row_text: bool = True,
                  row_text_dim: int = 1024,
                  row_text_weight: float = 3.0, random_state: Any = None, verbose: bool = False) -> None:
@@ -307,6 +326,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         self.ngram_range = ngram_range
         self.max_chars = max_chars
         self.words = words
+        self.joined_tokens = joined_tokens
         self.sublinear_tf = sublinear_tf
         self.self_training = self_training
         self.hidden_dim = hidden_dim
@@ -505,13 +525,19 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         return self._rng_
 
     # -- fit ------------------------------------------------------------------------
-    def fit(self, df: pd.DataFrame, y: Any = None) -> TableEncoder:
+    def fit(self, df: pd.DataFrame, y: Any = None, *, groups: Any = None) -> TableEncoder:
         """Infer the schema, fit the column encoders and pre-train without labels.
 
         Parameters
         ----------
         df : DataFrame of shape (n_rows, n_columns)
         y : ignored
+        groups : array-like of shape (n_rows,), optional
+            Which table each row comes from (any hashable labels), when ``df`` is several
+            tables stacked for record matching. Self-training then pairs only mutual
+            nearest neighbours from different groups (a record of A with its nearest
+            record of B and vice versa), not near-duplicates within one table (product
+            variants, which it would pull together). No effect without ``self_training``.
 
         Returns
         -------
@@ -519,6 +545,14 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         """
         self._check_params()
         df = self._frame(df)
+        group_codes = None
+        if groups is not None:
+            g = pd.Series(np.asarray(groups, dtype=object))
+            if len(g) != len(df):
+                raise ValueError(f"groups has {len(g)} values but df has {len(df)} rows")
+            if g.isna().any():
+                raise ValueError("groups has missing values: expected one table label per row")
+            group_codes = pd.factorize(g)[0].astype(np.int64)
         self._rng_ = check_random_state(self.random_state)
         if isinstance(self.schema, Schema):
             schema = self.schema
@@ -555,17 +589,18 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         if self.epochs > 0 and len(df) > 1:
             self._pretrain(self._features(df), len(df))
         for r in range(self.self_training if len(df) > 2 else 0):
-            self._self_train(df, r)
+            self._self_train(df, r, group_codes)
         return self
 
-    def _self_train(self, df: pd.DataFrame, round_: int) -> None:
+    def _self_train(self, df: pd.DataFrame, round_: int, groups: np.ndarray | None = None) -> None:
         """One round of self-training: every pair of mutual nearest neighbours (each row's
         nearest other row, cosine) is taken as a match and trained on for 2 epochs as in
-        :meth:`fine_tune_pairs` (no labels are used)."""
+        :meth:`fine_tune_pairs` (no labels are used). With ``groups`` (a code per row) a
+        row's nearest row is sought among the other groups only."""
         emb = self._embed(df)
-        nn = _nearest_other(emb, self._rng())
+        nn = _nearest_other(emb, self._rng(), groups=groups)
         i = np.arange(len(emb))
-        keep = i[(nn[nn] == i) & (i < nn)]
+        keep = i[(nn >= 0) & (nn[nn] == i) & (i < nn)]
         logger.info("self-training round %d: %d mutual nearest-neighbour pairs", round_, len(keep))
         if len(keep) == 0:
             return
@@ -651,7 +686,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         return embeddings_frame(emb, df.index)
 
     def fit_transform(self, df: pd.DataFrame, y: Any = None, **fit_params) -> pd.DataFrame:
-        return self.fit(df).transform(df)
+        return self.fit(df, y, **fit_params).transform(df)
 
     # -- fine-tuning --------------------------------------------------------------------
     def fine_tune(self, df: pd.DataFrame, y: Any, *, task: str | None = None, epochs: int = 10,
@@ -917,6 +952,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         art = read_artifact(path, kind=KIND)
         params = dict(art.params)
         params["ngram_range"] = tuple(params["ngram_range"])
+        params.setdefault("joined_tokens", False)  # saved before the parameter existed
         self = cls(**params)
         self.schema_ = Schema.from_json(art.load_json("schema"))
         self.encoders_ = [encoder_from_state(s, params) for s in art.load_json("encoders")]

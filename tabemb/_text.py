@@ -9,7 +9,11 @@ column; several for the row-text block) with single spaces, pads the result
 with one space at each end (so word starts and ends make their own n-grams),
 and hashes its character n-grams (sizes ``ngram_range``) into ``n_buckets``
 buckets with a per-column salt. Optionally every word (a maximal run of
-letters and digits) is hashed too, in its own hash space. The output is CSR:
+letters and digits) is hashed too, in its own hash space (``words=1``), and
+with ``words=2`` also every white-space token that punctuation splits into
+several words, its letters and digits joined, into the bucket of that one
+word (``kx-ts208w`` -> the bucket of the word ``kxts208w``; joined tokens
+shorter than 4 characters are skipped). The output is CSR:
 ``ids`` grouped by row and ``indptr``. A typo changes only the few n-grams
 that cover it, so the value keeps most of its buckets and lands near the
 original.
@@ -58,6 +62,10 @@ def text_codes(s: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         starts[0] = 0
         starts[1:] = ends[:-1] + 1
     return codes, starts, ends
+
+
+# a joined token (``words=2``) shorter than this is not hashed ("4.0" -> "40" is noise; codes are longer)
+_MIN_JOINED = 4
 
 
 @numba.njit(cache=True, inline="always")
@@ -181,6 +189,27 @@ def _hash_buf(buf, m, n_buckets, seed, lo, hi, words, dedup, ids, tf, out, slot_
                 out = _emit(key, 1.0, out, ids, tf, dedup, slot_key, slot_pos, slot_stamp, stamp, mask_t)
             else:
                 t += 1
+    if words >= 2:  # joined tokens: a token's letters and digits, punctuation dropped (kx-ts208w -> kxts208w)
+        t = 1
+        while t < m:
+            h = seed
+            runs = 0
+            length = 0
+            prev = False
+            while t < m and buf[t] != 32:
+                w = _is_word(buf[t])
+                if w:
+                    h = ((h ^ buf[t]) * prime) & mask
+                    length += 1
+                    if not prev:
+                        runs += 1
+                prev = w
+                t += 1
+            t += 1
+            if runs >= 2 and length >= _MIN_JOINED:  # else the same as its one word, already hashed
+                # the word hash: a joined token lands in the bucket of the same letters written as one word
+                key = np.int64((_mix(h ^ np.uint64(0x27D4EB2F)) * nb) >> np.uint64(32))
+                out = _emit(key, 1.0, out, ids, tf, dedup, slot_key, slot_pos, slot_stamp, stamp, mask_t)
     return out
 
 
@@ -228,7 +257,7 @@ def _seed(salt):
 @numba.njit(cache=True)
 def _hash_kernel(codes, starts, ends, n_buckets, salt, lo, hi, max_chars, words, dedup, join):
     n, p = starts.shape
-    nk = hi - lo + 1 + (1 if words else 0)
+    nk = hi - lo + 1 + (1 if words else 0) + (1 if words >= 2 else 0)
     row_max = _row_max(starts, ends, max_chars)
     buf = np.empty(p * (max_chars + 1) + 2, dtype=np.uint64)
     rids, rtf, slot_key, slot_pos, slot_stamp = _table(row_max * nk)
@@ -304,7 +333,7 @@ def _scale_to(row, dim, scale):
 def _embed_kernel(codes, starts, ends, n_buckets, salt, lo, hi, max_chars, words, sublinear, part_col0,
                   part_dim, part_scale, part_weight, row_col0, row_dim, row_scale, row_weight, out, unit):
     n, p = starts.shape
-    nk = hi - lo + 1 + (1 if words else 0)
+    nk = hi - lo + 1 + (1 if words else 0) + (1 if words >= 2 else 0)
     seed = _seed(salt)
     n_chunks = min(n, 64)
     for ch in numba.prange(n_chunks):
@@ -332,14 +361,15 @@ def _embed_kernel(codes, starts, ends, n_buckets, salt, lo, hi, max_chars, words
 
 
 def hash_parts(codes: np.ndarray, starts: np.ndarray, ends: np.ndarray, *, n_buckets: int, salt: int,
-               ngram_range: tuple[int, int] = (2, 4), max_chars: int = 256, words: bool = False,
+               ngram_range: tuple[int, int] = (2, 4), max_chars: int = 256, words: int = 0,
                dedup: bool = True, join: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Hash the rows of a code-point buffer; row ``i`` is the parts ``codes[starts[i, j]:ends[i, j]]``
     (each stripped, white space collapsed, cut to ``max_chars``), joined by single spaces into one
     text (``join=True``), or each hashed on its own with the counts added up (``join=False``: the
     row-text block, whose bag is then the sum of its columns' bags).
 
-    ``starts``/``ends``: int64 arrays of shape (n_rows,) or (n_rows, n_parts).
+    ``starts``/``ends``: int64 arrays of shape (n_rows,) or (n_rows, n_parts). ``words``: 0 / False
+    = n-grams only, 1 / True = also words, 2 = also words and joined tokens (see the module text).
 
     Returns
     -------
@@ -357,12 +387,12 @@ def hash_parts(codes: np.ndarray, starts: np.ndarray, ends: np.ndarray, *, n_buc
     if not 1 <= lo <= hi:
         raise ValueError(f"ngram_range must be (lo, hi) with 1 <= lo <= hi, got {ngram_range}")
     return _hash_kernel(np.ascontiguousarray(codes), np.ascontiguousarray(starts), np.ascontiguousarray(ends),
-                        int(n_buckets), int(salt), lo, hi, int(max_chars), bool(words), bool(dedup),
+                        int(n_buckets), int(salt), lo, hi, int(max_chars), int(words), bool(dedup),
                         bool(join))
 
 
 def hash_char_ngrams(s: pd.Series, *, n_buckets: int, salt: int, ngram_range: tuple[int, int] = (2, 4),
-                     max_chars: int = 256, words: bool = False) -> tuple[np.ndarray, np.ndarray]:
+                     max_chars: int = 256, words: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Bucket ids of every character n-gram (and word, with ``words``) of every value, as CSR.
 
     Returns
@@ -387,7 +417,7 @@ def sketch_columns(n_buckets: int, dim: int) -> tuple[np.ndarray, np.ndarray]:
 
 def embed_blocks(out: np.ndarray, codes: np.ndarray, starts: np.ndarray, ends: np.ndarray, *,
                  part_blocks: list, row_block: tuple | None, n_buckets: int, salt: int = 0,
-                 ngram_range: tuple[int, int] = (2, 4), max_chars: int = 256, words: bool = False,
+                 ngram_range: tuple[int, int] = (2, 4), max_chars: int = 256, words: int = 0,
                  sublinear: bool = True, unit: bool = False) -> None:
     """All text blocks of a table in one compiled pass (threads over rows).
 
@@ -426,7 +456,7 @@ def embed_blocks(out: np.ndarray, codes: np.ndarray, starts: np.ndarray, ends: n
         r_weight = np.ascontiguousarray(row_block[3], dtype=np.float32)
     lo, hi = (int(v) for v in ngram_range)
     _embed_kernel(np.ascontiguousarray(codes), starts, ends, int(n_buckets), int(salt), lo, hi,
-                  int(max_chars), bool(words), bool(sublinear), col0, dim, scale, weight, r_col0, r_dim,
+                  int(max_chars), int(words), bool(sublinear), col0, dim, scale, weight, r_col0, r_dim,
                   r_scale, r_weight, out, bool(unit))
 
 

@@ -149,3 +149,30 @@ def test_sketch_matches_csr_and_is_unit_length():
     np.testing.assert_allclose(out[:, 16:], reference(*row, w_row, 32, 0.5), rtol=1e-5, atol=1e-6)
     assert out[2].sum() == 0.0  # nothing in the row: zero blocks
     assert np.diff(row[2]).tolist()[1] == np.diff(col[2]).tolist()[1]  # missing city adds nothing
+
+
+def test_joined_tokens_share_the_word_bucket():
+    from tabemb._text import hash_parts, text_codes
+
+    s = pd.Series(["kx-ts208w", "kxts208w", "4.0", "010-10613-00", "0101061300"])
+    bags = {}
+    for mode in (1, 2):
+        ids, _tf, indptr = hash_parts(*text_codes(s), n_buckets=1 << 20, salt=0, words=mode)
+        bags[mode] = [set(ids[indptr[i]:indptr[i + 1]].tolist()) for i in range(len(s))]
+    # words=2 adds exactly one bucket to a token that punctuation splits: the bucket of the joined word
+    assert [len(x) for x in bags[2]] == [len(x) + d for x, d in zip(bags[1], [1, 0, 0, 1, 0], strict=True)]
+    assert (bags[2][0] - bags[1][0]) <= bags[1][1]  # "kx-ts208w" -> the word "kxts208w"
+    assert (bags[2][3] - bags[1][3]) <= bags[1][4]  # "010-10613-00" -> the word "0101061300"
+    assert bags[2][2] == bags[1][2]  # "4.0" -> "40": shorter than 4, not hashed
+    assert len(bags[2][0] & bags[2][1]) == len(bags[1][0] & bags[1][1]) + 1
+
+
+def test_text_encoder_state_words_mode():
+    from tabemb._encoders import encoder_from_state
+
+    params = {"n_buckets": 64, "ngram_range": [2, 4], "max_chars": 32, "text_dim": 8, "words": True,
+              "joined_tokens": True}
+    enc = TextEncoder("t", salt=0, n_buckets=64, ngram_range=(2, 4), max_chars=32, dim=8, words=2)
+    assert encoder_from_state(enc.state(), params).words == 2
+    old = {**enc.state(), "words": True}  # saved before joined tokens: a bool
+    assert encoder_from_state(old, params).words == 1

@@ -172,3 +172,53 @@ def test_nearest_other_exact_and_projected():
         nn = _nearest_other(emb, np.random.default_rng(1))
         half = n // 2
         assert (nn == np.concatenate([np.arange(half, n), np.arange(half)])).all()
+
+
+def test_nearest_other_groups():
+    from tabemb._table_encoder import _nearest_other
+
+    rng = np.random.default_rng(0)
+    for n, d in ((40, 8), (5004, 200)):  # exact, and the 128-dim projection + exact re-rank
+        x = rng.standard_normal((n // 4, d))
+        # rows 0..q-1 and q..2q-1: near-duplicates within group 0; 2q..: group 1, further away
+        emb = np.concatenate([x, x + 0.01 * rng.standard_normal(x.shape),
+                              x + 0.2 * rng.standard_normal(x.shape),
+                              x + 0.2 * rng.standard_normal(x.shape)]).astype(np.float32)
+        emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+        q = n // 4
+        groups = np.repeat([0, 0, 1, 1], q)
+        plain = _nearest_other(emb, np.random.default_rng(1))
+        assert (plain[:q] == np.arange(q, 2 * q)).all()  # without groups: the twin in the same group
+        nn = _nearest_other(emb, np.random.default_rng(1), groups=groups)
+        assert (groups[nn] != groups).all()
+        assert (nn[2 * q:3 * q] % q == np.arange(q)).all()  # group 1's rows find their own entity
+    # a single group: no row has a nearest row of another group
+    one = np.zeros(10, dtype=np.int64)
+    assert (_nearest_other(emb[:10], np.random.default_rng(1), groups=one) == -1).all()
+
+
+def test_self_training_across_groups(monkeypatch):
+    a = people()
+    b = typo(a).rename(index=lambda k: k + "-b")
+    twin = a.iloc[:30].rename(index=lambda k: k + "-twin")  # exact copies inside table A
+    both = pd.concat([a, twin, b])
+    groups = np.array(["a"] * (len(a) + len(twin)) + ["b"] * len(b))
+    seen = []
+    orig = TableEncoder.fine_tune_pairs
+
+    def record(self, df_a, df_b, pairs, labels, **kw):
+        seen.append(list(pairs))
+        return orig(self, df_a, df_b, pairs, labels, **kw)
+
+    monkeypatch.setattr(TableEncoder, "fine_tune_pairs", record)
+    TableEncoder(**{**KW, "self_training": 1}).fit(both)
+    within = [p for p in seen[-1] if groups[p[0]] == groups[p[1]]]
+    assert len(within) >= 25  # without groups the twins pair up with each other
+    enc = TableEncoder(**{**KW, "self_training": 1}).fit(both, groups=groups)
+    assert len(seen[-1]) >= 55 and all(groups[i] != groups[j] for i, j in seen[-1])
+    ea, eb = enc.transform(a).to_numpy(), enc.transform(b).to_numpy()
+    assert ((eb @ ea.T).argmax(axis=1) == np.arange(60)).mean() >= 0.9
+    with pytest.raises(ValueError, match="groups has 3 values but df has 150 rows"):
+        TableEncoder(**KW).fit(both, groups=["a", "b", "a"])
+    with pytest.raises(ValueError, match="groups has missing values"):
+        TableEncoder(**KW).fit(both, groups=[None] * len(both))
