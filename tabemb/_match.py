@@ -10,8 +10,9 @@ Pipeline (:class:`RecordMatcher`, :func:`link`, :func:`dedupe`)
 2. **Candidates** (blocking): each record's ``n_neighbors`` nearest
    neighbours (cosine) over the other table: exact (one pass over blocks of
    the similarity matrix gives both directions, :mod:`tabemb._match_knn`)
-   while the two tables' sizes multiply to at most 1e8, else approximate in
-   a :class:`nnstore.NeighborStore` (Annoy) over the other
+   while the two tables' sizes multiply to at most 1e8, else approximate
+   (inverted lists over k-means cells, :func:`tabemb._match_knn.ivf_topk`, or
+   Annoy in a :class:`nnstore.NeighborStore`) over the other
    table (both directions for linkage; the table itself for
    deduplication), plus, optionally, every pair that agrees exactly on a
    ``blocking_keys`` column (blocks larger than ``max_block_size`` are skipped).
@@ -64,7 +65,7 @@ from nnstore import (
 
 from ._match_clusters import average_linkage_clusters, components, mutual_best
 from ._match_comparators import COMPARATORS, compare, prepare
-from ._match_knn import exact_topk
+from ._match_knn import exact_topk, ivf_topk
 from ._match_scorers import FellegiSunter, TreeEnsemble, level_edges, to_levels
 from ._schema import infer_schema
 from ._table_encoder import TableEncoder
@@ -218,9 +219,18 @@ class RecordMatcher(BaseEstimator):
     one_to_one : bool, default False
         Linkage only: keep mutual best pairs so that each record matches at
         most one record of the other table.
+    approximate : {"ivf", "annoy"}, default "ivf"
+        Neighbour search when ``n_queries * n_records`` exceeds 1e8 (below that
+        it is exact): ``"ivf"``, inverted lists over spherical k-means cells
+        (:func:`tabemb._match_knn.ivf_topk`; about ``sqrt(n)`` cells, each query
+        compared exactly with the rows of its ``n_probe`` nearest cells), or
+        ``"annoy"``, a :class:`nnstore.NeighborStore`.
+    n_probe : int, default 16
+        Cells searched per query with ``approximate="ivf"`` (measured on 43,762
+        generated records, 209 cells: pair completeness of the 5-NN graph 0.967 at
+        4, 0.987 at 8, 0.995 at 16; exact 0.9998).
     n_trees : int, default 20
-        Annoy trees of the neighbour store (used when ``n_queries * n_records``
-        exceeds 1e8; below that the neighbours are exact).
+        Annoy trees of the neighbour store (``approximate="annoy"``).
     search_k : int, optional
         Annoy nodes inspected per query; default ``8 * n_trees * n_neighbors``
         (Annoy's own default, ``n_trees * k``, loses true neighbours: measured
@@ -265,7 +275,8 @@ class RecordMatcher(BaseEstimator):
                  comparators: dict | None = None, blocking_keys: Any = None, n_neighbors: int = 10,
                  max_block_size: int = 100, encoder: TableEncoder | None = None,
                  encoder_params: dict | None = None, use_embedding_feature: bool = True,
-                 threshold: float = 0.5, one_to_one: bool = False, n_trees: int = 20,
+                 threshold: float = 0.5, one_to_one: bool = False, approximate: str = "ivf",
+                 n_probe: int = 16, n_trees: int = 20,
                  search_k: int | None = None, n_classes: int = 3, max_iter: int = 100,
                  tree_params: dict | None = None, n_jobs: int | None = None,
                  random_state: Any = None, verbose: bool = False) -> None:
@@ -280,6 +291,8 @@ class RecordMatcher(BaseEstimator):
         self.use_embedding_feature = use_embedding_feature
         self.threshold = threshold
         self.one_to_one = one_to_one
+        self.approximate = approximate
+        self.n_probe = n_probe
         self.n_trees = n_trees
         self.search_k = search_k
         self.n_classes = n_classes
@@ -295,6 +308,10 @@ class RecordMatcher(BaseEstimator):
             raise ValueError(f"n_neighbors must be a positive int, got {self.n_neighbors!r}")
         if not 0.0 < float(self.threshold) < 1.0:
             raise ValueError(f"threshold must be in (0, 1), got {self.threshold!r}")
+        if self.approximate not in ("ivf", "annoy"):
+            raise ValueError(f"approximate must be 'ivf' or 'annoy', got {self.approximate!r}")
+        if not isinstance(self.n_probe, (int, np.integer)) or self.n_probe < 1:
+            raise ValueError(f"n_probe must be a positive int, got {self.n_probe!r}")
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "encoder_"):
@@ -407,6 +424,8 @@ class RecordMatcher(BaseEstimator):
             if len(a) > 1:
                 if len(a) * len(a) <= _EXACT_MAX:
                     parts.append(pairs_of(exact_topk(ea, None, k)[0]))
+                elif self.approximate == "ivf":
+                    parts.append(pairs_of(ivf_topk(ea, None, k, n_probe=self.n_probe, random_state=seed)))
                 else:
                     q, r = knn(ea, ea, k + 1)
                     parts.append((q, r))
@@ -414,6 +433,10 @@ class RecordMatcher(BaseEstimator):
             nn_a, nn_b = exact_topk(ea, eb, k, k)
             parts.append(pairs_of(nn_a))
             qb, ra = pairs_of(nn_b)
+            parts.append((ra, qb))
+        elif self.approximate == "ivf":
+            parts.append(pairs_of(ivf_topk(ea, eb, k, n_probe=self.n_probe, random_state=seed)))
+            qb, ra = pairs_of(ivf_topk(eb, ea, k, n_probe=self.n_probe, random_state=seed))
             parts.append((ra, qb))
         else:
             qb, ra = knn(ea, eb, k)

@@ -83,3 +83,35 @@ def test_supervised_comparators_hand_computed():
     np.testing.assert_allclose(run("tfidf")[3], cos, rtol=1e-6)
     np.testing.assert_allclose(run("contain")[3], 1.0)  # every word of "the box" is in "the red box"
     assert np.isnan(run("tfidf")[2]) and np.isnan(run("contain")[2])
+
+
+def test_ivf_topk_one_cell_is_exact_and_more_cells_find_near_copies():
+    from tabemb._match_knn import ivf_topk
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(300, 8)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    ex, _ = exact_topk(x, None, 4)
+    one = ivf_topk(x, None, 4, n_cells=1)
+    np.testing.assert_array_equal(np.sort(one, axis=1), np.sort(ex, axis=1))
+    y = x + 0.01 * rng.normal(size=x.shape).astype(np.float32)  # near copies
+    y /= np.linalg.norm(y, axis=1, keepdims=True)
+    nn = ivf_topk(y, x, 1, n_probe=3, random_state=0)
+    assert (nn[:, 0] == np.arange(300)).mean() >= 0.95
+    np.testing.assert_array_equal(nn, ivf_topk(y, x, 1, n_probe=3, random_state=0))  # deterministic
+    assert not (ivf_topk(x, None, 3, n_probe=2) == np.arange(300)[:, None]).any()
+    with pytest.raises(ValueError, match="k must be"):
+        ivf_topk(x, None, 0)
+
+
+def test_dedupe_through_ivf_blocking_finds_duplicates(monkeypatch):
+    import tabemb._match as match
+    from tabemb import clusters_to_pairs, corrupt_records, dedupe, generate_people, pair_metrics
+
+    rec, ent = corrupt_records(generate_people(150, random_state=0), random_state=1)
+    monkeypatch.setattr(match, "_EXACT_MAX", 10)  # force the approximate path
+    res = dedupe(rec, n_neighbors=5, random_state=0)
+    m = pair_metrics(clusters_to_pairs(res.clusters), clusters_to_pairs(ent), unordered=True)
+    assert m["f1"] >= 0.9
+    with pytest.raises(ValueError, match="approximate"):
+        dedupe(rec, approximate="hnsw")
