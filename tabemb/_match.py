@@ -178,7 +178,7 @@ def _kind_to_comparators(kind: str, avg_words: float, avg_len: float, supervised
     if kind == "datetime":
         return ["date"]
     if supervised:
-        return ["jaro_winkler", "token", "tfidf", "code"]
+        return ["jaro_winkler", "token", "tfidf", "contain", "code", "number"]
     return ["jaro_winkler"] if avg_words <= 3 and avg_len <= 40 else ["token"]
 
 
