@@ -23,10 +23,10 @@ Pipeline (:class:`RecordMatcher`, :func:`link`, :func:`dedupe`)
    categorical and boolean columns (chosen from :func:`tabemb.infer_schema`'s
    kinds; ``comparators=`` overrides per column). In supervised mode a text
    column gets Jaro-Winkler, token Jaccard, IDF-weighted token cosine and
-   code overlap (tokens holding digits: model and part numbers), and the
-   whole record's text (all compared columns joined) gets IDF-weighted
-   cosine and containment, code overlap and number overlap, since the two
-   tables may keep a model number in different columns.
+   containment, code overlap (tokens holding digits: model and part
+   numbers) and number overlap, and the whole record's text (all compared
+   columns joined) gets the last four as well, since the two tables may
+   keep a model number in different columns.
 4. **Scoring**: without labels, Fellegi-Sunter over discretised comparison
    levels fitted by EM on the candidate pairs (see
    :mod:`tabemb._match_scorers`); the embedding similarity is cut at the
