@@ -17,7 +17,7 @@ Parts (``--only``, comma-separated):
   baseline (threshold on the truth, as above; clusters = connected components).
 - ``dm``: DeepMatcher sets, supervised on train, threshold tuned on valid, F1 on test.
 - ``scale``: deduplication of N generated records in memory: time and peak RSS
-  (``resource.getrusage``), one process per size (``--scale-entities 50000,150000``).
+  (``VmHWM``), one process per size (``--scale-entities 50000,150000``).
 
 Usage::
 
@@ -285,6 +285,19 @@ def part_dm(data: Path, results: dict, names: list[str]) -> None:
     print_table("DeepMatcher (supervised: train, threshold on valid, test F1)", rows)
 
 
+def peak_rss_gb() -> float:
+    """This process's peak RSS in GiB: ``VmHWM`` from /proc/self/status where there is one (Linux's
+    ``ru_maxrss`` keeps the parent's peak across fork + exec, so a child would report at least the
+    parent's peak), else ``ru_maxrss``."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024 ** 2
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
+
+
 def part_scale(n_entities: int, results: dict) -> None:
     """One size, in this process (peak RSS = this process's ``ru_maxrss``)."""
     from tabemb import clusters_to_pairs, corrupt_records, dedupe, generate_people, pair_metrics
@@ -293,11 +306,11 @@ def part_scale(n_entities: int, results: dict) -> None:
     df = generate_people(n_entities, random_state=0)
     rec, ent = corrupt_records(df, random_state=1)
     gen = time.perf_counter() - t0
-    rss_data = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
+    rss_data = peak_rss_gb()
     t0 = time.perf_counter()
     res = dedupe(rec, n_neighbors=5, random_state=0)
     elapsed = time.perf_counter() - t0
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
+    rss = peak_rss_gb()
     m = pair_metrics(clusters_to_pairs(res.clusters), clusters_to_pairs(ent), unordered=True)
     row = {"n_entities": n_entities, "n_records": len(rec), "generate_s": gen, "dedupe_s": elapsed,
            "peak_rss_gb": rss, "peak_rss_after_generate_gb": rss_data, **m,
