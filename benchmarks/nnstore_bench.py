@@ -13,7 +13,8 @@ interleaved runs and as a ratio against raw Annoy measured in the same run):
 
 * recall@10 against exact search, cosine and euclidean, at the store's defaults
   (n_trees=50, search_k=None -> n_trees * k);
-* queries per second: single queries (a Python loop, one vector per call) and
+* queries per second: single queries (a Python loop, one vector per call; on 1
+  thread, and on 2 threads each looping over half of every block) and
   one batch of all queries at 1 and 2 threads, store vs raw Annoy querying the
   *same* Annoy index (same n_trees, same search_k), so the ratio is the store's
   own overhead; raw Annoy batches run the same chunked thread pool;
@@ -182,7 +183,16 @@ def bench_store(X, Q, truth, metric, k, repeats, tmp: Path, rows: list, tag: str
         fn()
         return time.perf_counter() - w, time.process_time() - c
 
-    res = {"single": [], "batch1": [], "batch2": []}
+    # single queries on 2 threads: each thread loops over its half of a block, one vector per
+    # call (Annoy releases the GIL inside its search; the Python around it does not)
+    pool = ThreadPoolExecutor(2)
+
+    def two_threads(fn, Qb):
+        h = len(Qb) // 2
+        for f in [pool.submit(fn, Qb[:h]), pool.submit(fn, Qb[h:])]:
+            f.result()
+
+    res = {"single": [], "single2": [], "batch1": [], "batch2": []}
     nq = len(Q)
     blocks = [Q[i:i + 100] for i in range(0, nq, 100)]
     for r in range(repeats):
@@ -196,6 +206,12 @@ def bench_store(X, Q, truth, metric, k, repeats, tmp: Path, rows: list, tag: str
             for side in order:
                 tot[side] += timed(trio[side])
         res["single"].append(tot)
+        tot = np.zeros((2, 2))
+        for j, Qb in enumerate(blocks):
+            pair = [lambda Qb=Qb: two_threads(raw_single, Qb), lambda Qb=Qb: two_threads(st_single, Qb)]
+            for side in ((0, 1) if (j + r) % 2 == 0 else (1, 0)):
+                tot[side] += timed(pair[side])
+        res["single2"].append(tot)
         for th in (1, 2):  # one batch of all queries, order alternating per repeat
             pair = [lambda th=th: raw_annoy_batch(index, raw_rows(Q), k, sk, th),
                     lambda th=th: store.query_arrays(Q, k, n_jobs=th)]
@@ -203,6 +219,7 @@ def bench_store(X, Q, truth, metric, k, repeats, tmp: Path, rows: list, tag: str
             for side in ((0, 1) if r % 2 == 0 else (1, 0)):
                 tot[side] += timed(pair[side])
             res[f"batch{th}"].append(tot)
+    pool.shutdown()
     for mode, tots in res.items():
         raw_t = statistics.median(t[0, 0] for t in tots)
         st_t = statistics.median(t[1, 0] for t in tots)
