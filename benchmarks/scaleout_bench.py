@@ -28,7 +28,7 @@ fresh subprocess runs the job:
 
 Reported: job wall time and rows/s, the speed-up of dask over single at the
 same size, the peak RSS of the single process and of each Dask worker
-(``resource.getrusage(RUSAGE_SELF).ru_maxrss`` read inside each worker with
+(``VmHWM`` of /proc/self/status, read inside each worker with
 ``client.run``; also psutil's RSS and its file-backed ``shared`` part at the
 end), and whether the two modes' outputs are identical row for row (every
 part file compared with ``DataFrame.equals``). The output keeps the key, the
@@ -139,9 +139,25 @@ def _mem() -> dict:
     import psutil
 
     mi = psutil.Process().memory_info()
-    return {"pid": os.getpid(),
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    return {"pid": os.getpid(), "peak_rss_mb": _peak_rss_mb(),
             "rss_mb": mi.rss / 2**20, "shared_mb": mi.shared / 2**20}
+
+
+def _peak_rss_mb() -> float:
+    """This process's own peak RSS: VmHWM from /proc (Linux).
+
+    ``ru_maxrss`` is not used where /proc exists: Linux keeps it across fork + exec, so a
+    child started by a larger process (this script's parent, a Dask nanny) reports the
+    parent's peak when that is higher. VmHWM belongs to the new address space of the exec.
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 # -- one run, in a fresh process ----------------------------------------------------------------
