@@ -37,7 +37,7 @@ computed and passed between steps but not written, to spare the disk).
 
 Run (it takes both cores; ~20-30 minutes for 1M + 10M on 2 cores)::
 
-    /work/benchslot 2 .venv/bin/python benchmarks/scaleout_bench.py
+    .venv/bin/python benchmarks/scaleout_bench.py
 
 writes ``benchmarks/results/scaleout.json`` (after every run) and
 ``benchmarks/results/scaleout.md``.
@@ -220,8 +220,7 @@ def write_markdown(results: dict, path: Path) -> None:
         "## Scale-out: embed + neighbours + anomaly score, one process vs Dask "
         "(`benchmarks/scaleout_bench.py`)",
         "",
-        f"Run {results['date']} on {results['machine']} (shared with other jobs; 2 core slots held "
-        "through `/work/benchslot 2`). Command:",
+        f"Run {results['date']} on {results['machine']}. Command:",
         "",
         "```bash",
         results["command"],
@@ -290,7 +289,7 @@ def main(argv=None) -> int:
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
                    f"{psutil.virtual_memory().total / 2**30:.0f} GB RAM, Python {platform.python_version()}",
-        "command": "/work/benchslot 2 .venv/bin/python benchmarks/scaleout_bench.py " + " ".join(
+        "command": ".venv/bin/python benchmarks/scaleout_bench.py " + " ".join(
             sys.argv[1:]),
         "setup": (f"Pipeline `embed -> neighbors (k={K}) -> anomaly` on generated records (3 numeric, "
                   "2 categorical columns); TableEncoder `epochs=1, row_text=False`; store: 200,000 "
