@@ -49,3 +49,13 @@ def test_library_code_does_not_print():
                         and node.func.id == "print"):
                     offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert not offenders, offenders
+
+
+def test_readme_and_results_match_their_sources():
+    """README.md / benchmarks/RESULTS.md sections equal docs/sections/*.md / benchmarks/results/*.md."""
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, str(ROOT / "docs" / "merge_sections.py"), "--check"],
+                       capture_output=True, text=True, check=False)
+    assert r.returncode == 0, r.stdout + r.stderr

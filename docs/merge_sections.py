@@ -1,0 +1,107 @@
+"""Assemble README.md and benchmarks/RESULTS.md from their per-capability sources.
+
+Each capability owns two files: its README section in ``docs/sections/<topic>.md`` (links
+written relative to that folder) and its measured results in ``benchmarks/results/<topic>.md``
+(written by its benchmark, then annotated by hand). This script replaces each ``## `` section
+of README.md / RESULTS.md with its source, so people editing different capabilities never
+edit the same big file, and the two documents cannot drift from their sources:
+``tests/test_layout.py`` runs ``--check``.
+
+Usage::
+
+    python docs/merge_sections.py            # rewrite README.md and benchmarks/RESULTS.md
+    python docs/merge_sections.py --check    # exit 1 if either is out of date
+
+Each table entry: (source file, prefix of the existing ``## `` heading it replaces, prefix of
+the heading to insert it before when it is new).
+"""
+import sys
+from pathlib import Path
+
+root = Path(__file__).resolve().parents[1]
+README = [
+    ("nnstore.md", "## Neighbour store", "## Node2Vec"),
+    ("node2vec.md", "## Node2Vec", "## GNN embeddings"),
+    ("gnn.md", "## GNN embeddings", "## Knowledge-graph"),
+    ("recommend.md", "## Recommendation", "## Knowledge-graph"),
+    ("tabemb.md", "## tabemb: embed", "## anomaly:"),
+    ("matching.md", "## Record matching", "## anomaly:"),
+    ("anomaly.md", "## anomaly:", "## Notebooks"),
+    ("scaleout.md", "## Scaling out", "## Notebooks"),
+]
+RESULTS = [
+    ("nnstore.md", "## nnstore", "## Node2Vec"),
+    ("node2vec.md", "## Node2Vec", "## benchmarks/gnn_bench.py"),
+    ("gnn.md", "## benchmarks/gnn_bench.py", "## tabemb"),
+    ("recommend.md", "## Recommendation", "## tabemb"),
+    ("tabemb.md", "## tabemb:", "## Anomaly"),
+    ("matching.md", "## tabemb.match", "## Anomaly"),
+    ("anomaly.md", "## Anomaly", "## Knowledge-graph"),
+    ("scaleout.md", "## Scale-out", "## Knowledge-graph"),
+]
+
+
+def sections(text):
+    lines = text.split("\n")
+    heads = [i for i, l in enumerate(lines) if l.startswith("## ")]
+    return lines, heads
+
+
+def merge(target, srcdir, table, only, check=False):
+    text = original = target.read_text()
+    for fname, prefix, before in table:
+        if only and fname not in only:
+            continue
+        src = srcdir / fname
+        if not src.exists():
+            print("skip (missing):", src.relative_to(root))
+            continue
+        body = src.read_text().rstrip("\n")
+        if target.name == "README.md":  # links written relative to docs/sections/
+            body = body.replace("](../../", "](")
+        body = body.split("\n")
+        if body[0].startswith("# "):  # a standalone file: demote every heading one level
+            fence = False
+            for n, l in enumerate(body):
+                if l.startswith("```"):
+                    fence = not fence
+                if not fence and l.startswith("#"):
+                    body[n] = "#" + l
+        if not body[0].startswith("## "):
+            sys.exit(f"{src}: first line must be a '## ' or '# ' heading")
+        lines, heads = sections(text)
+        hit = [i for i in heads if lines[i].startswith(prefix) or lines[i] == body[0]]
+        if hit:
+            i = hit[0]
+            nxt = [h for h in heads if h > i]
+            j = nxt[0] if nxt else len(lines)
+            new = lines[:i] + body + [""] + lines[j:]
+            pass
+        else:
+            at = [h for h in heads if lines[h].startswith(before)]
+            if not at:
+                sys.exit(f"{target}: no heading starting with {before!r}")
+            i = at[0]
+            new = lines[:i] + body + [""] + lines[i:]
+            print(f"{target.name}: inserted {fname} before '{before}'")
+        text = "\n".join(new)
+    if text == original:
+        return True
+    if check:
+        print(f"{target.relative_to(root)} is out of date: run python docs/merge_sections.py")
+        return False
+    target.write_text(text)
+    print(f"rewrote {target.relative_to(root)}")
+    return True
+
+
+def main(argv):
+    check = "--check" in argv
+    only = {a for a in argv if not a.startswith("--")}
+    ok = merge(root / "README.md", root / "docs/sections", README, only, check)
+    ok = merge(root / "benchmarks/RESULTS.md", root / "benchmarks/results", RESULTS, only, check) and ok
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
