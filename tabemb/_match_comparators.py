@@ -115,6 +115,24 @@ def _jw_pairs(ca, oa, cb, ob, ia, ib, prefix_scale):
     return out
 
 
+@numba.njit(cache=True, nogil=True)
+def _sorted_intersection(x, y):
+    """Number of ids two sorted, duplicate-free id runs share (one merge pass)."""
+    p = 0
+    q = 0
+    inter = 0
+    while p < len(x) and q < len(y):
+        if x[p] == y[q]:
+            inter += 1
+            p += 1
+            q += 1
+        elif x[p] < y[q]:
+            p += 1
+        else:
+            q += 1
+    return inter
+
+
 @numba.njit(cache=True, parallel=True, nogil=True)
 def _jaccard_pairs(ta, oa, tb, ob, ia, ib):
     n = len(ia)
@@ -127,18 +145,7 @@ def _jaccard_pairs(ta, oa, tb, ob, ia, ib):
         if len(x) == 0 or len(y) == 0:
             out[k] = np.nan
             continue
-        p = 0
-        q = 0
-        inter = 0
-        while p < len(x) and q < len(y):
-            if x[p] == y[q]:
-                inter += 1
-                p += 1
-                q += 1
-            elif x[p] < y[q]:
-                p += 1
-            else:
-                q += 1
+        inter = _sorted_intersection(x, y)
         out[k] = inter / (len(x) + len(y) - inter)
     return out
 
@@ -154,18 +161,7 @@ def _overlap_pairs(ta, oa, tb, ob, ia, ib):
         if len(x) == 0 or len(y) == 0:
             out[k] = np.nan
             continue
-        p = 0
-        q = 0
-        inter = 0
-        while p < len(x) and q < len(y):
-            if x[p] == y[q]:
-                inter += 1
-                p += 1
-                q += 1
-            elif x[p] < y[q]:
-                p += 1
-            else:
-                q += 1
+        inter = _sorted_intersection(x, y)
         out[k] = inter / min(len(x), len(y))
     return out
 
