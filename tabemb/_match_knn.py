@@ -98,21 +98,15 @@ def exact_topk(a: np.ndarray, b: np.ndarray | None, k_a: int, k_b: int = 0, *,
 def _top_cells(sim, n_probe, out, row0):
     """The ``n_probe`` best columns of every row of ``sim`` into ``out[row0 + i]`` (best first)."""
     nr, nc = sim.shape
-    best = np.empty(n_probe, dtype=np.float32)
+    best_i = np.empty((1, n_probe), dtype=np.int64)
+    best_s = np.empty((1, n_probe), dtype=np.float32)
     for i in range(nr):
-        for p in range(n_probe):
-            best[p] = -np.inf
-            out[row0 + i, p] = -1
+        best_i[0, :] = -1
+        best_s[0, :] = -np.inf
         for j in range(nc):
-            s = sim[i, j]
-            if s > best[n_probe - 1]:
-                p = n_probe - 1
-                while p > 0 and s > best[p - 1]:
-                    best[p] = best[p - 1]
-                    out[row0 + i, p] = out[row0 + i, p - 1]
-                    p -= 1
-                best[p] = s
-                out[row0 + i, p] = j
+            if sim[i, j] > best_s[0, n_probe - 1]:
+                _insert(best_i, best_s, 0, j, sim[i, j], n_probe)
+        out[row0 + i, :] = best_i[0, :]
 
 
 @numba.njit(cache=True)
