@@ -69,6 +69,12 @@ _MIN_JOINED = 4
 
 
 @numba.njit(cache=True, inline="always")
+def _keys_per_char(lo, hi, words):
+    """Upper bound of the keys one character can emit: one per n-gram size, a word, a joined token."""
+    return hi - lo + 1 + (1 if words else 0) + (1 if words >= 2 else 0)
+
+
+@numba.njit(cache=True, inline="always")
 def _is_space(c):
     return c <= 32 or c == 0x85 or c == 0xA0 or c == 0x1680 or (0x2000 <= c <= 0x200B) or \
         c == 0x2028 or c == 0x2029 or c == 0x202F or c == 0x205F or c == 0x3000 or c == 0xFEFF
@@ -257,7 +263,7 @@ def _seed(salt):
 @numba.njit(cache=True)
 def _hash_kernel(codes, starts, ends, n_buckets, salt, lo, hi, max_chars, words, dedup, join):
     n, p = starts.shape
-    nk = hi - lo + 1 + (1 if words else 0) + (1 if words >= 2 else 0)
+    nk = _keys_per_char(lo, hi, words)
     row_max = _row_max(starts, ends, max_chars)
     buf = np.empty(p * (max_chars + 1) + 2, dtype=np.uint64)
     rids, rtf, slot_key, slot_pos, slot_stamp = _table(row_max * nk)
@@ -333,7 +339,7 @@ def _scale_to(row, dim, scale):
 def _embed_kernel(codes, starts, ends, n_buckets, salt, lo, hi, max_chars, words, sublinear, part_col0,
                   part_dim, part_scale, part_weight, row_col0, row_dim, row_scale, row_weight, out, unit):
     n, p = starts.shape
-    nk = hi - lo + 1 + (1 if words else 0) + (1 if words >= 2 else 0)
+    nk = _keys_per_char(lo, hi, words)
     seed = _seed(salt)
     n_chunks = min(n, 64)
     for ch in numba.prange(n_chunks):
