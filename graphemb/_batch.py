@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from nnstore import append_columns, load_artifact_cached
@@ -63,8 +64,6 @@ def recommend_chunk(chunk: pd.DataFrame, artifact: str | os.PathLike, *, k: int 
         keys, scores = model._recommend_arrays(users, k, filter=None, exclude_seen=exclude_seen,
                                                unknown_users=unknown_users)
     else:
-        import numpy as np
-
         keys = np.empty((0, k), dtype=object)
         scores = np.empty((0, k), dtype=np.float32)
     int_items = model.items_.inferred_type == "integer"
