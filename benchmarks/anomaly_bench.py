@@ -174,6 +174,19 @@ def adbench_markdown(res: dict) -> str:
 
 
 # -- scale part -------------------------------------------------------------------------
+def _peak_rss_kb() -> int:
+    """This process's peak RSS so far, in KiB: ``VmHWM`` from /proc/self/status, read inside the
+    worker. Not ``ru_maxrss``, which Linux keeps across fork + exec, so a worker would report at
+    least the driver's peak; ``ru_maxrss`` only where /proc is missing."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def _threads_env(threads: int) -> dict:
     env = dict(os.environ)
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
@@ -186,7 +199,7 @@ def worker(method: str, n: int, n_trees: int | None, threads: int, scores_out: s
     from sklearn.metrics import roc_auc_score
 
     X, y = make_scale_data(n)
-    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rss0 = _peak_rss_kb()
     t0 = time.perf_counter()
     if method == "pyod":
         from pyod.models.knn import KNN
@@ -200,7 +213,7 @@ def worker(method: str, n: int, n_trees: int | None, threads: int, scores_out: s
                           **kw).fit(X)
     dt = time.perf_counter() - t0
     auc = roc_auc_score(y, det.decision_scores_)
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rss = _peak_rss_kb()
     if scores_out:
         np.save(scores_out, np.asarray(det.decision_scores_, dtype=np.float64))
     print(json.dumps({"method": method, "n": n, "n_trees": n_trees, "threads": threads, "seconds": dt,
@@ -225,7 +238,7 @@ def worker_pyod_sampled(n: int, queries: int, repeats: int, threads: int, ours_s
     from sklearn.utils import check_array
 
     X, y = make_scale_data(n)
-    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rss0 = _peak_rss_kb()
     det = KNN(n_neighbors=K_KNN, method="largest", n_jobs=threads)
     t0 = time.perf_counter()
     Xc = check_array(X)
@@ -251,7 +264,7 @@ def worker_pyod_sampled(n: int, queries: int, repeats: int, threads: int, ours_s
            "fit_index_seconds": t_fit, "sampled_queries": int(queries), "repeats": repeats,
            "per_query_seconds": per_query, "seconds": t_fit + pq * n, "extrapolated": True,
            "roc_auc_sample": float(roc_auc_score(y[sample], kth)),
-           "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+           "peak_rss_mb": _peak_rss_kb() / 1024,
            "rss_before_fit_mb": rss0 / 1024}
     if ours_scores and Path(ours_scores).exists():
         ours = np.load(ours_scores)

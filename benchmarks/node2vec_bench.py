@@ -4,11 +4,14 @@ Usage::
 
     .venv/bin/python benchmarks/node2vec_bench.py --data /work/shared/data [--repeats 3]
         [--datasets cora,blogcatalog,ppi,wikipedia,synthetic] [--threads 2]
-        [--n-walks 10] [--walk-length 80] [--paper-pq-repeats 3]
+        [--n-walks 10] [--walk-length 80] [--epochs 1] [--blog-pq "1,1;0.25,4"]
+        [--paper-pq-repeats 0]
         [--synthetic-nodes 1000000 --synthetic-edges 10000000 --synthetic-walks 10 --synthetic-length 80]
 
 Each embedding run is a fresh subprocess that reports its own wall times
-(walks, training; graph loading excluded for both tools) and its peak RSS:
+(walks, training; graph loading excluded for both tools) and its peak RSS
+(``VmHWM`` of /proc/self/status, read inside the worker: ``ru_maxrss`` would carry
+the driver's peak over fork + exec):
 
 - graphtab runs in this interpreter's environment (``sys.executable``), through
   ``graphemb.Node2Vec``'s own walk and training steps (what ``fit`` runs);
@@ -22,15 +25,17 @@ Each embedding run is a fresh subprocess that reports its own wall times
   that time is part of its walk time, as for any user of it.
 
 Both tools get the same hyper-parameters (dim 128, walk length 80, 10 walks
-per node, window 10, 1 epoch). Quality is computed here, by the same code
+per node, window 10, ``--epochs`` epochs, default 1) and the same seed in run r
+(r + 1); the tools alternate run by run. Quality is computed here, by the same code
 (``graphemb.evaluation``) on the same splits (random_state 0), for both
 embeddings: node classification with ``node_classification_select`` (C in
 {1, 10, 100} and row normalisation chosen on a validation fifth of the training
 labels, 50% training labels, 3 splits) plus the fixed C = 1, raw-vector score
 (``*_c1``); link prediction on Cora (50% of edges held out); on the synthetic
 planted-partition graph, the mean cosine of same-community pairs minus that of
-random pairs (``cos_gap``). BlogCatalog also runs graphtab alone at the paper's
-tuned p = q = 0.25. Times are medians over ``--repeats`` runs; the ratio is
+random pairs (``cos_gap``). BlogCatalog runs both tools at each ``--blog-pq``
+setting (the paper's tuned one is p = q = 0.25), and optionally graphtab alone at
+p = q = 0.25 (``--paper-pq-repeats``). Times are medians over ``--repeats`` runs; the ratio is
 graphtab / peer in the same run of this script.
 
 Writes ``--out`` (JSON: ``rows`` = medians, ``runs`` = every run, rewritten after
@@ -60,6 +65,18 @@ PAPER = {"blogcatalog": (0.2581, 0.25, 0.25), "ppi": (0.1791, 4.0, 1.0), "wikipe
 
 # ----------------------------------------------------------------------------- workers
 def _peak_rss_mb() -> float:
+    """This process's peak RSS in MB: ``VmHWM`` from /proc/self/status, read inside the worker.
+
+    Not ``ru_maxrss``: Linux keeps the parent's peak across fork + exec, so a worker started by
+    the driver would report at least the driver's peak (its loaded graph and labels).
+    ``ru_maxrss`` only where /proc is missing.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
@@ -74,7 +91,8 @@ def worker_graphtab(cfg: dict) -> dict:
     A = sp.load_npz(cfg["graph"]).tocsr()
     g = as_graph(A, directed=False)  # all-equal weights: unweighted fast path
     model = Node2Vec(dim=cfg["dim"], walk_length=cfg["walk_length"], n_walks=cfg["n_walks"],
-                     window=cfg["window"], p=cfg["p"], q=cfg["q"], n_jobs=cfg["threads"])
+                     window=cfg["window"], p=cfg["p"], q=cfg["q"], epochs=cfg["epochs"],
+                     n_jobs=cfg["threads"])
     rng = np.random.default_rng(cfg["seed"])
     t0 = time.perf_counter()
     walks = model._walk(g, rng, cfg["seed"])
@@ -113,7 +131,7 @@ def worker_pecanpy(cfg: dict) -> dict:
     walks = g.simulate_walks(cfg["n_walks"], cfg["walk_length"])
     t1 = time.perf_counter()
     w2v = Word2Vec(walks, vector_size=cfg["dim"], window=cfg["window"], sg=1, min_count=0,
-                   negative=5, workers=cfg["threads"], epochs=1, seed=cfg["seed"])
+                   negative=5, workers=cfg["threads"], epochs=cfg["epochs"], seed=cfg["seed"])
     t2 = time.perf_counter()
     n = cfg["n_nodes"]
     X = np.zeros((n, cfg["dim"]), np.float32)
@@ -230,14 +248,19 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--n-walks", type=int, default=10, help="walks per node (both tools)")
     ap.add_argument("--walk-length", type=int, default=80, help="walk length (both tools)")
+    ap.add_argument("--epochs", type=int, default=1,
+                    help="training epochs over the walks (both tools: Node2Vec(epochs=), gensim epochs=)")
+    ap.add_argument("--blog-pq", default="1,1;0.25,4",
+                    help="BlogCatalog p,q settings run by both tools, ';'-separated")
     ap.add_argument("--synthetic-nodes", type=int, default=1_000_000)
     ap.add_argument("--synthetic-edges", type=int, default=10_000_000)
     ap.add_argument("--synthetic-communities", type=int, default=1000)
     ap.add_argument("--synthetic-walks", type=int, default=10, help="walks per node on the synthetic graph")
     ap.add_argument("--synthetic-length", type=int, default=80, help="walk length on the synthetic graph")
     ap.add_argument("--synthetic-pq", default="1,1", help="p,q on the synthetic graph")
-    ap.add_argument("--paper-pq-repeats", type=int, default=3,
-                    help="graphtab-only runs at the paper's BlogCatalog p = q = 0.25 (0: none)")
+    ap.add_argument("--paper-pq-repeats", type=int, default=0,
+                    help="extra graphtab-only runs at the paper's BlogCatalog p = q = 0.25 (default 0: "
+                         "none; put '0.25,0.25' in --blog-pq to run both tools there)")
     ap.add_argument("--out", type=Path, default=HERE / "results" / "node2vec.json")
     args = ap.parse_args()
 
@@ -252,8 +275,17 @@ def main() -> None:
     )
 
     peer_py = ensure_peer_venv()
+    if args.epochs < 1:
+        ap.error(f"--epochs must be a positive integer, got {args.epochs}")
     base = dict(dim=128, walk_length=args.walk_length, n_walks=args.n_walks, window=10,
-                threads=args.threads)
+                threads=args.threads, epochs=args.epochs)
+    try:
+        blog_pq = [tuple(float(x) for x in s.split(",")) for s in args.blog_pq.split(";") if s.strip()]
+    except ValueError:
+        blog_pq = None
+    if blog_pq is None or any(len(t) != 2 or min(t) <= 0 for t in blog_pq):
+        ap.error(f"--blog-pq must be ';'-separated positive 'p,q' pairs such as '1,1;0.25,4', "
+                 f"got {args.blog_pq!r}")
     rows: list[dict] = []
     per_run: list[dict] = []
     tmp = Path(tempfile.mkdtemp(prefix="n2v-bench-"))
@@ -279,31 +311,37 @@ def main() -> None:
         n_edges = int(sp_triu_nnz(A))
         mode = pecanpy_mode(A.shape[0], n_edges, p, q, weighted)
         out, files = {}, {}
+        infos = {tool: [] for tool in tools}
+        scores = {tool: [] for tool in tools}
         for tool in tools:
-            infos, scores = [], []
             files[tool] = []
-            for r in range(repeats):
+        # the tools alternate run by run (graphtab run r, then pecanpy run r, same seed), so a
+        # change of machine load hits both and the per-run ratios compare back-to-back runs
+        for r in range(repeats):
+            for tool in tools:
                 cfg = dict(base, **(extra or {}), graph=gpath, edges=epath, weighted=weighted, p=p, q=q,
                            seed=r + 1, n_nodes=A.shape[0], mode=mode,
                            out=str(tmp / f"{tag}-{tool}-{r}.npy"))
                 info, X = run_worker(tool, cfg, peer_py)
                 files[tool].append(cfg["out"])
-                infos.append(info)
+                infos[tool].append(info)
                 if score is not None:
-                    scores.append(score(X))
-                    info.update({k: v for k, v in scores[-1].items()})
+                    scores[tool].append(score(X))
+                    info.update({k: v for k, v in scores[tool][-1].items()})
                 del X
-                per_run.append(dict(tag=tag, p=p, q=q, tool=tool, run=r, **info))
+                per_run.append(dict(tag=tag, p=p, q=q, tool=tool, run=r, seed=r + 1,
+                                    epochs=cfg["epochs"], **info))
                 dump()
                 print(f"  {tag} p={p} q={q} {tool} run {r}: {info}", flush=True)
-            med = {k: float(np.median([i[k] for i in infos])) for k in ("walk_s", "train_s", "total_s",
-                                                                         "rss_mb", "steps")}
-            med["steps_per_s"] = float(np.median([i["steps"] / i["walk_s"] for i in infos]))
-            if scores:
-                med.update({k: float(np.median([s[k] for s in scores])) for k in scores[0]
+        for tool in tools:
+            med = {k: float(np.median([i[k] for i in infos[tool]]))
+                   for k in ("walk_s", "train_s", "total_s", "rss_mb", "steps")}
+            med["steps_per_s"] = float(np.median([i["steps"] / i["walk_s"] for i in infos[tool]]))
+            if scores[tool]:
+                med.update({k: float(np.median([s[k] for s in scores[tool]])) for k in scores[tool][0]
                             if k in ("micro_f1", "macro_f1", "micro_f1_c1", "macro_f1_c1", "auc",
                                      "auc_dot", "cos_gap", "cos_same", "cos_random")})
-            med["mode"] = infos[0].get("mode", "graphtab")
+            med["mode"] = infos[tool][0].get("mode", "graphtab")
             out[tool] = med
         # ratios per run index (graphtab run r / pecanpy run r, back to back in this script run)
         if "pecanpy" in out:
@@ -355,12 +393,12 @@ def main() -> None:
             elif name == "blogcatalog":
                 def score_ml(X, index=index, labels=labels):
                     return score_nodes(X, index, labels)
-                for p, q in ((1.0, 1.0), (0.25, 4.0)):
+                for p, q in blog_pq:
                     res, _ = runs(A, f"blog-{p}-{q}", p, q, args.repeats, score_ml)
                     rows.append(dict(dataset="blogcatalog", task="multi-label, 50% labels", p=p, q=q,
                                      **_flat(res)))
                     dump()
-                if args.paper_pq_repeats > 0:
+                if args.paper_pq_repeats > 0 and PAPER["blogcatalog"][1:] not in blog_pq:
                     # the paper's tuned setting for BlogCatalog, graphtab only (quality row)
                     p, q = PAPER["blogcatalog"][1:]
                     res, _ = runs(A, f"blog-{p}-{q}", p, q, args.paper_pq_repeats, score_ml,
