@@ -5,7 +5,10 @@ Parts (``--only``, comma-separated):
 - ``febrl``: FEBRL 4 linkage (5000 + 5000 records, 5000 true 1:1 links), unsupervised.
   Ours (RecordMatcher, Fellegi-Sunter EM), the naive baseline (TF-IDF over character
   2-4-grams of the row text, nearest neighbour in B for each A record, a cosine-distance
-  threshold chosen as the best of a grid *on the truth*, i.e. an optimistic baseline),
+  threshold; three rows: two thresholds that read no truth (``null``: the 1% quantile of each
+  A record's distance to its *second* neighbour in B, a non-match when each record has at most
+  one match, i.e. a 1% false-match rate under that null; ``otsu``: Otsu's rule on the 1-NN
+  distances) and the best of a grid *on the truth*, an upper bound for the method),
   recordlinkage 0.16 (blocking on given_name | surname | date_of_birth, ECM classifier on
   binary comparisons) and Splink (DuckDB; the same blocking rules; u by random sampling,
   m by EM, match probability >= 0.5). Peers run in ``benchmarks/.venv-matching``, or the venv
@@ -14,8 +17,12 @@ Parts (``--only``, comma-separated):
   predicted pairs (imports excluded).
 - ``dedup``: corruptor-generated person records (``generate_people`` +
   ``corrupt_records``: clusters of 1-5 records, Zipf), unsupervised; ours and the naive
-  baseline (threshold on the truth, as above; clusters = connected components).
-- ``dm``: DeepMatcher sets, supervised on train, threshold tuned on valid, F1 on test.
+  baseline (the same three thresholds; the null of a record is its distance to its 5th other
+  neighbour, a non-match since no entity has more than 5 records; clusters = connected
+  components).
+- ``dm``: DeepMatcher sets, supervised on train, threshold tuned on valid, F1 on test (and the
+  valid F1 at that threshold beside it). The settings were selected on train/valid only with
+  ``matching_dm_select.py``; test is read once, here.
 - ``scale``: deduplication of N generated records in memory: time and peak RSS
   (``VmHWM``), one process per size (``--scale-entities 50000,150000``).
 
@@ -72,6 +79,25 @@ def row_text(df: pd.DataFrame) -> pd.Series:
     return df.fillna("").astype(str).agg(" ".join, axis=1).str.lower()
 
 
+NULL_QUANTILE = 0.01
+
+
+def otsu_threshold(d: np.ndarray, bins: int = 256) -> float:
+    """Otsu's rule: the cut of the values ``d`` that maximises the between-class variance of a
+    two-class split (matches = small distances, non-matches = large). Reads no truth."""
+    d = np.asarray(d, dtype=np.float64).ravel()
+    d = d[np.isfinite(d)]
+    hist, edges = np.histogram(d, bins=bins)
+    mids = (edges[:-1] + edges[1:]) / 2
+    w0 = np.cumsum(hist)
+    w1 = w0[-1] - w0
+    s0 = np.cumsum(hist * mids)
+    mu0 = s0 / np.maximum(w0, 1)
+    mu1 = (s0[-1] - s0) / np.maximum(w1, 1)
+    between = w0 * w1 * (mu0 - mu1) ** 2
+    return float(edges[1:][int(np.argmax(between))])
+
+
 def naive_link(a, b, true):
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.neighbors import NearestNeighbors
@@ -79,17 +105,24 @@ def naive_link(a, b, true):
     t0 = time.perf_counter()
     vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4)).fit(pd.concat([row_text(a), row_text(b)]))
     xa, xb = vec.transform(row_text(a)), vec.transform(row_text(b))
-    nn = NearestNeighbors(n_neighbors=1, metric="cosine").fit(xb)
+    nn = NearestNeighbors(n_neighbors=2, metric="cosine").fit(xb)
     d, j = nn.kneighbors(xa)
+    thr_null = float(np.quantile(d[:, 1], NULL_QUANTILE))
+    thr_otsu = otsu_threshold(d[:, 0])
+    preds = {}
+    for rule, thr in (("null", thr_null), ("otsu", thr_otsu)):
+        ok = d[:, 0] <= thr
+        preds[rule] = (thr, pair_set(a.index[ok], b.index[j[ok, 0]]))
     elapsed = time.perf_counter() - t0
     ts = pair_set(true["index_a"], true["index_b"])
+    unsup = {rule: {**prf(p, ts), "threshold": thr, "time_s": elapsed} for rule, (thr, p) in preds.items()}
     best = None
     for thr in np.linspace(0.05, 0.8, 31):
         ok = d[:, 0] <= thr
         m = prf(pair_set(a.index[ok], b.index[j[ok, 0]]), ts)
         if best is None or m["f1"] > best["f1"]:
             best = {**m, "threshold": float(thr)}
-    return {**best, "time_s": elapsed}
+    return unsup, {**best, "time_s": elapsed}
 
 
 def naive_dedup(df, true_pairs, k=5):
@@ -103,18 +136,31 @@ def naive_dedup(df, true_pairs, k=5):
     t0 = time.perf_counter()
     x = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4)).fit_transform(row_text(df))
     d, j = NearestNeighbors(n_neighbors=k + 1, metric="cosine").fit(x).kneighbors(x)
-    elapsed = time.perf_counter() - t0
-    best = None
     n = len(df)
-    for thr in np.linspace(0.05, 0.6, 23):
-        ok = (d <= thr) & (j != np.arange(n)[:, None])
+    not_self = j != np.arange(n)[:, None]
+
+    def clusters_at(thr):
+        ok = (d <= thr) & not_self
         r, c = np.nonzero(ok)
         g = sp.coo_matrix((np.ones(len(r)), (r, j[r, c])), shape=(n, n))
-        _, lab = connected_components(g, directed=False)
+        return connected_components(g, directed=False)[1]
+
+    # the k-th other neighbour (k = 5 = the largest cluster size) is a non-match: the null
+    kth_other = np.sort(np.where(not_self, d, np.inf), axis=1)[:, k - 1]
+    rules = {"null": float(np.quantile(kth_other[np.isfinite(kth_other)], NULL_QUANTILE)),
+             "otsu": otsu_threshold(d[not_self])}
+    labs = {rule: clusters_at(thr) for rule, thr in rules.items()}
+    elapsed = time.perf_counter() - t0
+    unsup = {rule: {**pair_metrics(clusters_to_pairs(pd.Series(lab, index=df.index)), true_pairs,
+                                   unordered=True), "threshold": rules[rule], "time_s": elapsed}
+             for rule, lab in labs.items()}
+    best = None
+    for thr in np.linspace(0.05, 0.6, 23):
+        lab = clusters_at(thr)
         m = pair_metrics(clusters_to_pairs(pd.Series(lab, index=df.index)), true_pairs, unordered=True)
         if best is None or m["f1"] > best["f1"]:
             best = {**m, "threshold": float(thr)}
-    return {**best, "time_s": elapsed}
+    return unsup, {**best, "time_s": elapsed}
 
 
 # -- peers (run inside the peer venv) -----------------------------------------------------------------
@@ -217,7 +263,9 @@ def part_febrl(data: Path, results: dict, repeats: int) -> None:
                                   "times": [r["time_s"] for r in runs]}
     runs = [ours_febrl(a, b, true, n_neighbors=2, one_to_one=True) for _ in range(1)]
     rows["tabemb.match (k=2, one_to_one)"] = runs[-1]
-    rows["naive TF-IDF NN (threshold on truth)"] = naive_link(a, b, true)
+    unsup, rows["naive TF-IDF NN (threshold on truth)"] = naive_link(a, b, true)
+    rows["naive TF-IDF NN (null threshold, no truth)"] = unsup["null"]
+    rows["naive TF-IDF NN (Otsu threshold, no truth)"] = unsup["otsu"]
     for peer in ("recordlinkage", "splink"):
         runs = [run_peer(peer, data) for _ in range(repeats)]
         ok = [r for r in runs if "error" not in r]
@@ -248,7 +296,10 @@ def part_dedup(n_entities: int, results: dict) -> None:
     m.update(blocking_metrics(res.candidates, true, len(rec)))
     m.update({k: v for k, v in cluster_metrics(res.clusters, ent).items() if k.startswith("bcubed")})
     m["time_s"] = elapsed
-    rows = {"tabemb.match dedupe (k=5)": m, "naive TF-IDF NN (threshold on truth)": naive_dedup(rec, true)}
+    unsup, oracle = naive_dedup(rec, true)
+    rows = {"tabemb.match dedupe (k=5)": m, "naive TF-IDF NN (null threshold, no truth)": unsup["null"],
+            "naive TF-IDF NN (Otsu threshold, no truth)": unsup["otsu"],
+            "naive TF-IDF NN (threshold on truth)": oracle}
     results["dedup"] = {"n_records": len(rec), "n_entities": n_entities, "n_true_pairs": len(true),
                         "rows": rows}
     print_table(f"Dedup: {len(rec)} records, {n_entities} entities, {len(true)} true pairs", rows)
@@ -273,13 +324,18 @@ def part_dm(data: Path, results: dict, names: list[str]) -> None:
         m = RecordMatcher(random_state=0).fit(a, b, labels=sp["train"])
         thr = m.tune_threshold(a, b, sp["valid"])
         s = m.score_pairs(a, b, sp["test"])["score"].to_numpy()
+        elapsed = time.perf_counter() - t0
         y = sp["test"]["label"].to_numpy()
         p = s >= thr
         tp = int((p & (y == 1)).sum())
         prec = tp / max(1, p.sum())
         rec = tp / max(1, (y == 1).sum())
+        sv = m.score_pairs(a, b, sp["valid"])["score"].to_numpy() >= thr
+        yv = sp["valid"]["label"].to_numpy()
+        valid_f1 = 2 * int((sv & (yv == 1)).sum()) / max(1, int(sv.sum()) + int((yv == 1).sum()))
         rows[name] = {"precision": prec, "recall": rec, "f1": 2 * prec * rec / max(1e-12, prec + rec),
-                      "threshold": thr, "time_s": time.perf_counter() - t0}
+                      "valid_f1": valid_f1, "threshold": thr, "time_s": elapsed,
+                      "n_features": len(m.feature_names_)}
         print(name, rows[name], flush=True)
     results["dm"] = rows
     print_table("DeepMatcher (supervised: train, threshold on valid, test F1)", rows)
@@ -327,7 +383,8 @@ def part_scale_sizes(sizes: list[int], out: Path) -> None:
 
 
 def print_table(title: str, rows: dict) -> None:
-    keys = ["precision", "recall", "f1", "pair_completeness", "reduction_ratio", "bcubed_f1", "time_s"]
+    keys = ["precision", "recall", "f1", "valid_f1", "threshold", "pair_completeness", "reduction_ratio",
+            "bcubed_f1", "time_s"]
     print(f"\n### {title}\n")
     print("| method | " + " | ".join(keys) + " |")
     print("|---" * (len(keys) + 1) + "|")
