@@ -102,7 +102,7 @@ def bench_febrl(root: Path, encoder_kw: dict, out: dict) -> None:
 
 
 def bench_dm(root: Path, encoder_kw: dict, out: dict, sets: list[str], tune_epochs: int,
-             tune_lr: float) -> None:
+             tune_lr: float | None, tune_weights: str = "kinds") -> None:
     from tabemb import TableEncoder
 
     for name in sets:
@@ -125,7 +125,7 @@ def bench_dm(root: Path, encoder_kw: dict, out: dict, sets: list[str], tune_epoc
         t = time.perf_counter()
         enc.fine_tune_pairs(a, b, tr[["ltable_id", "rtable_id"]], tr["label"],
                             valid_pairs=va[["ltable_id", "rtable_id"]], valid_labels=va["label"],
-                            epochs=tune_epochs, learning_rate=tune_lr)
+                            epochs=tune_epochs, learning_rate=tune_lr, weights=tune_weights)
         tune_s = time.perf_counter() - t
         ea, eb = enc.transform(a).to_numpy(), enc.transform(b).to_numpy()
         tuned_t = topk_hits(ea, eb[qt], truth_t)
@@ -298,7 +298,10 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--tune-epochs", type=int, default=15)
-    p.add_argument("--tune-lr", type=float, default=0.05)
+    p.add_argument("--tune-lr", type=float, default=None,
+                   help="fine_tune_pairs learning rate (default: its own, 0.2 for kinds, 0.05 for buckets)")
+    p.add_argument("--tune-weights", default="kinds", choices=["kinds", "buckets", "both"],
+                   help="fine_tune_pairs(weights=...)")
     p.add_argument("--speed-threads", default="1,2")
     p.add_argument("--self-training", type=int, default=1,
                    help="TableEncoder(self_training=...) for the retrieval sets (FEBRL, DeepMatcher)")
@@ -314,7 +317,7 @@ def main() -> None:
     if args.epochs is not None:
         kw["epochs"] = args.epochs
     only = args.only.split(",")
-    out: dict = {"tune_epochs": args.tune_epochs, "tune_lr": args.tune_lr,
+    out: dict = {"tune_epochs": args.tune_epochs, "tune_lr": args.tune_lr, "tune_weights": args.tune_weights,
                  "machine": f"{platform.machine()} {os.cpu_count()} cpus, torch threads {args.threads}",
                  "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "encoder": kw}
     match_kw = {**kw, "self_training": args.self_training}
@@ -322,7 +325,7 @@ def main() -> None:
     if "febrl" in only:
         bench_febrl(root, match_kw, out)
     if "dm" in only:
-        bench_dm(root, match_kw, out, args.sets.split(","), args.tune_epochs, args.tune_lr)
+        bench_dm(root, match_kw, out, args.sets.split(","), args.tune_epochs, args.tune_lr, args.tune_weights)
     if "clf" in only:
         bench_clf(kw, out)
     if "speed" in only:

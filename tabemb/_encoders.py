@@ -12,6 +12,9 @@ cosine-like similarity term to the row's embedding.
   learned scalar per bucket that starts at the IDF: at initialisation the
   block is the value's TF-IDF vector hashed to ``dim`` dimensions, and
   training reweights n-grams the way IDF does, by how useful they are.
+  Fit also records each bucket's *kind* (``kinds``: token kind x document-
+  frequency bin, see ``tabemb._text.token_kinds``), for the weights that
+  ``fine_tune_pairs(weights="kinds")`` shares among all buckets of a kind.
 - :class:`CategoricalEncoder`: integer codes; 0 = missing (a zero vector),
   1 = the rare/unseen bucket (values seen fewer than ``min_frequency`` times in
   fit, and values never seen), 2.. = the vocabulary. Embedding size rule:
@@ -34,7 +37,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._text import hash_parts, idf_weights, text_codes
+from ._text import bucket_kinds, hash_parts, idf_weights, text_codes, token_kinds
 
 __all__ = ["CategoricalEncoder", "DatetimeEncoder", "NumericEncoder", "TextEncoder", "make_encoder"]
 
@@ -59,6 +62,9 @@ class TextEncoder:
         # words: 0 = n-grams only, 1 = + words, 2 = + words and joined tokens (see tabemb._text)
         self.words, self.join = int(words), bool(join)
         self.idf: np.ndarray | None = None
+        # kind of each bucket (token kind x document-frequency bin, see tabemb._text.token_kinds):
+        # what fine_tune_pairs(weights="kinds") learns one weight for
+        self.kinds: np.ndarray | None = None
 
     def hash_codes(self, codes: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple:
         """``(ids, tf, indptr)`` of rows given as parts of a code-point buffer (see ``hash_parts``)."""
@@ -72,6 +78,10 @@ class TextEncoder:
     def fit_codes(self, codes, starts, ends) -> TextEncoder:
         ids, _tf, indptr = self.hash_codes(codes, starts, ends)
         self.idf = idf_weights(ids, indptr, self.n_buckets)
+        base = bucket_kinds(codes, starts, ends, n_buckets=self.n_buckets, salt=self.salt,
+                            ngram_range=self.ngram_range, max_chars=self.max_chars, words=self.words,
+                            join=self.join)
+        self.kinds = token_kinds(ids, indptr, base)
         return self
 
     def features(self, s: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -22,7 +22,7 @@ from nnstore import (
 
 from ._encoders import CategoricalEncoder, TextEncoder, encoder_from_state, make_encoder
 from ._schema import Schema, infer_schema
-from ._text import embed_blocks, sketch_columns, take_ragged, text_codes, unit_rows
+from ._text import N_KINDS, embed_blocks, sketch_columns, take_ragged, text_codes, unit_rows
 
 __all__ = ["TableEncoder"]
 
@@ -56,8 +56,15 @@ def _build_net(encoders: list, params: dict):
             text = [e for e in encoders if isinstance(e, TextEncoder)]
             # bucket weight = idf * exp(text_logit): IDF learned in fit, reweighted by training
             self.text_logit = nn.ParameterList([nn.Parameter(torch.zeros(e.n_buckets)) for e in text])
+            # one more log-weight per block and bucket kind (token kind x document-frequency bin,
+            # tabemb._text.token_kinds), shared by all buckets of the kind: trained only by
+            # fine_tune_pairs(weights="kinds"); the kind of each bucket is a fixed buffer, saved
+            # with the encoders (not in the state dict)
+            self.kind_logit = nn.ParameterList([nn.Parameter(torch.zeros(N_KINDS)) for _ in text])
             for t, e in enumerate(text):
                 self.register_buffer(f"idf_{t}", torch.ones(e.n_buckets))
+                self.register_buffer(f"kind_{t}", torch.zeros(e.n_buckets, dtype=torch.long),
+                                     persistent=False)
             self.cols = nn.ModuleList()
             for e in encoders:
                 if isinstance(e, TextEncoder):
@@ -104,7 +111,18 @@ def _build_net(encoders: list, params: dict):
             return out
 
         def bucket_weight(self, t: int):
-            return getattr(self, f"idf_{t}") * torch.exp(self.text_logit[t])
+            logit = self.text_logit[t] + self.kind_logit[t][getattr(self, f"kind_{t}")]
+            return getattr(self, f"idf_{t}") * torch.exp(logit)
+
+        def set_kinds(self, encoders: list) -> None:
+            """Copy each text encoder's bucket kinds into the net (all 0 when it has none)."""
+            text = [e for e in encoders if isinstance(e, TextEncoder)]
+            with torch.no_grad():
+                for t, e in enumerate(text):
+                    buf = getattr(self, f"kind_{t}")
+                    buf.zero_()
+                    if getattr(e, "kinds", None) is not None:
+                        buf.copy_(torch.from_numpy(e.kinds.astype(np.int64)))
 
         def scales(self):
             return torch.exp(self.log_weight) / math.sqrt(len(self.dims))
@@ -131,7 +149,7 @@ def _init_net(net, rng: np.random.Generator, encoders: list) -> None:
         for name, p in net.named_parameters():
             if name == "log_weight":
                 continue
-            if name.startswith("text_logit"):
+            if name.startswith(("text_logit", "kind_logit")):
                 p.zero_()
                 continue
             if name.startswith("missing_vec"):
@@ -149,6 +167,7 @@ def _init_net(net, rng: np.random.Generator, encoders: list) -> None:
         for mod in net.cols:
             if isinstance(mod, torch.nn.Embedding):
                 mod.weight[0].zero_()
+    net.set_kinds(encoders)
 
 
 def _nearest_other(emb: np.ndarray, rng: np.random.Generator, chunk: int = 2048,
@@ -279,6 +298,16 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         Block size of the row-text block.
     row_text_weight : float, default 3.0
         Initial weight of the row-text block (every column block starts at 1).
+    idf_anchor : float, default 0.5
+        After pre-training (SCARF epochs and self-training rounds), every n-gram weight is
+        set to ``idf_anchor * idf + (1 - idf_anchor) * w``, the fixed blend of its IDF (the
+        untrained weight) and its pre-trained weight ``w``, so that the pre-trained
+        encoder keeps the untrained TF-IDF sketch as an anchor. 0 = the pre-trained
+        weights as learned, 1 = pre-training keeps none of its n-gram reweighting (block
+        weights, categorical and numeric blocks are kept either way). 0.5 (equal weights)
+        was fixed a priori; on the DeepMatcher validation splits it keeps Walmart-Amazon
+        above the TF-IDF baseline, where unanchored pre-training lost a few queries to it
+        (see benchmarks/results/tabemb.md).
     random_state : int, Generator or None
     verbose : bool, default False
         Progress bar over epochs.
@@ -308,7 +337,8 @@ class TableEncoder(TransformerMixin, BaseEstimator):
                  sublinear_tf: bool = True,
                  self_training: int = 0, hidden_dim: int = 128, row_text: bool = True,
                  row_text_dim: int = 1024,
-                 row_text_weight: float = 3.0, random_state: Any = None, verbose: bool = False) -> None:
+                 row_text_weight: float = 3.0, idf_anchor: float = 0.5, random_state: Any = None,
+                 verbose: bool = False) -> None:
         self.schema = schema
         self.objective = objective
         self.epochs = epochs
@@ -333,6 +363,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         self.row_text = row_text
         self.row_text_dim = row_text_dim
         self.row_text_weight = row_text_weight
+        self.idf_anchor = idf_anchor
         self.random_state = random_state
         self.verbose = verbose
 
@@ -359,6 +390,8 @@ class TableEncoder(TransformerMixin, BaseEstimator):
                                  f"and {getattr(self, name)}")
         if not 0 <= self.corruption < 1:
             raise ValueError(f"corruption must be in [0, 1), got {self.corruption}")
+        if not isinstance(self.idf_anchor, (int, float, np.number)) or not 0 <= self.idf_anchor <= 1:
+            raise ValueError(f"idf_anchor must be a number in [0, 1], got {self.idf_anchor!r}")
         if not 0 <= self.ngram_dropout < 1:
             raise ValueError(f"ngram_dropout must be in [0, 1), got {self.ngram_dropout}")
 
@@ -590,7 +623,18 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             self._pretrain(self._features(df), len(df))
         for r in range(self.self_training if len(df) > 2 else 0):
             self._self_train(df, r, group_codes)
+        if self.history_ and self.idf_anchor > 0:
+            self._anchor_to_idf(float(self.idf_anchor))
         return self
+
+    def _anchor_to_idf(self, alpha: float) -> None:
+        """Blend every n-gram weight with its IDF: ``w <- alpha * idf + (1 - alpha) * w``
+        (in log space: ``logit <- log(alpha + (1 - alpha) * exp(logit))``)."""
+        import torch
+
+        with torch.no_grad():
+            for p in self.net_.text_logit:
+                p.copy_(torch.log(alpha + (1.0 - alpha) * torch.exp(p)))
 
     def _self_train(self, df: pd.DataFrame, round_: int, groups: np.ndarray | None = None) -> None:
         """One round of self-training: every pair of mutual nearest neighbours (each row's
@@ -607,18 +651,25 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         pos = df.reset_index(drop=True)
         n_hist = len(self.history_)
         self.fine_tune_pairs(pos, pos, list(zip(keep.tolist(), nn[keep].tolist(), strict=True)),
-                             np.ones(len(keep), dtype=int), epochs=2)
+                             np.ones(len(keep), dtype=int), epochs=2, learning_rate=0.05, weights="buckets")
         for h in self.history_[n_hist:]:
             h["stage"] = "self_training"
             h["round"] = round_
         for attr in ("pair_valid_top1_", "pair_valid_top10_", "pair_best_epoch_"):
             self.__dict__.pop(attr, None)
 
-    def _optimizers(self, extra_params=(), lr: float | None = None) -> list:
+    def _optimizers(self, extra_params=(), lr: float | None = None, weights: str = "buckets") -> list:
+        """Adam over the network's parameters and ``extra_params``. ``weights="buckets"``: every
+        parameter but the kind weights; ``"kinds"``: only the kind weights and the block weights."""
         import torch
 
-        params = list(self.net_.parameters()) + list(extra_params)
-        return [torch.optim.Adam(params, lr=lr or self.learning_rate)]
+        if weights == "kinds":
+            params = [*self.net_.kind_logit.parameters(), self.net_.log_weight]
+        elif weights == "both":
+            params = list(self.net_.parameters())
+        else:
+            params = [p for n, p in self.net_.named_parameters() if not n.startswith("kind_logit")]
+        return [torch.optim.Adam(params + list(extra_params), lr=lr or self.learning_rate)]
 
     def _pretrain(self, feats: list[tuple], n: int) -> None:
         import torch
@@ -806,16 +857,26 @@ class TableEncoder(TransformerMixin, BaseEstimator):
 
     def fine_tune_pairs(self, df_a: pd.DataFrame, df_b: pd.DataFrame, pairs: Any, labels: Any, *,
                         valid_pairs: Any = None, valid_labels: Any = None, epochs: int = 15,
-                        learning_rate: float = 0.05, batch_size: int = 128,
-                        temperature: float = 0.05, patience: int = 4) -> TableEncoder:
+                        learning_rate: float | None = None, batch_size: int = 128,
+                        temperature: float = 0.05, patience: int = 4,
+                        weights: str = "kinds") -> TableEncoder:
         """Fine-tune on match / no-match pairs of records of two tables.
 
         Loss: InfoNCE over the matched pairs of a batch (each B record must be
         closer to its A match than to the batch's other A records and to the A
         records of its labelled non-matches; and symmetrically), so that the
         embedding's nearest neighbour is the match (what blocking needs). What
-        it trains: the per-bucket n-gram weights of every text block, the block
-        weights, categorical embeddings and numeric projections.
+        it trains (``weights``): by default ("kinds") one log-weight per text
+        block and bucket *kind* (token kind x document-frequency bin, 88 per
+        block, see :func:`tabemb._text.token_kinds`: character n-grams by size
+        and by letters / digits / other characters, words and joined tokens by
+        letters / digits / both and by length, each in 4 bins of how many rows
+        hold the bucket) plus the block weights: a few hundred numbers shared by
+        all products, which transfer to records the training pairs never named.
+        ``"buckets"``: one log-weight per hash bucket per text block, the block
+        weights, categorical embeddings and numeric projections (what fits the
+        training products themselves: on the DeepMatcher sets it memorised them,
+        see benchmarks/results/tabemb.md); ``"both"``: all of these.
 
         With ``valid_pairs``/``valid_labels``, after every epoch the top-1 and
         top-10 of the validation matches (each matched B record's nearest records
@@ -836,12 +897,16 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         valid_pairs, valid_labels : optional
             Held-out pairs in the same form, for early stopping and model selection.
         epochs : int, default 15
-        learning_rate : float, default 0.05
-            Adam's step size (the n-gram weights live in log space: a step rescales a weight by
-            about 5%). Chosen on Abt-Buy's validation split (0.01, 0.05, 0.1 tried).
+        learning_rate : float, optional
+            Adam's step size; default 0.2 with ``weights="kinds"`` (chosen on the Abt-Buy and
+            Amazon-Google validation splits: 0.05, 0.1, 0.2 tried), else 0.05 (the weights
+            live in log space: a step of 0.05 rescales a weight by about 5%; chosen on Abt-Buy's
+            validation split, 0.01, 0.05, 0.1 tried).
         batch_size : int, default 128
         temperature : float, default 0.05
         patience : int, default 4
+        weights : {"kinds", "buckets", "both"}, default "kinds"
+            What is trained (see above).
 
         Attributes set
         --------------
@@ -856,6 +921,10 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         from tqdm.auto import tqdm
 
         self._check_fitted()
+        if weights not in ("buckets", "kinds", "both"):
+            raise ValueError(f"weights must be 'kinds', 'buckets' or 'both', got {weights!r}")
+        if learning_rate is None:
+            learning_rate = 0.2 if weights == "kinds" else 0.05
         a = self._select(df_a, "df_a")
         b = self._select(df_b, "df_b")
         for nm, d in (("df_a", a), ("df_b", b)):
@@ -878,7 +947,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         fa, fb = self._features(a), self._features(b)
         gen = torch.Generator()
         gen.manual_seed(seed_from(self._rng()))
-        opts = self._optimizers(lr=learning_rate)
+        opts = self._optimizers(lr=learning_rate, weights=weights)
         scores: list[tuple[float, float]] = []
         best = (-1.0, 0, None)
         if valid is not None:
@@ -943,6 +1012,8 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             text = [e for e in self.encoders_ if isinstance(e, TextEncoder)]
             if text:
                 w.save_array("idf", np.stack([e.idf for e in text]))
+                w.save_array("kinds", np.stack([e.kinds if e.kinds is not None
+                                                else np.zeros(e.n_buckets, dtype=np.int8) for e in text]))
             w.save_json("history", self.history_)
             w.save_state_dict("net", self.net_.state_dict())
 
@@ -953,6 +1024,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         params = dict(art.params)
         params["ngram_range"] = tuple(params["ngram_range"])
         params.setdefault("joined_tokens", False)  # saved before the parameter existed
+        params.setdefault("idf_anchor", 0.0)  # (only used in fit)
         self = cls(**params)
         self.schema_ = Schema.from_json(art.load_json("schema"))
         self.encoders_ = [encoder_from_state(s, params) for s in art.load_json("encoders")]
@@ -961,11 +1033,18 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             idf = art.load_array("idf")
             for e, row in zip(text, idf, strict=True):
                 e.idf = row
+            if "kinds.npy" in art.files:  # saved before bucket kinds existed: all kind 0
+                for e, row in zip(text, art.load_array("kinds"), strict=True):
+                    e.kinds = row
         self.feature_names_in_ = np.array([e.name for e in self.encoders_ if e.name != ROW], dtype=object)
         self.n_features_in_ = len(self.feature_names_in_)
         self.row_columns_ = list(art.info.get("row_columns", []))
         self.net_ = _build_net(self.encoders_, params)
-        self.net_.load_state_dict(art.load_state_dict("net"))
+        missing, unexpected = self.net_.load_state_dict(art.load_state_dict("net"), strict=False)
+        if unexpected or any(not k.startswith("kind_logit") for k in missing):
+            raise ValueError(f"{path}: the saved network does not fit this version of TableEncoder "
+                             f"(missing {missing}, unexpected {unexpected})")
+        self.net_.set_kinds(self.encoders_)  # kind_logit missing = saved before kinds: zeros
         self.net_.eval()
         self.dim_ = self.net_.dim
         self.history_ = art.load_json("history")

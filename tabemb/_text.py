@@ -29,8 +29,9 @@ import numba
 import numpy as np
 import pandas as pd
 
-__all__ = ["embed_blocks", "hash_char_ngrams", "hash_parts", "idf_weights", "sketch_columns", "take_ragged",
-           "text_codes", "unit_rows"]
+__all__ = ["N_KINDS", "N_TOKEN_KINDS", "bucket_kinds", "embed_blocks", "hash_char_ngrams", "hash_parts",
+           "idf_weights", "sketch_columns", "take_ragged",
+           "text_codes", "token_kinds", "unit_rows"]
 
 
 def text_codes(s: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -291,6 +292,143 @@ def _hash_kernel(codes, starts, ends, n_buckets, salt, lo, hi, max_chars, words,
     return ids[:out].copy(), tf[:out].copy(), indptr
 
 
+# token kinds (``bucket_kinds``): 0 = no token of fit hashed there; 1-12 = character n-gram, by size
+# (the first four sizes of ngram_range) x content (letters and spaces only / has a digit / has other
+# characters); 13-21 = word or joined token, by content (letters / digits / both) x length (1-3 /
+# 4-6 / 7+ characters)
+N_TOKEN_KINDS = 22
+
+
+@numba.njit(cache=True, inline="always")
+def _is_digit(c):
+    return 48 <= np.int64(c) <= 57
+
+
+@numba.njit(cache=True, inline="always")
+def _set_kind(out, key, kind):
+    if out[key] == 0:
+        out[key] = kind
+
+
+@numba.njit(cache=True)
+def _kinds_buf(buf, m, n_buckets, seed, lo, hi, words, out):
+    """Record in ``out`` the kind of every key the padded text ``buf[0:m]`` emits (a bucket keeps
+    the first kind seen). The keys are computed exactly as in ``_hash_buf``."""
+    mask = np.uint64(0xFFFFFFFF)
+    prime = np.uint64(0x01000193)
+    nb = np.uint64(n_buckets)
+    for s0 in range(0, m - lo + 1):
+        h = seed
+        top = min(hi, m - s0)
+        digit = False
+        other = False
+        for t in range(top):
+            c = buf[s0 + t]
+            h = ((h ^ c) * prime) & mask
+            if _is_digit(c):
+                digit = True
+            elif c != 32 and not _is_word(c):
+                other = True
+            if t + 1 >= lo:
+                key = np.int64((_mix(h ^ (np.uint64(t + 2) * np.uint64(0x27D4EB2F) & mask)) * nb)
+                               >> np.uint64(32))
+                content = 1 if digit else (2 if other else 0)
+                _set_kind(out, key, 1 + 3 * min(t + 1 - lo, 3) + content)
+    if words:
+        t = 1
+        while t < m:
+            if _is_word(buf[t]):
+                h = seed
+                n_dig = 0
+                length = 0
+                while t < m and _is_word(buf[t]):
+                    h = ((h ^ buf[t]) * prime) & mask
+                    n_dig += _is_digit(buf[t])
+                    length += 1
+                    t += 1
+                key = np.int64((_mix(h ^ np.uint64(0x27D4EB2F)) * nb) >> np.uint64(32))
+                _set_kind(out, key, _word_kind(n_dig, length))
+            else:
+                t += 1
+    if words >= 2:
+        t = 1
+        while t < m:
+            h = seed
+            runs = 0
+            length = 0
+            n_dig = 0
+            prev = False
+            while t < m and buf[t] != 32:
+                w = _is_word(buf[t])
+                if w:
+                    h = ((h ^ buf[t]) * prime) & mask
+                    length += 1
+                    n_dig += _is_digit(buf[t])
+                    if not prev:
+                        runs += 1
+                prev = w
+                t += 1
+            t += 1
+            if runs >= 2 and length >= _MIN_JOINED:
+                key = np.int64((_mix(h ^ np.uint64(0x27D4EB2F)) * nb) >> np.uint64(32))
+                _set_kind(out, key, _word_kind(n_dig, length))
+
+
+@numba.njit(cache=True, inline="always")
+def _word_kind(n_dig, length):
+    content = 1 if n_dig == length else (2 if n_dig > 0 else 0)
+    size = 0 if length <= 3 else (1 if length <= 6 else 2)
+    return 13 + 3 * content + size
+
+
+@numba.njit(cache=True)
+def _kinds_kernel(codes, starts, ends, n_buckets, salt, lo, hi, max_chars, words, join):
+    n, p = starts.shape
+    out = np.zeros(n_buckets, dtype=np.int8)
+    buf = np.empty(p * (max_chars + 1) + 2, dtype=np.uint64)
+    seed = _seed(salt)
+    for i in range(n):
+        if join:
+            m = 1
+            buf[0] = 32
+            for j in range(p):
+                m = _clean_into(codes, starts[i, j], ends[i, j], max_chars, buf, m)
+            if m > 1:
+                _kinds_buf(buf, m, n_buckets, seed, lo, hi, words, out)
+        else:
+            for j in range(p):
+                buf[0] = 32
+                m = _clean_into(codes, starts[i, j], ends[i, j], max_chars, buf, 1)
+                if m > 1:
+                    _kinds_buf(buf, m, n_buckets, seed, lo, hi, words, out)
+    return out
+
+
+def bucket_kinds(codes: np.ndarray, starts: np.ndarray, ends: np.ndarray, *, n_buckets: int, salt: int,
+                 ngram_range: tuple[int, int] = (2, 4), max_chars: int = 256, words: int = 0,
+                 join: bool = True) -> np.ndarray:
+    """The token kind of every bucket the rows hash into (arguments as :func:`hash_parts`).
+
+    Returns an int8 array of shape (n_buckets,): 0 for a bucket no token of these rows hashed
+    into; 1-12 for a character n-gram, ``1 + 3 * size + content`` with ``size`` the n-gram's size
+    minus ``ngram_range[0]`` (at most 3) and ``content`` 0 = letters and spaces only, 1 = has a
+    digit, 2 = has another character; 13-21 for a word or joined token, ``13 + 3 * content +
+    length`` with ``content`` 0 = letters only, 1 = digits only, 2 = both, and ``length`` 0 = 1-3,
+    1 = 4-6, 2 = 7 or more characters. When tokens of several kinds share a bucket (a hash
+    collision, or a joined token that is also written as one word) the first one seen decides.
+    """
+    starts = np.asarray(starts, dtype=np.int64)
+    ends = np.asarray(ends, dtype=np.int64)
+    if starts.ndim == 1:
+        starts, ends = starts[:, None], ends[:, None]
+    lo, hi = (int(v) for v in ngram_range)
+    if not 1 <= lo <= hi:
+        raise ValueError(f"ngram_range must be (lo, hi) with 1 <= lo <= hi, got {ngram_range}")
+    return _kinds_kernel(np.ascontiguousarray(codes), np.ascontiguousarray(starts),
+                         np.ascontiguousarray(ends), int(n_buckets), int(salt), lo, hi, int(max_chars),
+                         int(words), bool(join))
+
+
 @numba.njit(cache=True, inline="always")
 def _column_sign(b, dim):
     """Sketch column in [0, dim) and sign (+1 / -1) of bucket ``b`` (multiply-shift hashing)."""
@@ -497,6 +635,23 @@ def _doc_freq(ids, indptr, n_buckets):
                 last[b] = i
                 df[b] += 1
     return df
+
+
+# document-frequency bins of ``token_kinds``: 1 (or unseen), 2-3, 4-15, 16 or more rows
+_DF_EDGES = np.array([2, 4, 16])
+N_KINDS = N_TOKEN_KINDS * (len(_DF_EDGES) + 1)
+
+
+def token_kinds(ids: np.ndarray, indptr: np.ndarray, base: np.ndarray) -> np.ndarray:
+    """Kind of every bucket, token kind x document-frequency bin: ``4 * base[b] + bin``, with
+    ``base`` from :func:`bucket_kinds` and ``bin`` 0 = the bucket is in at most one row of
+    ``(ids, indptr)``, 1 = 2-3 rows, 2 = 4-15 rows, 3 = 16 or more. int8 of shape
+    ``base.shape``, values in ``[0, N_KINDS)``."""
+    ids = np.ascontiguousarray(ids, dtype=np.int64)
+    indptr = np.ascontiguousarray(indptr, dtype=np.int64)
+    df = _doc_freq(ids, indptr, len(base))
+    return (np.asarray(base, dtype=np.int64) * (len(_DF_EDGES) + 1)
+            + np.searchsorted(_DF_EDGES, df, side="right")).astype(np.int8)
 
 
 def idf_weights(ids: np.ndarray, indptr: np.ndarray, n_buckets: int) -> np.ndarray:

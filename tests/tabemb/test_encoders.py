@@ -176,3 +176,35 @@ def test_text_encoder_state_words_mode():
     assert encoder_from_state(enc.state(), params).words == 2
     old = {**enc.state(), "words": True}  # saved before joined tokens: a bool
     assert encoder_from_state(old, params).words == 1
+
+
+def test_bucket_kinds_exact():
+    from tabemb._text import N_KINDS, N_TOKEN_KINDS, bucket_kinds, hash_parts, text_codes, token_kinds
+
+    def kinds_in_order(text, words):
+        codes, st, en = text_codes(pd.Series([text]))
+        ids, _tf, _ip = hash_parts(codes, st, en, n_buckets=1 << 20, salt=0, words=words, dedup=False)
+        kinds = bucket_kinds(codes, st, en, n_buckets=1 << 20, salt=0, words=words)
+        return kinds[ids].tolist(), int((kinds > 0).sum())
+
+    # " ab ": n-grams by start: " a", " ab", " ab " | "ab", "ab " | "b " (letters and spaces: size 2 ->
+    # 1, 3 -> 4, 4 -> 7), then the word "ab" (letters, 1-3 characters: 13)
+    assert kinds_in_order("ab", 1) == ([1, 4, 7, 1, 4, 1, 13], 7)
+    # " a1-bc ": a digit -> content 1, "-" without a digit -> content 2; words "a1" (both, 1-3: 19),
+    # "bc" (letters: 13); joined token "a1bc" (both, 4-6: 20)
+    got, n_kinds = kinds_in_order("a1-bc", 2)
+    assert got == [1, 5, 8, 2, 5, 8, 2, 5, 8, 3, 6, 9, 1, 4, 1, 19, 13, 20]
+    assert n_kinds == 18
+    # words of digits and long words: "2024" (digits, 4-6: 17), "thinkpad" (letters, 7+: 15)
+    assert kinds_in_order("2024", 1)[0][-1] == 17 and kinds_in_order("thinkpad", 1)[0][-1] == 15
+    # with document-frequency bins: 4 * kind + bin (1 row -> 0, 2-3 -> 1, 4-15 -> 2, 16+ -> 3)
+    s = pd.Series(["ab"] * 3 + ["cd"] * 20)
+    codes, st, en = text_codes(s)
+    ids, _tf, ip = hash_parts(codes, st, en, n_buckets=1 << 20, salt=0, words=1)
+    full = token_kinds(ids, ip, bucket_kinds(codes, st, en, n_buckets=1 << 20, salt=0, words=1))
+    assert full.dtype == np.int8 and full.max() < N_KINDS == 4 * N_TOKEN_KINDS
+    ab, cd = ids[ip[0]:ip[1]], ids[ip[3]:ip[4]]
+    assert sorted(full[ab].tolist()) == [4 * k + 1 for k in (1, 1, 1, 4, 4, 7, 13)]
+    assert sorted(full[cd].tolist()) == [4 * k + 3 for k in (1, 1, 1, 4, 4, 7, 13)]
+    enc = TextEncoder("t", salt=0, n_buckets=1 << 20, ngram_range=(2, 4), max_chars=32, dim=8, words=1).fit(s)
+    np.testing.assert_array_equal(enc.kinds, full)

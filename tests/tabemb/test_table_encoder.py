@@ -222,3 +222,52 @@ def test_self_training_across_groups(monkeypatch):
         TableEncoder(**KW).fit(both, groups=["a", "b", "a"])
     with pytest.raises(ValueError, match="groups has missing values"):
         TableEncoder(**KW).fit(both, groups=[None] * len(both))
+
+
+def test_idf_anchor_blends_pretrained_weights_with_idf():
+    import torch
+
+    df = people()
+    raw = TableEncoder(**{**KW, "idf_anchor": 0.0}).fit(df)
+    half = TableEncoder(**KW).fit(df)  # default idf_anchor=0.5
+    assert half.idf_anchor == 0.5
+    for p_raw, p_half in zip(raw.net_.text_logit, half.net_.text_logit, strict=True):
+        # weight = 0.5 * idf + 0.5 * pre-trained weight, i.e. exp(logit) = 0.5 + 0.5 * exp(raw logit)
+        torch.testing.assert_close(torch.exp(p_half.detach()), 0.5 + 0.5 * torch.exp(p_raw.detach()))
+        assert float(p_raw.detach().abs().max()) > 0  # pre-training moved the weights
+    full = TableEncoder(**{**KW, "idf_anchor": 1.0}).fit(df)
+    assert all(float(p.detach().abs().max()) < 1e-6 for p in full.net_.text_logit)  # back to IDF
+    untrained = TableEncoder(**{**KW, "epochs": 0}).fit(df)  # nothing trained: nothing blended
+    assert all(float(p.detach().abs().max()) == 0 for p in untrained.net_.text_logit)
+    with pytest.raises(ValueError, match="idf_anchor must be a number in \\[0, 1\\], got 2"):
+        TableEncoder(idf_anchor=2).fit(df)
+
+
+def test_fine_tune_pairs_kind_weights_only(tmp_path):
+    import torch
+
+    a = people(50)
+    b = typo(a).rename(index=lambda k: "b" + k)
+    enc = TableEncoder(**KW).fit(pd.concat([a, b]))
+    before = {k: v.clone() for k, v in enc.net_.state_dict().items()}
+    pairs = pd.DataFrame({"a": a.index, "b": b.index})
+    enc.fine_tune_pairs(a, b, pairs, np.ones(50), epochs=3)  # default: weights="kinds"
+    after = enc.net_.state_dict()
+    changed = {k for k in before if not torch.equal(before[k], after[k])}
+    assert changed and all(k.startswith("kind_logit") or k == "log_weight" for k in changed)
+    assert any(k.startswith("kind_logit") for k in changed)
+    ea, eb = enc.transform(a).to_numpy(), enc.transform(b).to_numpy()
+    assert ((eb @ ea.T).argmax(axis=1) == np.arange(50)).mean() >= 0.9
+    # the kind of every bucket is saved with the model: the loaded encoder embeds identically
+    enc.save(tmp_path / "m")
+    back = TableEncoder.load(tmp_path / "m")
+    pd.testing.assert_frame_equal(back.transform(a), enc.transform(a))
+    for t in range(len(enc.net_.kind_logit)):
+        assert torch.equal(getattr(back.net_, f"kind_{t}"), getattr(enc.net_, f"kind_{t}"))
+        assert int(getattr(back.net_, f"kind_{t}").max()) > 0
+    # weights="buckets" trains the per-bucket weights and leaves the kind weights alone
+    kl = [p.detach().clone() for p in enc.net_.kind_logit]
+    enc.fine_tune_pairs(a, b, pairs, np.ones(50), epochs=1, weights="buckets")
+    assert all(torch.equal(x, p) for x, p in zip(kl, enc.net_.kind_logit, strict=True))
+    with pytest.raises(ValueError, match="weights must be 'kinds', 'buckets' or 'both', got 'ngrams'"):
+        enc.fine_tune_pairs(a, b, pairs, np.ones(50), weights="ngrams")
