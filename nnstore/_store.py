@@ -78,6 +78,8 @@ _ANNOY_METRIC = {"cosine": "angular", "euclidean": "euclidean", "dot": "euclidea
 _ADD_CHUNK = 16384
 _F32 = np.dtype(np.float32)
 _I64 = np.dtype(np.int64)
+_isfinite = np.isfinite
+_count_nonzero = np.count_nonzero
 
 
 class NeighborStore:
@@ -183,8 +185,6 @@ class NeighborStore:
         self._dot_max = 0.0
         self._lock = threading.RLock()
         self._pos_cache: np.ndarray | None = None
-        # finiteness probe of the single-query fast path (query_arrays)
-        self._probe = np.full(self.dim, 2.0 ** -64, dtype=np.float32)
 
     # -- basics ---------------------------------------------------------------------
     def get_params(self) -> dict:
@@ -685,10 +685,10 @@ class NeighborStore:
                 and self._n == self._n_indexed == self._n_alive_indexed):
             # one clean query, no filter, no delta, no tombstones: straight to Annoy, slots are
             # positions. Kept inline: per-call overhead is what counts here.
-            # finiteness in one BLAS call: q . (2^-64, ...) is finite exactly when every element
-            # of q is (the scale rules out overflow for any finite float32); NaN/inf fall
-            # through to the checked path, which raises
-            if math.isfinite(vectors.dot(self._probe)):
+            # finiteness: NaN/inf fall through to the checked path, which raises. isfinite +
+            # count_nonzero never warns (a dot with a probe vector did, on +inf and -inf in one
+            # vector); it holds the GIL (a BLAS dot releases it: measured, no 2-thread effect)
+            if _count_nonzero(_isfinite(vectors)) == self.dim:
                 metric = self.metric
                 if search_k is None:
                     search_k = self.search_k

@@ -372,6 +372,34 @@ def test_single_vector_fast_path_views_and_extremes(data, metric):
             store.query_arrays(q, k=3)
 
 
+@pytest.mark.parametrize("metric", METRICS)
+def test_single_vector_fast_path_rejects_bad_vectors(data, metric):
+    """On a clean index (the state in which one 1-D float32 vector goes straight to Annoy), a
+    vector of the wrong length or with NaN/+-inf anywhere raises a ValueError and nothing else
+    (no numpy warning first, e.g. from +inf and -inf in one vector), and the store still answers."""
+    X, keys, _ = data
+    store = NeighborStore(8, metric=metric, n_trees=5, random_state=0).add(keys, X).rebuild()
+    q = clustered(1, seed=31)[0]
+    before = store.query_arrays(q, k=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for wrong in (q[:7], np.append(q, np.float32(0.5)), np.zeros(0, dtype=np.float32)):
+            with pytest.raises(ValueError, match=f"dimension 8, got {len(wrong)}"):
+                store.query_arrays(wrong, k=4)
+        for pos, bad in [(0, np.nan), (7, np.inf), (3, -np.inf)]:
+            v = q.copy()
+            v[pos] = bad
+            with pytest.raises(ValueError, match="NaN or infinite"):
+                store.query_arrays(v, k=4)
+        both = q.copy()
+        both[1], both[5] = np.inf, -np.inf
+        with pytest.raises(ValueError, match="NaN or infinite"):
+            store.query_arrays(both, k=4)
+    after = store.query_arrays(q, k=4)
+    assert list(after[0][0]) == list(before[0][0])
+    np.testing.assert_array_equal(after[1], before[1])
+
+
 def test_single_vector_fast_path_pads_past_the_store():
     store = NeighborStore(3, metric="cosine", n_trees=2, random_state=0)
     store.add(["a", "b", "c"], np.eye(3, dtype=np.float32)).rebuild()
