@@ -305,9 +305,10 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         encoder keeps the untrained TF-IDF sketch as an anchor. 0 = the pre-trained
         weights as learned, 1 = pre-training keeps none of its n-gram reweighting (block
         weights, categorical and numeric blocks are kept either way). 0.5 (equal weights)
-        was fixed a priori; on the DeepMatcher validation splits it keeps Walmart-Amazon
-        above the TF-IDF baseline, where unanchored pre-training lost a few queries to it
-        (see benchmarks/results/tabemb.md).
+        was fixed a priori. On the DeepMatcher sets (all label-1 pairs, see
+        benchmarks/results/tabemb.md) it took Walmart-Amazon from 3 queries below the
+        TF-IDF baseline to a tie, at a cost of about 0.005 top-1 on Abt-Buy and
+        Amazon-Google (both still above the baseline).
     random_state : int, Generator or None
     verbose : bool, default False
         Progress bar over epochs.
