@@ -14,7 +14,8 @@ features on / off, and a few tree settings around the default.
 Usage::
 
     OMP_NUM_THREADS=1 NUMBA_NUM_THREADS=1 .venv/bin/python benchmarks/matching_dm_select.py \\
-        --data /work/shared/data [--sets dblp_acm,amazon_google] [--configs trees_300_leaves31,trees_500_leaves15]
+        --data /work/shared/data [--sets dblp_acm,amazon_google] \\
+        [--configs trees_300_leaves31,trees_500_leaves15]
 """
 
 from __future__ import annotations
