@@ -52,6 +52,7 @@ Outputs are DataFrames keyed by the input indexes (:class:`MatchResult`).
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,6 +91,7 @@ _MAX_EM_PAIRS = 1_000_000
 _CHUNK = 1 << 18
 _STATS_SAMPLE = 5000  # values per column used to choose Jaro-Winkler vs token overlap
 _EXACT_MAX = 100_000_000  # query x base sizes up to which blocking uses exact search
+_CONTEXT_WARN_PAIRS = 2e9  # record pairs above which the (quadratic) context features warn
 
 
 @dataclass
@@ -512,6 +514,13 @@ class RecordMatcher(BaseEstimator):
         pa = self._prepared(a, vocab)
         pb = pa if b is None else self._prepared(b, vocab)
         if getattr(self, "context_", False):
+            n_pairs = len(a) * (len(a) if b is None else len(b))
+            if n_pairs > _CONTEXT_WARN_PAIRS:
+                warnings.warn(
+                    f"context_features=True compares every record with the whole other table: "
+                    f"{n_pairs:.3g} record pairs here (the features cost one similarity matrix of "
+                    f"the two tables, quadratic in their size); pass context_features=False to "
+                    f"skip them on tables this large", UserWarning, stacklevel=3)
             text_b = None if b is None else _row_text(b[self.columns_])
             xa, xb = char_tfidf(_row_text(a[self.columns_]), text_b)
             pa.append(xa)

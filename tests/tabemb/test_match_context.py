@@ -1,5 +1,7 @@
 """tabemb._match_context: record-context pair features (rank / gap among whole-table partners)."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -112,3 +114,18 @@ def test_matcher_context_features_on_off_and_round_trip(tmp_path):
     # unsupervised: Fellegi-Sunter never gets them
     fs = RecordMatcher(random_state=0, n_neighbors=2).fit(PRODUCTS_A, PRODUCTS_B)
     assert fs.mode_ == "fellegi_sunter" and not any(n in fs.feature_names_ for n in names)
+
+
+def test_matcher_context_features_warn_on_large_tables(monkeypatch):
+    from tabemb import _match
+
+    labels = pd.DataFrame([(f"a{i}", f"b{i}", 1) for i in range(6)] + [("a0", "b1", 0), ("a2", "b3", 0)],
+                          columns=["index_a", "index_b", "label"])
+    tp = {"max_iter": 5, "min_samples_leaf": 2}
+    monkeypatch.setattr(_match, "_CONTEXT_WARN_PAIRS", 35)  # 6 x 6 = 36 record pairs
+    with pytest.warns(UserWarning, match="context_features=False"):
+        RecordMatcher(random_state=0, tree_params=tp).fit(PRODUCTS_A, PRODUCTS_B, labels=labels)
+    monkeypatch.setattr(_match, "_CONTEXT_WARN_PAIRS", 36)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        RecordMatcher(random_state=0, tree_params=tp).fit(PRODUCTS_A, PRODUCTS_B, labels=labels)
