@@ -5,13 +5,13 @@ Data), Node2Vec with our own walk engine, GNN encoders, recommendation over
 user-item graphs. Imports nnstore only.
 """
 
+import importlib
 import logging
 
 from nnstore._version import __version__
 
 from ._gnn import GNNEmbedder
 from ._graph import Graph, as_graph
-from ._kge import KGEmbedder, filtered_ranks, rank_metrics, read_triples
 from ._node2vec import Node2Vec
 from ._recommend import Recommender
 from ._recommend_data import train_test_split_interactions
@@ -24,6 +24,24 @@ from ._recommend_eval import (
 )
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+# Loaded on first use (PEP 562): the knowledge-graph module imports torch at module level, and
+# a process that only walks graphs or trains Node2Vec on CPU should not pay torch's import
+# (about 1 s and 400 MB of resident memory).
+_LAZY = {"KGEmbedder": "._kge", "filtered_ranks": "._kge", "rank_metrics": "._kge",
+         "read_triples": "._kge"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 __all__ = [
     "ALSRecommender",
