@@ -134,25 +134,9 @@ def _sorted_intersection(x, y):
 
 
 @numba.njit(cache=True, parallel=True, nogil=True)
-def _jaccard_pairs(ta, oa, tb, ob, ia, ib):
-    n = len(ia)
-    out = np.empty(n, dtype=np.float32)
-    for k in numba.prange(n):
-        i = ia[k]
-        j = ib[k]
-        x = ta[oa[i]:oa[i + 1]]
-        y = tb[ob[j]:ob[j + 1]]
-        if len(x) == 0 or len(y) == 0:
-            out[k] = np.nan
-            continue
-        inter = _sorted_intersection(x, y)
-        out[k] = inter / (len(x) + len(y) - inter)
-    return out
-
-
-@numba.njit(cache=True, parallel=True, nogil=True)
-def _overlap_pairs(ta, oa, tb, ob, ia, ib):
-    """|A & B| / min(|A|, |B|) of sorted id runs; NaN when either is empty."""
+def _set_overlap_pairs(ta, oa, tb, ob, ia, ib, over_min):
+    """Overlap of sorted id runs: Jaccard ``|A & B| / |A | B|``, or with ``over_min``
+    ``|A & B| / min(|A|, |B|)``; NaN when either is empty."""
     n = len(ia)
     out = np.empty(n, dtype=np.float32)
     for k in numba.prange(n):
@@ -162,7 +146,7 @@ def _overlap_pairs(ta, oa, tb, ob, ia, ib):
             out[k] = np.nan
             continue
         inter = _sorted_intersection(x, y)
-        out[k] = inter / min(len(x), len(y))
+        out[k] = inter / (min(len(x), len(y)) if over_min else len(x) + len(y) - inter)
     return out
 
 
@@ -324,7 +308,7 @@ def compare(pa, pb, ia: np.ndarray, ib: np.ndarray, kind: str, *,
     if kind == "token":
         ta, oa, na = pa
         tb, ob, nb = pb
-        out = _jaccard_pairs(ta, oa, tb, ob, ia, ib)
+        out = _set_overlap_pairs(ta, oa, tb, ob, ia, ib, False)
         out[na[ia] | nb[ib]] = np.nan
         return out
     if kind in ("tfidf", "contain"):
@@ -344,7 +328,7 @@ def compare(pa, pb, ia: np.ndarray, ib: np.ndarray, kind: str, *,
     if kind in ("code", "number"):
         ta, oa, _ = pa
         tb, ob, _ = pb
-        return _overlap_pairs(ta, oa, tb, ob, ia, ib)
+        return _set_overlap_pairs(ta, oa, tb, ob, ia, ib, True)
     if kind == "numeric":
         xa, xb = pa[0][ia], pb[0][ib]
         den = np.maximum(np.abs(xa), np.abs(xb))
