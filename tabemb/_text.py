@@ -88,6 +88,11 @@ def _is_word(c):
 
 
 @numba.njit(cache=True, inline="always")
+def _is_digit(c):
+    return 48 <= np.int64(c) <= 57
+
+
+@numba.njit(cache=True, inline="always")
 def _mix(h):
     h ^= h >> np.uint64(15)
     h = (h * np.uint64(0x85EBCA6B)) & np.uint64(0xFFFFFFFF)
@@ -161,6 +166,55 @@ def _clean_into(codes, a, b, max_chars, buf, m):
     return m
 
 
+@numba.njit(cache=True, inline="always")
+def _ngram_key(h, t, nb, mask):
+    """Bucket of an n-gram of ``t + 1`` characters whose running hash is ``h`` (the size is mixed
+    in, so the sizes do not share keys)."""
+    return np.int64((_mix(h ^ (np.uint64(t + 2) * np.uint64(0x27D4EB2F) & mask)) * nb) >> np.uint64(32))
+
+
+@numba.njit(cache=True, inline="always")
+def _word_key(h, nb):
+    """Bucket of a word (or joined token) whose hash is ``h``."""
+    return np.int64((_mix(h ^ np.uint64(0x27D4EB2F)) * nb) >> np.uint64(32))
+
+
+@numba.njit(cache=True, inline="always")
+def _scan_word(buf, t, m, seed, prime, mask):
+    """Hash the run of word characters starting at ``buf[t]``: (hash, end, digits, length)."""
+    h = seed
+    n_dig = 0
+    length = 0
+    while t < m and _is_word(buf[t]):
+        h = ((h ^ buf[t]) * prime) & mask
+        n_dig += _is_digit(buf[t])
+        length += 1
+        t += 1
+    return h, t, n_dig, length
+
+
+@numba.njit(cache=True, inline="always")
+def _scan_token(buf, t, m, seed, prime, mask):
+    """Hash the letters and digits of the white-space token starting at ``buf[t]`` (punctuation
+    dropped): (hash, position after its space, word runs, length, digits)."""
+    h = seed
+    runs = 0
+    length = 0
+    n_dig = 0
+    prev = False
+    while t < m and buf[t] != 32:
+        w = _is_word(buf[t])
+        if w:
+            h = ((h ^ buf[t]) * prime) & mask
+            length += 1
+            n_dig += _is_digit(buf[t])
+            if not prev:
+                runs += 1
+        prev = w
+        t += 1
+    return h, t + 1, runs, length, n_dig
+
+
 @numba.njit(cache=True)
 def _hash_buf(buf, m, n_buckets, seed, lo, hi, words, dedup, ids, tf, out, slot_key, slot_pos, slot_stamp,
               stamp):
@@ -181,42 +235,25 @@ def _hash_buf(buf, m, n_buckets, seed, lo, hi, words, dedup, ids, tf, out, slot_
         for t in range(top):
             h = ((h ^ buf[s0 + t]) * prime) & mask
             if t + 1 >= lo:
-                key = np.int64((_mix(h ^ (np.uint64(t + 2) * np.uint64(0x27D4EB2F) & mask)) * nb)
-                               >> np.uint64(32))
-                out = _emit(key, 1.0, out, ids, tf, dedup, slot_key, slot_pos, slot_stamp, stamp, mask_t)
+                out = _emit(_ngram_key(h, t, nb, mask), 1.0, out, ids, tf, dedup, slot_key, slot_pos,
+                            slot_stamp, stamp, mask_t)
     if words:
         t = 1
         while t < m:
             if _is_word(buf[t]):
-                h = seed
-                while t < m and _is_word(buf[t]):
-                    h = ((h ^ buf[t]) * prime) & mask
-                    t += 1
-                key = np.int64((_mix(h ^ np.uint64(0x27D4EB2F)) * nb) >> np.uint64(32))
-                out = _emit(key, 1.0, out, ids, tf, dedup, slot_key, slot_pos, slot_stamp, stamp, mask_t)
+                h, t, _, _ = _scan_word(buf, t, m, seed, prime, mask)
+                out = _emit(_word_key(h, nb), 1.0, out, ids, tf, dedup, slot_key, slot_pos, slot_stamp, stamp,
+                            mask_t)
             else:
                 t += 1
     if words >= 2:  # joined tokens: a token's letters and digits, punctuation dropped (kx-ts208w -> kxts208w)
         t = 1
         while t < m:
-            h = seed
-            runs = 0
-            length = 0
-            prev = False
-            while t < m and buf[t] != 32:
-                w = _is_word(buf[t])
-                if w:
-                    h = ((h ^ buf[t]) * prime) & mask
-                    length += 1
-                    if not prev:
-                        runs += 1
-                prev = w
-                t += 1
-            t += 1
+            h, t, runs, length, _ = _scan_token(buf, t, m, seed, prime, mask)
             if runs >= 2 and length >= _MIN_JOINED:  # else the same as its one word, already hashed
                 # the word hash: a joined token lands in the bucket of the same letters written as one word
-                key = np.int64((_mix(h ^ np.uint64(0x27D4EB2F)) * nb) >> np.uint64(32))
-                out = _emit(key, 1.0, out, ids, tf, dedup, slot_key, slot_pos, slot_stamp, stamp, mask_t)
+                out = _emit(_word_key(h, nb), 1.0, out, ids, tf, dedup, slot_key, slot_pos, slot_stamp, stamp,
+                            mask_t)
     return out
 
 
@@ -300,11 +337,6 @@ N_TOKEN_KINDS = 22
 
 
 @numba.njit(cache=True, inline="always")
-def _is_digit(c):
-    return 48 <= np.int64(c) <= 57
-
-
-@numba.njit(cache=True, inline="always")
 def _set_kind(out, key, kind):
     if out[key] == 0:
         out[key] = kind
@@ -330,48 +362,22 @@ def _kinds_buf(buf, m, n_buckets, seed, lo, hi, words, out):
             elif c != 32 and not _is_word(c):
                 other = True
             if t + 1 >= lo:
-                key = np.int64((_mix(h ^ (np.uint64(t + 2) * np.uint64(0x27D4EB2F) & mask)) * nb)
-                               >> np.uint64(32))
                 content = 1 if digit else (2 if other else 0)
-                _set_kind(out, key, 1 + 3 * min(t + 1 - lo, 3) + content)
+                _set_kind(out, _ngram_key(h, t, nb, mask), 1 + 3 * min(t + 1 - lo, 3) + content)
     if words:
         t = 1
         while t < m:
             if _is_word(buf[t]):
-                h = seed
-                n_dig = 0
-                length = 0
-                while t < m and _is_word(buf[t]):
-                    h = ((h ^ buf[t]) * prime) & mask
-                    n_dig += _is_digit(buf[t])
-                    length += 1
-                    t += 1
-                key = np.int64((_mix(h ^ np.uint64(0x27D4EB2F)) * nb) >> np.uint64(32))
-                _set_kind(out, key, _word_kind(n_dig, length))
+                h, t, n_dig, length = _scan_word(buf, t, m, seed, prime, mask)
+                _set_kind(out, _word_key(h, nb), _word_kind(n_dig, length))
             else:
                 t += 1
     if words >= 2:
         t = 1
         while t < m:
-            h = seed
-            runs = 0
-            length = 0
-            n_dig = 0
-            prev = False
-            while t < m and buf[t] != 32:
-                w = _is_word(buf[t])
-                if w:
-                    h = ((h ^ buf[t]) * prime) & mask
-                    length += 1
-                    n_dig += _is_digit(buf[t])
-                    if not prev:
-                        runs += 1
-                prev = w
-                t += 1
-            t += 1
+            h, t, runs, length, n_dig = _scan_token(buf, t, m, seed, prime, mask)
             if runs >= 2 and length >= _MIN_JOINED:
-                key = np.int64((_mix(h ^ np.uint64(0x27D4EB2F)) * nb) >> np.uint64(32))
-                _set_kind(out, key, _word_kind(n_dig, length))
+                _set_kind(out, _word_key(h, nb), _word_kind(n_dig, length))
 
 
 @numba.njit(cache=True, inline="always")
