@@ -31,7 +31,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import time
@@ -39,6 +38,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+from _peak_rss import peak_rss_bytes
 
 HERE = Path(__file__).resolve().parent
 K_KNN, K_LOF = 5, 20
@@ -174,19 +174,6 @@ def adbench_markdown(res: dict) -> str:
 
 
 # -- scale part -------------------------------------------------------------------------
-def _peak_rss_kb() -> int:
-    """This process's peak RSS so far, in KiB: ``VmHWM`` from /proc/self/status, read inside the
-    worker. Not ``ru_maxrss``, which Linux keeps across fork + exec, so a worker would report at
-    least the driver's peak; ``ru_maxrss`` only where /proc is missing."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-
-
 def _threads_env(threads: int) -> dict:
     env = dict(os.environ)
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
@@ -199,7 +186,7 @@ def worker(method: str, n: int, n_trees: int | None, threads: int, scores_out: s
     from sklearn.metrics import roc_auc_score
 
     X, y = make_scale_data(n)
-    rss0 = _peak_rss_kb()
+    rss0 = peak_rss_bytes() // 1024
     t0 = time.perf_counter()
     if method == "pyod":
         from pyod.models.knn import KNN
@@ -213,7 +200,7 @@ def worker(method: str, n: int, n_trees: int | None, threads: int, scores_out: s
                           **kw).fit(X)
     dt = time.perf_counter() - t0
     auc = roc_auc_score(y, det.decision_scores_)
-    rss = _peak_rss_kb()
+    rss = peak_rss_bytes() // 1024
     if scores_out:
         np.save(scores_out, np.asarray(det.decision_scores_, dtype=np.float64))
     print(json.dumps({"method": method, "n": n, "n_trees": n_trees, "threads": threads, "seconds": dt,
@@ -238,7 +225,7 @@ def worker_pyod_sampled(n: int, queries: int, repeats: int, threads: int, ours_s
     from sklearn.utils import check_array
 
     X, y = make_scale_data(n)
-    rss0 = _peak_rss_kb()
+    rss0 = peak_rss_bytes() // 1024
     det = KNN(n_neighbors=K_KNN, method="largest", n_jobs=threads)
     t0 = time.perf_counter()
     Xc = check_array(X)
@@ -264,7 +251,7 @@ def worker_pyod_sampled(n: int, queries: int, repeats: int, threads: int, ours_s
            "fit_index_seconds": t_fit, "sampled_queries": int(queries), "repeats": repeats,
            "per_query_seconds": per_query, "seconds": t_fit + pq * n, "extrapolated": True,
            "roc_auc_sample": float(roc_auc_score(y[sample], kth)),
-           "peak_rss_mb": _peak_rss_kb() / 1024,
+           "peak_rss_mb": peak_rss_bytes() // 1024 / 1024,
            "rss_before_fit_mb": rss0 / 1024}
     if ours_scores and Path(ours_scores).exists():
         ours = np.load(ours_scores)

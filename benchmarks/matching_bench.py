@@ -37,7 +37,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -45,6 +44,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _peak_rss import peak_rss_bytes
 
 HERE = Path(__file__).resolve().parent
 PEER_VENV = HERE / ".venv-matching"
@@ -341,32 +341,19 @@ def part_dm(data: Path, results: dict, names: list[str]) -> None:
     print_table("DeepMatcher (supervised: train, threshold on valid, test F1)", rows)
 
 
-def peak_rss_gb() -> float:
-    """This process's peak RSS in GiB: ``VmHWM`` from /proc/self/status where there is one (Linux's
-    ``ru_maxrss`` keeps the parent's peak across fork + exec, so a child would report at least the
-    parent's peak), else ``ru_maxrss``."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024 ** 2
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
-
-
 def part_scale(n_entities: int, results: dict) -> None:
-    """One size, in this process (peak RSS = this process's ``ru_maxrss``)."""
+    """One size, in this process (peak RSS = this process's ``VmHWM``, :mod:`_peak_rss`)."""
     from tabemb import clusters_to_pairs, corrupt_records, dedupe, generate_people, pair_metrics
 
     t0 = time.perf_counter()
     df = generate_people(n_entities, random_state=0)
     rec, ent = corrupt_records(df, random_state=1)
     gen = time.perf_counter() - t0
-    rss_data = peak_rss_gb()
+    rss_data = peak_rss_bytes() / 1024 ** 3
     t0 = time.perf_counter()
     res = dedupe(rec, n_neighbors=5, random_state=0)
     elapsed = time.perf_counter() - t0
-    rss = peak_rss_gb()
+    rss = peak_rss_bytes() / 1024 ** 3
     m = pair_metrics(clusters_to_pairs(res.clusters), clusters_to_pairs(ent), unordered=True)
     row = {"n_entities": n_entities, "n_records": len(rec), "generate_s": gen, "dedupe_s": elapsed,
            "peak_rss_gb": rss, "peak_rss_after_generate_gb": rss_data, **m,

@@ -54,6 +54,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _peak_rss import peak_rss_bytes
 
 HERE = Path(__file__).resolve().parent
 PEER_VENV = HERE / ".venv-node2vec"
@@ -64,24 +65,6 @@ PAPER = {"blogcatalog": (0.2581, 0.25, 0.25), "ppi": (0.1791, 4.0, 1.0), "wikipe
 
 
 # ----------------------------------------------------------------------------- workers
-def _peak_rss_mb() -> float:
-    """This process's peak RSS in MB: ``VmHWM`` from /proc/self/status, read inside the worker.
-
-    Not ``ru_maxrss``: Linux keeps the parent's peak across fork + exec, so a worker started by
-    the driver would report at least the driver's peak (its loaded graph and labels).
-    ``ru_maxrss`` only where /proc is missing.
-    """
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024.0
-    except OSError:
-        pass
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-
-
 def worker_graphtab(cfg: dict) -> dict:
     """graphtab through the public estimator's own walk and training steps (what ``fit`` runs)."""
     import scipy.sparse as sp
@@ -100,7 +83,7 @@ def worker_graphtab(cfg: dict) -> dict:
     X = model._train(walks, g.n_nodes, cfg["seed"])
     t2 = time.perf_counter()
     np.save(cfg["out"], X)
-    return {"walk_s": t1 - t0, "train_s": t2 - t1, "total_s": t2 - t0, "rss_mb": _peak_rss_mb(),
+    return {"walk_s": t1 - t0, "train_s": t2 - t1, "total_s": t2 - t0, "rss_mb": peak_rss_bytes() / 2**20,
             "mode": "graphtab", "steps": int((walks >= 0).sum())}
 
 
@@ -138,7 +121,7 @@ def worker_pecanpy(cfg: dict) -> dict:
     for key, i in w2v.wv.key_to_index.items():
         X[int(key)] = w2v.wv.vectors[i]
     np.save(cfg["out"], X)
-    return {"walk_s": t1 - t0, "train_s": t2 - t1, "total_s": t2 - t0, "rss_mb": _peak_rss_mb(),
+    return {"walk_s": t1 - t0, "train_s": t2 - t1, "total_s": t2 - t0, "rss_mb": peak_rss_bytes() / 2**20,
             "mode": mode.__name__, "steps": int(sum(len(w) for w in walks))}
 
 
