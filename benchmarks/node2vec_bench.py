@@ -113,6 +113,12 @@ def worker_pecanpy(cfg: dict) -> dict:
     g.preprocess_transition_probs()
     walks = g.simulate_walks(cfg["n_walks"], cfg["walk_length"])
     t1 = time.perf_counter()
+    steps = int(sum(len(w) for w in walks))
+    if cfg.get("peer_walks_only"):
+        # the walks alone (gensim's training at this size would take hours): no embedding
+        return {"walk_s": t1 - t0, "train_s": None, "total_s": None,
+                "rss_mb": peak_rss_bytes() / 2**20, "mode": mode.__name__, "steps": steps,
+                "walks_only": True}
     w2v = Word2Vec(walks, vector_size=cfg["dim"], window=cfg["window"], sg=1, min_count=0,
                    negative=5, workers=cfg["threads"], epochs=cfg["epochs"], seed=cfg["seed"])
     t2 = time.perf_counter()
@@ -122,7 +128,7 @@ def worker_pecanpy(cfg: dict) -> dict:
         X[int(key)] = w2v.wv.vectors[i]
     np.save(cfg["out"], X)
     return {"walk_s": t1 - t0, "train_s": t2 - t1, "total_s": t2 - t0, "rss_mb": peak_rss_bytes() / 2**20,
-            "mode": mode.__name__, "steps": int(sum(len(w) for w in walks))}
+            "mode": mode.__name__, "steps": steps}
 
 
 # ----------------------------------------------------------------------------- driver
@@ -143,7 +149,7 @@ def run_worker(tool: str, cfg: dict, peer_py: Path) -> tuple[dict, np.ndarray]:
     if res.returncode != 0:
         raise RuntimeError(f"{tool} worker failed:\n{res.stderr[-3000:]}")
     info = json.loads(res.stdout.strip().splitlines()[-1])
-    return info, np.load(cfg["out"])
+    return info, (None if info.get("walks_only") else np.load(cfg["out"]))
 
 
 def load_dataset(name: str, data: Path):
@@ -241,6 +247,9 @@ def main() -> None:
     ap.add_argument("--synthetic-walks", type=int, default=10, help="walks per node on the synthetic graph")
     ap.add_argument("--synthetic-length", type=int, default=80, help="walk length on the synthetic graph")
     ap.add_argument("--synthetic-pq", default="1,1", help="p,q on the synthetic graph")
+    ap.add_argument("--synthetic-peer-walks-only", action="store_true",
+                    help="on the synthetic graph, run pecanpy's walks but not gensim's training "
+                         "(hours at 10 walks x 80 on 1M nodes): walk time, steps/s and RSS only")
     ap.add_argument("--paper-pq-repeats", type=int, default=0,
                     help="extra graphtab-only runs at the paper's BlogCatalog p = q = 0.25 (default 0: "
                          "none; put '0.25,0.25' in --blog-pq to run both tools there)")
@@ -308,7 +317,7 @@ def main() -> None:
                 info, X = run_worker(tool, cfg, peer_py)
                 files[tool].append(cfg["out"])
                 infos[tool].append(info)
-                if score is not None:
+                if score is not None and X is not None:
                     scores[tool].append(score(X))
                     info.update({k: v for k, v in scores[tool][-1].items()})
                 del X
@@ -317,7 +326,8 @@ def main() -> None:
                 dump()
                 print(f"  {tag} p={p} q={q} {tool} run {r}: {info}", flush=True)
         for tool in tools:
-            med = {k: float(np.median([i[k] for i in infos[tool]]))
+            med = {k: (float(np.median([i[k] for i in infos[tool]]))
+                       if all(i[k] is not None for i in infos[tool]) else None)
                    for k in ("walk_s", "train_s", "total_s", "rss_mb", "steps")}
             med["steps_per_s"] = float(np.median([i["steps"] / i["walk_s"] for i in infos[tool]]))
             if scores[tool]:
@@ -327,7 +337,7 @@ def main() -> None:
             med["mode"] = infos[tool][0].get("mode", "graphtab")
             out[tool] = med
         # ratios per run index (graphtab run r / pecanpy run r, back to back in this script run)
-        if "pecanpy" in out:
+        if "pecanpy" in out and out["pecanpy"]["total_s"] is not None:
             out["ratio"] = {"total_s_median_ratio": out["graphtab"]["total_s"] / out["pecanpy"]["total_s"]}
         return out, files
 
@@ -344,7 +354,8 @@ def main() -> None:
             print(f"synthetic: {A.shape[0]} nodes, {A.nnz // 2} edges, {args.synthetic_communities} "
                   f"communities, built in {time.perf_counter() - t:.1f} s", flush=True)
             p, q = (float(x) for x in args.synthetic_pq.split(","))
-            extra = dict(n_walks=args.synthetic_walks, walk_length=args.synthetic_length)
+            extra = dict(n_walks=args.synthetic_walks, walk_length=args.synthetic_length,
+                         peer_walks_only=args.synthetic_peer_walks_only)
 
             def score_syn(X, comm=comm):
                 return community_gap(X, comm)
@@ -419,13 +430,18 @@ def markdown(rows: list[dict]) -> str:
         paper = PAPER.get(r["dataset"], (None,))[0]
         t_g = f"{r['graphtab_total_s']:.1f} s ({r['graphtab_walk_s']:.1f} + {r['graphtab_train_s']:.1f})"
         has_peer = "pecanpy_total_s" in r
-        t_p = (f"{r['pecanpy_total_s']:.1f} s ({r['pecanpy_walk_s']:.1f} + {r['pecanpy_train_s']:.1f})"
-               if has_peer else "-")
-        ratio = f"{r['graphtab_total_s'] / r['pecanpy_total_s']:.2f}" if has_peer else "-"
+        peer_walks_only = has_peer and r["pecanpy_total_s"] is None
+        if peer_walks_only:  # pecanpy's walks only (--synthetic-peer-walks-only)
+            t_p = f"walks only: {r['pecanpy_walk_s']:.1f} s"
+        else:
+            t_p = (f"{r['pecanpy_total_s']:.1f} s ({r['pecanpy_walk_s']:.1f} + {r['pecanpy_train_s']:.1f})"
+                   if has_peer else "-")
+        ratio = (f"{r['graphtab_total_s'] / r['pecanpy_total_s']:.2f}"
+                 if has_peer and not peer_walks_only else "-")
         rss = f"{r['graphtab_rss_mb']:.0f} / " + (f"{r['pecanpy_rss_mb']:.0f}" if has_peer else "-")
         for m in metrics or [None]:
             mg = f"{r[f'graphtab_{m}']:.4f}" if m else "-"
-            mp = f"{r[f'pecanpy_{m}']:.4f}" if (m and has_peer) else "-"
+            mp = f"{r[f'pecanpy_{m}']:.4f}" if (m and f"pecanpy_{m}" in r) else "-"
             pp = f"{paper:.4f}" if (paper and m == "macro_f1") else "-"
             lines.append(f"| {r['dataset']} | {r['task']} | {r['p']:g}, {r['q']:g} | {m or '-'} | {mg} | "
                          f"{mp} | {pp} | {t_g} | {t_p} | {ratio} | {rss} |")
