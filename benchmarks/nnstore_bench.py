@@ -16,8 +16,10 @@ interleaved runs and as a ratio against raw Annoy measured in the same run):
 * queries per second: single queries (a Python loop, one vector per call; on 1
   thread, and on 2 threads each looping over half of every block) and
   one batch of all queries at 1 and 2 threads, store vs raw Annoy querying the
-  *same* Annoy index (same n_trees, same search_k), so the ratio is the store's
-  own overhead; raw Annoy batches run the same chunked thread pool;
+  *same* Annoy index (same n_trees, same search_k) through Annoy's Python binding.
+  The store walks that index with its own compiled kernel (Annoy's search; same
+  answers), so the ratio is the store's whole query path against Annoy's; raw
+  Annoy batches run the same chunked thread pool;
 * time to add the vectors (``store.add``) and to build the index, raw Annoy's
   add+build, hnswlib and faiss build times; memory (RSS growth) and file size;
 * filtered queries at 1%, 10% and 50% selectivity: recall@10 against exact
