@@ -332,7 +332,7 @@ def test_single_vector_fast_path_matches_batch(data, metric):
     Q = clustered(15, seed=5)
     bk, bd, bp = store.query_arrays(Q, k=6, n_jobs=1)
     for i, q in enumerate(Q):
-        k1, d1, p1 = store.query_arrays(q, k=6)  # one 1-D float32 vector: straight to Annoy
+        k1, d1, p1 = store.query_arrays(q, k=6)  # one 1-D float32 vector: one kernel call
         assert k1.shape == d1.shape == p1.shape == (1, 6) and d1.dtype == np.float32
         assert list(k1[0]) == list(bk[i]) and list(p1[0]) == list(bp[i])
         if metric == "dot":  # |q|^2 summed in another order
@@ -374,7 +374,7 @@ def test_single_vector_fast_path_views_and_extremes(data, metric):
 
 @pytest.mark.parametrize("metric", METRICS)
 def test_single_vector_fast_path_rejects_bad_vectors(data, metric):
-    """On a clean index (the state in which one 1-D float32 vector goes straight to Annoy), a
+    """On a clean index (the state in which one 1-D float32 vector goes straight to the kernel), a
     vector of the wrong length or with NaN/+-inf anywhere raises a ValueError and nothing else
     (no numpy warning first, e.g. from +inf and -inf in one vector), and the store still answers."""
     X, keys, _ = data
