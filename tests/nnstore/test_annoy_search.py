@@ -60,7 +60,7 @@ def test_same_answers_as_annoy(tmp_path, metric, n, f, trees):
 
 
 def test_non_finite_query_and_bad_file(tmp_path):
-    a, path, _ = _index(tmp_path, "angular", 100, 8, 3)
+    _, path, _ = _index(tmp_path, "angular", 100, 8, 3)
     af = AnnoyFile(path, 8, "angular")
     ids, dist = np.empty(3, np.int64), np.empty(3, np.float32)
     for bad in (np.nan, np.inf, -np.inf):
@@ -91,6 +91,7 @@ def test_store_compiled_path_matches_annoy_binding(metric, tmp_path):
     store._afile = afile
     for i, (k1, d1, p1) in enumerate(single):
         assert list(k1[0]) == list(ref[0][i]) == list(batch1[0][i]) == list(batch2[0][i])
+        assert list(p1[0]) == list(batch1[2][i])
         np.testing.assert_allclose(d1[0], ref[1][i], rtol=1e-5, atol=1e-5)
         np.testing.assert_array_equal(d1[0], batch1[1][i])
     store.save(tmp_path / "s")
