@@ -198,15 +198,15 @@ class Node2Vec:
 
         n = g.n_nodes
         alias = build_alias(g.indptr, g.weights) if g.weights is not None else None
-        parts = []
+        # one array for all rounds, each written in place (no parts list + concatenate,
+        # which held the walks twice)
+        walks = np.empty((int(self.n_walks) * n, int(self.walk_length)), np.int32)
         for r in tqdm(range(int(self.n_walks)), desc="node2vec walks", unit="round",
                       disable=not self.verbose):
             starts = rng.permutation(n).astype(np.int32)
-            parts.append(random_walks(g.indptr, g.indices, g.weights, starts,
-                                      walk_length=int(self.walk_length), p=float(self.p),
-                                      q=float(self.q), seed=seed + r * n, alias_tables=alias,
-                                      n_jobs=self.n_jobs))
-        walks = parts[0] if len(parts) == 1 else np.concatenate(parts)
+            random_walks(g.indptr, g.indices, g.weights, starts, walk_length=int(self.walk_length),
+                         p=float(self.p), q=float(self.q), seed=seed + r * n, alias_tables=alias,
+                         n_jobs=self.n_jobs, out=walks[r * n:(r + 1) * n])
         logger.info("node2vec: %d walks of length %d on %r", len(walks), self.walk_length, g)
         return walks
 

@@ -46,9 +46,23 @@ def _exp_table() -> np.ndarray:
 
 
 def node_counts(walks: np.ndarray, n_nodes: int) -> np.ndarray:
-    """How often each node occurs in the walks (padding ignored), int64."""
-    flat = walks.ravel()
-    return np.bincount(flat[flat >= 0], minlength=n_nodes).astype(np.int64)
+    """How often each node occurs in the walks (padding ignored), int64.
+
+    One compiled pass, no copy of the walks: ``np.bincount(flat[flat >= 0])``
+    held a filtered copy and bincount's int64 cast of it next to the walks,
+    12.8 GB at 10 walks x 80 on a 1M-node graph (measured) against 3.2 GB for
+    the walks themselves.
+    """
+    counts = np.zeros(n_nodes, np.int64)
+    _count_nodes(walks.reshape(-1) if walks.flags.c_contiguous else np.ravel(walks), counts)
+    return counts
+
+
+@njit(cache=True)
+def _count_nodes(flat, counts):
+    for v in flat:
+        if v >= 0:
+            counts[v] += 1
 
 
 def keep_probabilities(counts: np.ndarray, subsample: float) -> np.ndarray:
@@ -141,7 +155,7 @@ def _train_epoch(walks, syn0, syn1, keep, neg_prob, neg_alias, exp_table, window
                     # where every negative's row is a cache miss, it trained 1.7-2.0x faster.
                     nt = 1
                     tg[0] = center
-                    for s in range(negative):
+                    for _ in range(negative):
                         state, u = _uniform(state)
                         x = u * n_nodes
                         target = int(x)

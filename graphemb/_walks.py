@@ -245,7 +245,7 @@ def _weighted_totals(indptr, weights, out):
 def random_walks(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray | None,
                  starts: np.ndarray, *, walk_length: int, p: float = 1.0, q: float = 1.0,
                  seed: int = 0, alias_tables: tuple[np.ndarray, np.ndarray] | None = None,
-                 n_jobs: int | None = None) -> np.ndarray:
+                 n_jobs: int | None = None, out: np.ndarray | None = None) -> np.ndarray:
     """Draw one node2vec walk from each start row.
 
     Parameters
@@ -265,6 +265,8 @@ def random_walks(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray | 
         From :func:`build_alias`, to reuse across calls.
     n_jobs : int, optional
         numba threads to use (default: numba's current setting).
+    out : ndarray of shape (n_walks, walk_length), int32, C-contiguous, optional
+        Written in place and returned (a slice of a bigger walk array: no copy).
 
     Returns
     -------
@@ -286,7 +288,12 @@ def random_walks(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray | 
         totals = np.zeros(1, np.float64)
         prob = np.ones(1, np.float32)
         alias = np.zeros(1, np.int32)
-    out = np.empty((len(starts), int(walk_length)), np.int32)
+    shape = (len(starts), int(walk_length))
+    if out is None:
+        out = np.empty(shape, np.int32)
+    elif out.shape != shape or out.dtype != np.int32 or not out.flags.c_contiguous:
+        raise ValueError(f"out must be a C-contiguous int32 array of shape {shape}, got "
+                         f"{out.dtype} {out.shape}")
     first_order = p == 1.0 and q == 1.0
     seed = int(seed) % (2**63)
     old = numba.get_num_threads()

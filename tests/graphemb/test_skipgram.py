@@ -37,6 +37,11 @@ def _separation(X, y):
 def test_node_counts_ignore_padding():
     walks = np.array([[0, 1, 1, -1], [2, -1, -1, -1]], np.int32)
     assert node_counts(walks, 4).tolist() == [1, 2, 1, 0]
+    rng = np.random.default_rng(0)
+    big = rng.integers(-1, 50, size=(300, 7)).astype(np.int32)
+    want = np.bincount(big[big >= 0], minlength=60)
+    np.testing.assert_array_equal(node_counts(big, 60), want)
+    np.testing.assert_array_equal(node_counts(np.asfortranarray(big), 60), want)  # not C-contiguous
 
 
 def test_keep_probabilities_follow_word2vec():

@@ -118,3 +118,20 @@ def test_alias_tables_are_exact():
             mass[k] += prob[lo + k] / d
             mass[alias[lo + k]] += (1 - prob[lo + k]) / d
         np.testing.assert_allclose(mass, w[lo:hi] / w[lo:hi].sum(), atol=1e-6)
+
+
+def test_walks_written_in_place_into_out():
+    """``out=`` (a slice of one walk array for all rounds) gets the same walks as a fresh array;
+    a wrong shape, dtype or layout is refused, naming ``out``."""
+    g = as_graph(pd.DataFrame({"src": [0, 1, 2, 3, 0], "dst": [1, 2, 3, 0, 2]}))
+    starts = np.arange(4, dtype=np.int32)
+    fresh = random_walks(g.indptr, g.indices, g.weights, starts, walk_length=6, p=0.5, q=2.0, seed=3)
+    big = np.full((8, 6), -7, np.int32)
+    got = random_walks(g.indptr, g.indices, g.weights, starts, walk_length=6, p=0.5, q=2.0, seed=3,
+                       out=big[4:])
+    assert np.shares_memory(got, big)
+    np.testing.assert_array_equal(big[4:], fresh)
+    assert (big[:4] == -7).all()
+    for bad in (np.empty((4, 5), np.int32), np.empty((4, 6), np.int64), np.empty((6, 4), np.int32).T):
+        with pytest.raises(ValueError, match="out must be a C-contiguous int32 array of shape"):
+            random_walks(g.indptr, g.indices, g.weights, starts, walk_length=6, out=bad)
