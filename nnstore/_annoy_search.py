@@ -28,7 +28,8 @@ The search is Annoy's: a max-priority queue of (bound, node), seeded with every
 root at +inf; pop the best, collect a leaf's items, or push both children of a
 split with bounds ``min(bound, margin)`` (child 1) and ``min(bound, -margin)``
 (child 0), until ``search_k`` candidates are collected; then the exact
-distance to each distinct candidate, and the ``n`` nearest. Ties in the queue
+distance to each distinct candidate (Annoy finds them by sorting the ids; a
+hash set here, cheaper in numba), and the ``n`` nearest. Ties in the queue
 go to the larger node id and ties in distance to the smaller item id, as in
 Annoy's ``std::priority_queue`` of pairs and ``std::partial_sort``. Float
 sums are taken in a different order from Annoy's, so a margin within
@@ -198,8 +199,9 @@ def search_one(nodes, roots, kind, n_items, q, n, search_k, out_ids, out_dist, p
                 nn += 1
         else:
             m = np.float32(0.0)
+            v = fl[i, v_off:]  # a 1-D view: plain indices, so the loop vectorises
             for z in range(fq):
-                m += fl[i, v_off + z] * q[z]
+                m += v[z] * q[z]
             if kind != 0:
                 m += fl[i, 1]
             if hn + 2 > cap:  # grow the queue
@@ -225,47 +227,57 @@ def search_one(nodes, roots, kind, n_items, q, n, search_k, out_ids, out_dist, p
                         break
                 hd[j] = bound
                 hi[j] = child
-    # exact distances to the distinct candidates, keeping the n nearest (ties: smaller id)
-    cand = np.sort(nns[:nn])
+    # exact distances to the distinct candidates, keeping the n nearest (ties: smaller id).
+    # Distinct by a small hash set rather than Annoy's sort by id: numba's sort of ~500
+    # ids cost several microseconds a query, about the kernel's whole gap to Annoy's C++.
+    hsize = 16
+    while hsize < 2 * nn:
+        hsize *= 2
+    seen = np.full(hsize, -1, np.int32)
+    mask = hsize - 1
     found = 0
-    last = -1
     for t in range(nn):
-        j = cand[t]
-        if j == last:
+        j = nns[t]
+        h = (j * 2654435761) & mask
+        while seen[h] != -1 and seen[h] != j:
+            h = (h + 1) & mask
+        if seen[h] == j:
             continue
-        last = j
+        seen[h] = j
         if nodes[j, 0] != 1:  # Annoy's guard for an obscure case (its issue 284)
             continue
         dd = np.float32(0.0)
+        v = fl[j, v_off:]
         if kind == 0:
             pq = np.float32(0.0)
             pp = fl[j, 1]
             if pp == 0.0:
                 for z in range(f):
-                    pp += fl[j, v_off + z] * fl[j, v_off + z]
+                    pp += v[z] * v[z]
             for z in range(f):
-                pq += q[z] * fl[j, v_off + z]
+                pq += q[z] * v[z]
             ppqq = np.float64(pp) * qq
             dd = np.float32(2.0 - 2.0 * pq / math.sqrt(ppqq)) if ppqq > 0 else np.float32(2.0)
         elif kind == 1:
             for z in range(fq):
-                x = q[z] - fl[j, v_off + z]
+                x = q[z] - v[z]
                 dd += x * x
             for z in range(fq, f):
-                dd += fl[j, v_off + z] * fl[j, v_off + z]
+                dd += v[z] * v[z]
         else:
             for z in range(fq):
-                dd += abs(q[z] - fl[j, v_off + z])
+                dd += abs(q[z] - v[z])
             for z in range(fq, f):
-                dd += abs(fl[j, v_off + z])
+                dd += abs(v[z])
         if found < n:
             pos = found
             found += 1
-        elif dd < out_dist[n - 1]:
+        elif dd < out_dist[n - 1] or (dd == out_dist[n - 1] and j < out_ids[n - 1]):
             pos = n - 1
         else:
             continue
-        while pos > 0 and out_dist[pos - 1] > dd:  # ids arrive ascending: an equal one stays first
+        # insertion by (distance, id), the order of Annoy's partial_sort of pairs
+        while pos > 0 and (out_dist[pos - 1] > dd or (out_dist[pos - 1] == dd and out_ids[pos - 1] > j)):
             out_dist[pos] = out_dist[pos - 1]
             out_ids[pos] = out_ids[pos - 1]
             pos -= 1
