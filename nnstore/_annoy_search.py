@@ -144,7 +144,7 @@ def search_one(nodes, roots, kind, n_items, q, n, search_k, out_ids, out_dist, p
     # the collected candidates: fewer than search_k before the last leaf adds up to K
     cap_nns = min(search_k, n_items * n_roots) + K + 1
     nns = np.empty(cap_nns, np.int32)
-    cap = n_roots + 64
+    cap = n_roots + min(search_k, 1 << 16) + 64  # rarely grown: one pop adds at most one entry net
     hd = np.empty(cap, np.float32)
     hi = np.empty(cap, np.int32)
     hn = 0
