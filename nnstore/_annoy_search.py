@@ -88,7 +88,11 @@ class AnnoyFile:
 
 
 def _find_roots(nodes: np.ndarray, child_off: int) -> tuple[np.ndarray, int]:
-    """Annoy's loader: the trailing run of nodes sharing one ``n_descendants``."""
+    """Annoy's loader: the trailing run of nodes sharing one ``n_descendants``.
+
+    Returned in decreasing node id, Annoy's order; :func:`search_one` relies on it
+    (equal bounds pop the larger id first, so the array is already a heap).
+    """
     nd = nodes[:, 0]
     m = int(nd[-1])
     i = len(nd) - 1
@@ -148,24 +152,12 @@ def search_one(nodes, roots, kind, n_items, q, n, search_k, out_ids, out_dist, p
     hd = np.empty(cap, np.float32)
     hi = np.empty(cap, np.int32)
     hn = 0
-    for r in range(n_roots):  # every root at +inf
+    # every root at +inf; ``roots`` is in decreasing node id (see _find_roots), which is
+    # the queue's order for equal bounds, so the array is already a valid heap
+    for r in range(n_roots):
         hd[hn] = np.float32(np.inf)
         hi[hn] = roots[r]
         hn += 1
-    for s in range(hn // 2 - 1, -1, -1):  # heapify
-        j = s
-        while True:
-            c = 2 * j + 1
-            if c >= hn:
-                break
-            if c + 1 < hn and _before(hd[c + 1], hi[c + 1], hd[c], hi[c]):
-                c += 1
-            if _before(hd[c], hi[c], hd[j], hi[j]):
-                hd[j], hd[c] = hd[c], hd[j]
-                hi[j], hi[c] = hi[c], hi[j]
-                j = c
-            else:
-                break
     nn = 0
     while nn < search_k and hn > 0:
         d = hd[0]
