@@ -423,15 +423,8 @@ def bucket_kinds(codes: np.ndarray, starts: np.ndarray, ends: np.ndarray, *, n_b
     1 = 4-6, 2 = 7 or more characters. When tokens of several kinds share a bucket (a hash
     collision, or a joined token that is also written as one word) the first one seen decides.
     """
-    starts = np.asarray(starts, dtype=np.int64)
-    ends = np.asarray(ends, dtype=np.int64)
-    if starts.ndim == 1:
-        starts, ends = starts[:, None], ends[:, None]
-    lo, hi = (int(v) for v in ngram_range)
-    if not 1 <= lo <= hi:
-        raise ValueError(f"ngram_range must be (lo, hi) with 1 <= lo <= hi, got {ngram_range}")
-    return _kinds_kernel(np.ascontiguousarray(codes), np.ascontiguousarray(starts),
-                         np.ascontiguousarray(ends), int(n_buckets), int(salt), lo, hi, int(max_chars),
+    codes, starts, ends, lo, hi = _part_args(codes, starts, ends, ngram_range)
+    return _kinds_kernel(codes, starts, ends, int(n_buckets), int(salt), lo, hi, int(max_chars),
                          int(words), bool(join))
 
 
@@ -529,6 +522,13 @@ def hash_parts(codes: np.ndarray, starts: np.ndarray, ends: np.ndarray, *, n_buc
         How often the bucket occurs in the row (all ones without ``dedup``).
     indptr : ndarray of shape (n_rows + 1,), int64
     """
+    codes, starts, ends, lo, hi = _part_args(codes, starts, ends, ngram_range)
+    return _hash_kernel(codes, starts, ends, int(n_buckets), int(salt), lo, hi, int(max_chars),
+                        int(words), bool(dedup), bool(join))
+
+
+def _part_args(codes, starts, ends, ngram_range):
+    """The kernels' shared inputs: contiguous codes, (n_rows, n_parts) int64 starts/ends, lo, hi."""
     starts = np.asarray(starts, dtype=np.int64)
     ends = np.asarray(ends, dtype=np.int64)
     if starts.ndim == 1:
@@ -536,9 +536,8 @@ def hash_parts(codes: np.ndarray, starts: np.ndarray, ends: np.ndarray, *, n_buc
     lo, hi = (int(v) for v in ngram_range)
     if not 1 <= lo <= hi:
         raise ValueError(f"ngram_range must be (lo, hi) with 1 <= lo <= hi, got {ngram_range}")
-    return _hash_kernel(np.ascontiguousarray(codes), np.ascontiguousarray(starts), np.ascontiguousarray(ends),
-                        int(n_buckets), int(salt), lo, hi, int(max_chars), int(words), bool(dedup),
-                        bool(join))
+    return (np.ascontiguousarray(codes), np.ascontiguousarray(starts), np.ascontiguousarray(ends),
+            lo, hi)
 
 
 def hash_char_ngrams(s: pd.Series, *, n_buckets: int, salt: int, ngram_range: tuple[int, int] = (2, 4),
