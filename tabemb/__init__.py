@@ -9,6 +9,7 @@ import logging
 
 from nnstore._version import __version__
 
+from ._hubness import hub_corrected, hub_penalties
 from ._match import MatchResult, RecordMatcher, dedupe, link
 from ._match_comparators import jaro_winkler
 from ._match_corrupt import corrupt_records, generate_people
@@ -20,4 +21,5 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = ["KINDS", "ColumnSpec", "MatchResult", "RecordMatcher", "Schema", "TableEncoder", "__version__",
            "blocking_metrics", "cluster_metrics", "clusters_to_pairs", "corrupt_records", "dedupe",
-           "generate_people", "infer_schema", "jaro_winkler", "link", "pair_metrics"]
+           "generate_people", "hub_corrected", "hub_penalties", "infer_schema", "jaro_winkler", "link",
+           "pair_metrics"]

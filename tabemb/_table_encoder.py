@@ -740,6 +740,26 @@ class TableEncoder(TransformerMixin, BaseEstimator):
     def fit_transform(self, df: pd.DataFrame, y: Any = None, **fit_params) -> pd.DataFrame:
         return self.fit(df, y, **fit_params).transform(df)
 
+    def link_embeddings(self, df_a: pd.DataFrame, df_b: pd.DataFrame, *,
+                        hub_k: int = 3) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Embed two tables for linking, hubness-corrected: dot products rank pairs by CSLS.
+
+        ``transform`` of each table, then :func:`tabemb.hub_corrected`: two more columns per
+        row, so that ``a' . b' = cos(a, b) - (r_B(a) + r_A(b)) / 2`` with ``r_B(a)`` the mean
+        cosine of ``a`` to its ``hub_k`` most similar rows of ``df_b`` (and likewise). A generic
+        record close to many records of the other table (a hub) stops being everyone's nearest
+        neighbour. Search the result by dot product (``NeighborStore(metric="dot")``), in
+        either direction. The penalties depend on both tables: embed them together.
+
+        Returns
+        -------
+        (emb_a, emb_b) : DataFrames of shape (n_a, dim_ + 2) and (n_b, dim_ + 2), columns
+        ``emb_*``, indexes of ``df_a`` and ``df_b``.
+        """
+        from ._hubness import hub_corrected
+
+        return hub_corrected(self.transform(df_a), self.transform(df_b), hub_k)
+
     # -- fine-tuning --------------------------------------------------------------------
     def fine_tune(self, df: pd.DataFrame, y: Any, *, task: str | None = None, epochs: int = 10,
                   learning_rate: float | None = None, batch_size: int | None = None) -> TableEncoder:
