@@ -6,6 +6,8 @@ entry-point group declared in pyproject.toml.
     graphtab tabemb fit INPUT --out MODEL_DIR [--key COL] [--epochs N] [--schema col=kind ...]
     graphtab tabemb embed INPUT --model MODEL_DIR --out emb.parquet [--key COL]
         [--workers N | --dask ADDRESS] [--chunk-rows N] [--overwrite]   (--out: a directory then)
+    graphtab tabemb link-embed INPUT_A INPUT_B --model MODEL_DIR --out-a A.parquet --out-b B.parquet
+        [--key-a COL] [--key-b COL] [--hub-k 3]
 """
 
 from __future__ import annotations
@@ -51,6 +53,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--key", default=None, help="key column (becomes the index)")
     add_scaleout_arguments(e, description=_SCALEOUT_NOTE)
     e.set_defaults(func=_cmd_embed)
+
+    k = tsub.add_parser("link-embed", help="embed two tables for linking, hubness-corrected (CSLS)",
+                        description="Embed the rows of two tables with the encoder at --model and "
+                                    "add the two hubness columns of TableEncoder.link_embeddings: "
+                                    "dot products of the written rows rank A-B pairs by CSLS "
+                                    "(search them by dot product, e.g. NeighborStore(metric='dot')).")
+    k.add_argument("input_a", help="CSV or Parquet file, table A")
+    k.add_argument("input_b", help="CSV or Parquet file, table B")
+    k.add_argument("--model", required=True, help="model directory written by `graphtab tabemb fit`")
+    k.add_argument("--out-a", required=True, help="output .parquet or .csv for table A")
+    k.add_argument("--out-b", required=True, help="output .parquet or .csv for table B")
+    k.add_argument("--key-a", default=None, help="key column of table A (becomes the index)")
+    k.add_argument("--key-b", default=None, help="key column of table B (becomes the index)")
+    k.add_argument("--hub-k", type=int, default=3, help="neighbourhood size of the penalties (default 3)")
+    k.set_defaults(func=_cmd_link_embed)
     __import__("tabemb._cli_match", fromlist=["register_match"]).register_match(tsub)  # link, dedupe
 
 
@@ -95,4 +112,19 @@ def _cmd_embed(args: argparse.Namespace) -> int:
     emb = enc.transform(df)
     write_table(emb, args.out)
     print(f"wrote {emb.shape[0]} x {emb.shape[1]} embeddings to {args.out}")
+    return 0
+
+
+def _cmd_link_embed(args: argparse.Namespace) -> int:
+    from nnstore import write_table
+
+    from . import TableEncoder
+
+    enc = TableEncoder.load(args.model)
+    ea, eb = enc.link_embeddings(_read(args.input_a, args.key_a), _read(args.input_b, args.key_b),
+                                 hub_k=args.hub_k)
+    write_table(ea, args.out_a)
+    write_table(eb, args.out_b)
+    print(f"wrote {ea.shape[0]} x {ea.shape[1]} and {eb.shape[0]} x {eb.shape[1]} hubness-corrected "
+          f"embeddings to {args.out_a} and {args.out_b} (search by dot product)")
     return 0

@@ -1,5 +1,6 @@
-"""graphtab tabemb fit / embed on a tiny CSV."""
+"""graphtab tabemb fit / embed / link-embed on a tiny CSV."""
 
+import numpy as np
 import pandas as pd
 
 from nnstore._cli import main
@@ -22,3 +23,21 @@ def test_fit_then_embed(tmp_path, capsys):
     assert list(emb.index) == list(df["key"]) and emb.columns[0] == "emb_0"
     assert main(["tabemb", "embed", str(src), "--model", str(tmp_path / "nope"),
                  "--out", str(tmp_path / "x.parquet")]) == 2
+
+
+def test_link_embed(tmp_path, capsys):
+    df = pd.DataFrame({"key": [f"k{i}" for i in range(30)],
+                       "name": [f"{w} street {i}" for i, w in enumerate(["oak", "elm", "ash"] * 10)]})
+    other = df.assign(key=[f"b{i}" for i in range(30)], name=df["name"].str.replace("street", "st"))
+    df.to_csv(tmp_path / "a.csv", index=False)
+    other.to_csv(tmp_path / "b.csv", index=False)
+    assert main(["tabemb", "fit", str(tmp_path / "a.csv"), "--out", str(tmp_path / "m"), "--key", "key",
+                 "--epochs", "0"]) == 0
+    assert main(["tabemb", "link-embed", str(tmp_path / "a.csv"), str(tmp_path / "b.csv"),
+                 "--model", str(tmp_path / "m"), "--key-a", "key", "--key-b", "key",
+                 "--out-a", str(tmp_path / "ea.parquet"), "--out-b", str(tmp_path / "eb.parquet")]) == 0
+    assert "hubness-corrected" in capsys.readouterr().out
+    ea, eb = pd.read_parquet(tmp_path / "ea.parquet"), pd.read_parquet(tmp_path / "eb.parquet")
+    assert list(ea.index) == list(df["key"]) and list(eb.index) == list(other["key"])
+    assert ea.shape[1] == eb.shape[1] and (ea.iloc[:, -1] == 1).all()
+    assert ((eb.to_numpy() @ ea.to_numpy().T).argmax(axis=1) == np.arange(30)).all()
