@@ -40,6 +40,7 @@ import pandas as pd
 from nnstore import check_vectors, embeddings_frame
 
 from ._match_knn import exact_topk, ivf_topk
+from ._text import unit_rows
 
 __all__ = ["hub_corrected", "hub_penalties"]
 
@@ -48,8 +49,10 @@ EXACT_LIMIT = 100_000_000
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
-    n = np.linalg.norm(x, axis=1, keepdims=True)
-    return x / np.where(n > 0, n, 1.0).astype(np.float32)
+    """A unit-length copy of the float32 rows (zero rows stay zero)."""
+    out = np.array(x, dtype=np.float32, order="C", copy=True)
+    unit_rows(out)
+    return out
 
 
 def _mean_sim(x: np.ndarray, y: np.ndarray, nn: np.ndarray) -> np.ndarray:
@@ -74,11 +77,21 @@ def hub_penalties(emb_a: Any, emb_b: Any, k: int = 3, *, n_probe: int = 16,
     :func:`tabemb._match_knn.ivf_topk`). Rows are normalised to unit length first (an
     all-zero row stays zero and gets penalty 0). ``k`` is cut to the other table's size.
     """
-    a, _ = check_vectors(emb_a, name="emb_a")
-    b, _ = check_vectors(emb_b, name="emb_b", dim=a.shape[1])
+    (a, _), (b, _) = _checked(emb_a, emb_b, k)
+    return _penalties(a, b, k, n_probe, random_state)
+
+
+def _checked(emb_a: Any, emb_b: Any, k: Any) -> tuple[tuple, tuple]:
+    """Validated unit-length float32 copies of both tables with their keys; checks ``k``."""
+    a, keys_a = check_vectors(emb_a, name="emb_a")
+    b, keys_b = check_vectors(emb_b, name="emb_b", dim=a.shape[1])
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
         raise ValueError(f"k must be an integer >= 1, got {k!r}")
-    a, b = _unit(a), _unit(b)
+    return (_unit(a), keys_a), (_unit(b), keys_b)
+
+
+def _penalties(a: np.ndarray, b: np.ndarray, k: int, n_probe: int = 16,
+               random_state: int = 0) -> tuple[np.ndarray, np.ndarray]:
     if len(a) * len(b) <= EXACT_LIMIT:
         nn_a, nn_b = exact_topk(a, b, int(k), int(k))
     else:
@@ -115,10 +128,8 @@ def hub_corrected(emb_a: Any, emb_b: Any, k: int = 3, **kwargs) -> tuple[Any, An
     ValueError
         Empty tables, different widths, NaN or infinite values, ``k < 1``.
     """
-    a, keys_a = check_vectors(emb_a, name="emb_a")
-    b, keys_b = check_vectors(emb_b, name="emb_b", dim=a.shape[1])
-    r_a, r_b = hub_penalties(a, b, k, **kwargs)
-    a, b = _unit(a), _unit(b)
+    (a, keys_a), (b, keys_b) = _checked(emb_a, emb_b, k)
+    r_a, r_b = _penalties(a, b, k, **kwargs)
     ones_a, ones_b = np.ones((len(a), 1), np.float32), np.ones((len(b), 1), np.float32)
     out_a = np.hstack([a, -0.5 * r_a[:, None], ones_a])
     out_b = np.hstack([b, ones_b, -0.5 * r_b[:, None]])
