@@ -261,6 +261,40 @@ def bench_clf(encoder_kw: dict, out: dict) -> None:
           f"({tune_s:.1f} s)", flush=True)
 
 
+def clustered(n: int, dim: int, rng: np.random.Generator, n_centers: int = 2000) -> np.ndarray:
+    """Unit vectors around ``n_centers`` shared random centres (two tables drawn from it overlap)."""
+    cent = rng.standard_normal((n_centers, dim)).astype(np.float32)
+    x = cent[rng.integers(0, n_centers, n)] + 0.7 * rng.standard_normal((n, dim)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def bench_hub(out: dict, sizes: tuple = (10_000, 50_000, 200_000), dim: int = 128) -> None:
+    """Cost of the hubness penalties (``hub_penalties``, k = 3) on generated clustered tables of
+    n x n rows, on the default path (exact up to 2.5e9 similarities, inverted lists above); at
+    50,000 also the inverted lists forced, against the exact penalties."""
+    import tabemb._hubness as hubness
+
+    rng = np.random.default_rng(0)
+    res = {}
+    for n in sizes:
+        a, b = clustered(n, dim, rng), clustered(n, dim, rng)
+        t = time.perf_counter()
+        ra, rb = hubness.hub_penalties(a, b, 3)
+        row = {"seconds": time.perf_counter() - t,
+               "path": "exact" if n * n <= hubness.EXACT_LIMIT else "ivf (n_probe 64)"}
+        if n == 50_000:
+            limit, hubness.EXACT_LIMIT = hubness.EXACT_LIMIT, 0
+            t = time.perf_counter()
+            ia, ib = hubness.hub_penalties(a, b, 3)
+            row["ivf_seconds"] = time.perf_counter() - t
+            hubness.EXACT_LIMIT = limit
+            d = np.abs(np.concatenate([ia - ra, ib - rb]))
+            row["mean_abs_diff"], row["max_abs_diff"] = float(d.mean()), float(d.max())
+        res[n] = row
+        print(f"hub penalties {n} x {n}: {row}", flush=True)
+    out["hub"] = {"dim": dim, "sizes": res}
+
+
 def bench_speed(root: Path, encoder_kw: dict, out: dict, threads: list[int], repeats: int = 5) -> None:
     import numba
     import torch
@@ -347,6 +381,17 @@ def markdown(out: dict, command: str) -> str:
                   f"| {r['fine_tuned_emb_lr']:.4f} | {r['onehot_lr']:.4f} | {r['hgb']:.4f} "
                   f"| {r['fit_s']:.0f} s |",
                   ""]
+    if "hub" in out:
+        r = out["hub"]
+        lines += [f"### Hubness penalties (k = 3), generated clustered tables, {r['dim']} dims", "",
+                  "| rows per table | default path | seconds | inverted lists forced: seconds "
+                  "| their error against exact: mean / max |",
+                  "|---|---|---|---|---|"]
+        for n, x in r["sizes"].items():
+            ivf = (f"{x['ivf_seconds']:.1f} | {x['mean_abs_diff']:.4f} / {x['max_abs_diff']:.4f}"
+                   if "ivf_seconds" in x else " | ")
+            lines.append(f"| {int(n):,} | {x['path']} | {x['seconds']:.1f} | {ivf} |")
+        lines.append("")
     if "speed" in out:
         r = out["speed"]
         lines += ["### transform throughput (50,000 FEBRL rows, 10 columns, "
@@ -362,7 +407,7 @@ def markdown(out: dict, command: str) -> str:
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--data", default="../shared/data")
-    p.add_argument("--only", default="febrl,dm,clf,speed")
+    p.add_argument("--only", default="febrl,dm,clf,hub,speed")
     p.add_argument("--sets", default=",".join(DM_SETS))
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--epochs", type=int, default=3)
@@ -397,6 +442,8 @@ def main() -> None:
         bench_dm(root, match_kw, out, args.sets.split(","), args.tune_epochs, args.tune_lr, args.tune_weights)
     if "clf" in only:
         bench_clf(kw, out)
+    if "hub" in only:
+        bench_hub(out)
     if "speed" in only:
         bench_speed(root, kw, out, [int(x) for x in args.speed_threads.split(",")])
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
