@@ -10,6 +10,26 @@ import logging
 
 from . import metrics
 from ._artifact import FORMAT_VERSION, Artifact, ArtifactWriter, read_artifact
+from ._contract import (
+    DEPRECATED,
+    DEVICE,
+    N_JOBS,
+    RANDOM_STATE,
+    VERBOSE,
+    HasMethods,
+    Hidden,
+    Interval,
+    InvalidParameterError,
+    Options,
+    StrOptions,
+    check_device,
+    check_is_fitted,
+    effective_n_jobs,
+    public_name,
+    renamed_param,
+    set_public_module,
+    validate_params,
+)
 from ._errors import ArtifactError, GraphtabError, NotFittedError
 from ._filters import col
 from ._io import iter_table_chunks, read_table, write_table
@@ -38,22 +58,36 @@ from ._version import __version__
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
+    "DEPRECATED",
+    "DEVICE",
     "FORMAT_VERSION",
+    "N_JOBS",
+    "RANDOM_STATE",
+    "VERBOSE",
     "Artifact",
     "ArtifactError",
     "ArtifactWriter",
     "GraphtabError",
+    "HasMethods",
+    "Hidden",
+    "Interval",
+    "InvalidParameterError",
     "NeighborStore",
     "NotFittedError",
+    "Options",
     "ScaleoutError",
     "ScaleoutResult",
     "Step",
+    "StrOptions",
     "__version__",
     "append_columns",
+    "check_device",
+    "check_is_fitted",
     "check_keys",
     "check_random_state",
     "check_vectors",
     "col",
+    "effective_n_jobs",
     "embedding_columns",
     "embeddings_frame",
     "iter_table_chunks",
@@ -61,10 +95,14 @@ __all__ = [
     "map_dask",
     "map_parquet",
     "metrics",
+    "public_name",
     "read_artifact",
     "read_table",
+    "renamed_param",
     "run_pipeline",
     "seed_from",
+    "set_public_module",
     "torch_generator",
+    "validate_params",
     "write_table",
 ]
