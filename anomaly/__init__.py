@@ -6,7 +6,7 @@ neighbour store. Imports nnstore only.
 
 import logging
 
-from nnstore._version import __version__
+from nnstore import __version__
 
 from ._base import BaseDetector, check_contamination, load_detector
 from ._distance import fit_scaler

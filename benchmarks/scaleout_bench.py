@@ -162,7 +162,7 @@ def _peak_rss_mb() -> float:
 
 # -- one run, in a fresh process ----------------------------------------------------------------
 def child(mode: str, n: int, work: Path, workers: int) -> dict:
-    from nnstore import map_dask, map_parquet
+    from graphtab import map_dask, map_parquet
 
     paths = build_artifacts(work)
     src = work / f"input_{n}"

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 
 from anomaly import KNNDetector
-from nnstore import NeighborStore, Step, map_dask, map_parquet
+from graphtab import Step, map_dask, map_parquet
+from nnstore import NeighborStore
 from tabemb import TableEncoder
 
 

@@ -8,7 +8,7 @@ user-item graphs. Imports nnstore only.
 import importlib
 import logging
 
-from nnstore._version import __version__
+from nnstore import __version__
 
 from ._gnn import GNNEmbedder
 from ._graph import Graph, as_graph

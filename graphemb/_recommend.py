@@ -27,10 +27,11 @@ from nnstore import (
     check_keys,
     check_random_state,
     check_vectors,
+    evaluate_filter,
     read_artifact,
 )
-from nnstore._filters import evaluate_filter
-from nnstore._store import _keys_frame, _keys_from_frame
+from nnstore import keys_from_frame as _keys_from_frame
+from nnstore import keys_to_frame as _keys_frame
 
 from ._recommend_data import prepare_interactions
 from ._recommend_models import train_lightgcn, train_node2vec

@@ -31,19 +31,10 @@ from ._contract import (
     validate_params,
 )
 from ._errors import ArtifactError, GraphtabError, NotFittedError
-from ._filters import col
-from ._io import iter_table_chunks, read_table, write_table
-from ._scaleout import (
-    ScaleoutError,
-    ScaleoutResult,
-    Step,
-    append_columns,
-    load_artifact_cached,
-    map_dask,
-    map_parquet,
-    run_pipeline,
-)
+from ._filters import col, evaluate_filter
 from ._store import NeighborStore
+from ._store import _keys_frame as keys_to_frame
+from ._store import _keys_from_frame as keys_from_frame
 from ._validation import (
     check_keys,
     check_random_state,
@@ -75,12 +66,8 @@ __all__ = [
     "NeighborStore",
     "NotFittedError",
     "Options",
-    "ScaleoutError",
-    "ScaleoutResult",
-    "Step",
     "StrOptions",
     "__version__",
-    "append_columns",
     "check_device",
     "check_is_fitted",
     "check_keys",
@@ -90,19 +77,15 @@ __all__ = [
     "effective_n_jobs",
     "embedding_columns",
     "embeddings_frame",
-    "iter_table_chunks",
-    "load_artifact_cached",
-    "map_dask",
-    "map_parquet",
+    "evaluate_filter",
+    "keys_from_frame",
+    "keys_to_frame",
     "metrics",
     "public_name",
     "read_artifact",
-    "read_table",
     "renamed_param",
-    "run_pipeline",
     "seed_from",
     "set_public_module",
     "torch_generator",
     "validate_params",
-    "write_table",
 ]

@@ -7,7 +7,7 @@ nnstore only.
 
 import logging
 
-from nnstore._version import __version__
+from nnstore import __version__
 
 from ._hubness import hub_corrected, hub_penalties
 from ._match import MatchResult, RecordMatcher, dedupe, link

@@ -2,12 +2,14 @@
 
 import ast
 import importlib
+import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ["nnstore", "graphemb", "tabemb", "anomaly"]
+LIBRARIES = ["nnstore", "graphemb", "tabemb", "anomaly"]
+PACKAGES = [*LIBRARIES, "graphtab"]
 
 
 @pytest.mark.parametrize("pkg", PACKAGES)
@@ -20,29 +22,75 @@ def test_public_api_is_explicit_and_importable(pkg):
 
 
 def _imports(pkg):
+    """(imported module, file) for every absolute import in ``pkg``, lazy ones included."""
     found = set()
     for path in (ROOT / pkg).rglob("*.py"):
+        rel = str(path.relative_to(ROOT))
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
-                found.update((a.name.split(".")[0], path.name) for a in node.names)
+                found.update((a.name, rel) for a in node.names)
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                found.add((node.module.split(".")[0], path.name))
+                found.add((node.module, rel))
+                found.update((f"{node.module}.{a.name}", rel) for a in node.names
+                             if a.name.startswith("_") and not a.name.startswith("__"))
+            elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                  and node.func.attr == "import_module" and node.args
+                  and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)
+                  and not node.args[0].value.startswith(".")):
+                found.add((node.args[0].value, rel))
     return found
 
 
 @pytest.mark.parametrize("pkg", PACKAGES)
 def test_import_rule(pkg):
-    """graphemb, tabemb, anomaly may import nnstore, never each other; nnstore imports none."""
-    forbidden = set(PACKAGES) - {pkg} - ({"nnstore"} if pkg != "nnstore" else set())
-    bad = sorted((m, f) for m, f in _imports(pkg) if m in forbidden)
-    assert not bad, f"{pkg} imports {bad}"
+    """nnstore imports none of the others; graphemb, tabemb and anomaly import nnstore's public
+    names only and never each other nor graphtab; graphtab may import all four (public names)."""
+    allowed = {"nnstore": set(), "graphtab": set(LIBRARIES)}.get(pkg, {"nnstore"})
+    bad = []
+    for module, where in _imports(pkg):
+        top, *rest = module.split(".")
+        if top not in PACKAGES or top == pkg:
+            continue
+        if top not in allowed:
+            bad.append(f"{where}: imports {module} (upward or sideways)")
+        elif any(part.startswith("_") for part in rest):
+            bad.append(f"{where}: imports the private {module}")
+    assert not bad, "\n".join(sorted(bad))
+
+
+def test_import_rule_catches_private_and_upward_imports(tmp_path, monkeypatch):
+    """The rule itself: a private nnstore import and an upward import are both reported."""
+    pkg = tmp_path / "graphemb"
+    pkg.mkdir()
+    (pkg / "m.py").write_text("from nnstore._store import x\nimport graphtab\nfrom nnstore import col\n")
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    found = _imports("graphemb")
+    assert ("nnstore._store", "graphemb/m.py") in found and ("graphtab", "graphemb/m.py") in found
+    with pytest.raises(AssertionError, match="private nnstore._store"):
+        test_import_rule("graphemb")
+
+
+def test_graphtab_namespace_is_lazy_and_complete():
+    """``import graphtab`` imports no torch; every advertised name resolves."""
+    import subprocess
+
+    code = ("import sys, graphtab as gt\n"
+            "assert 'torch' not in sys.modules\n"
+            "assert 'graphemb' not in sys.modules and 'tabemb' not in sys.modules\n"
+            "gt.NeighborStore; gt.Node2Vec; gt.KNNDetector; gt.map_parquet\n"
+            "assert 'torch' not in sys.modules, 'a torch-free name imported torch'\n"
+            "missing = [n for n in gt.__all__ if not hasattr(gt, n)]\n"
+            "assert not missing, missing\n"
+            "print('ok')\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stdout + r.stderr
 
 
 def test_library_code_does_not_print():
     offenders = []
     for pkg in PACKAGES:
         for path in (ROOT / pkg).rglob("*.py"):
-            if path.name.startswith("_cli"):  # command-line modules print by design
+            if "cli" in path.relative_to(ROOT).parts:  # the command line prints by design
                 continue
             for node in ast.walk(ast.parse(path.read_text())):
                 if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)

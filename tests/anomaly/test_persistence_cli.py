@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 from anomaly import EnsembleDetector, KNNDetector, LOFDetector, load_detector
+from graphtab.cli import main
 from nnstore import ArtifactError, read_artifact
-from nnstore._cli import main
 
 
 def _frame(n=150, seed=0):

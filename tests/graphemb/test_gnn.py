@@ -272,7 +272,7 @@ def test_cuda_without_gpu_is_a_clear_error(data):
 
 
 def test_cli_fit_and_embed(tmp_path, data):
-    from nnstore._cli import main
+    from graphtab.cli import main
 
     G, F, y = data
     edges = pd.DataFrame(list(G.edges), columns=["src", "dst"])

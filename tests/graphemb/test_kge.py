@@ -107,7 +107,7 @@ def test_bad_input():
 
 
 def test_cli_fit_predict_evaluate(tmp_path, capsys):
-    from nnstore._cli import main
+    from graphtab.cli import main
 
     train, test = _kg()
     train.to_csv(tmp_path / "train.txt", sep="\t", header=False, index=False)

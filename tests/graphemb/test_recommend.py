@@ -16,8 +16,8 @@ from graphemb import (
     train_test_split_interactions,
 )
 from graphemb._recommend_data import prepare_interactions
+from graphtab.cli import main
 from nnstore import ArtifactError, NotFittedError, col
-from nnstore._cli import main
 
 N_GROUPS, ITEMS_PER_GROUP, USERS_PER_GROUP, SEEN = 3, 10, 12, 7
 FAST = dict(dim=16, epochs=40, batch_size=128, learning_rate=0.02)

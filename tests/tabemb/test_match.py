@@ -253,7 +253,7 @@ def test_bad_inputs():
 
 
 def test_cli_link_and_dedupe(tmp_path):
-    from nnstore._cli import main
+    from graphtab.cli import main
 
     a, b = tmp_path / "a.csv", tmp_path / "b.parquet"
     PEOPLE.iloc[:8].rename_axis("id").to_csv(a)

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from nnstore import read_table, write_table
+from graphtab._io import read_table, write_table
 
 
 def _read(path: str) -> pd.DataFrame:
-    from ._kge import read_triples
+    from graphemb import read_triples
 
     suffix = Path(path).suffix.lower()
     if suffix in {".txt", ".tsv", ""}:
@@ -70,7 +70,7 @@ def register_kge(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
-    from ._kge import KGEmbedder
+    from graphemb import KGEmbedder
 
     train = _read(args.triples)
     extra: list = []
@@ -90,7 +90,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
-    from ._kge import KGEmbedder
+    from graphemb import KGEmbedder
 
     model = KGEmbedder.load(args.model)
     queries = _read(args.queries) if Path(args.queries).suffix.lower() not in {".txt", ".tsv", ""} \
@@ -111,7 +111,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from ._kge import KGEmbedder
+    from graphemb import KGEmbedder
 
     model = KGEmbedder.load(args.model)
     res = model.evaluate(_read(args.test), known=[_read(p) for p in args.known])

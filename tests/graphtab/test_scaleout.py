@@ -10,25 +10,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import nnstore
+import graphtab
 from anomaly import KNNDetector
-from nnstore import (
-    ArtifactError,
-    NeighborStore,
-    ScaleoutError,
-    Step,
-    load_artifact_cached,
-    map_dask,
-    map_parquet,
-    run_pipeline,
-)
-from nnstore._cli import main
-from nnstore._scaleout import (
+from graphtab import ScaleoutError, Step, load_artifact_cached, map_dask, map_parquet, run_pipeline
+from graphtab._scaleout import (
     artifact_cache_info,
     clear_artifact_cache,
     get_chunk_function,
     map_partitions,
 )
+from graphtab.cli import main
+from nnstore import ArtifactError, NeighborStore
 from tabemb import TableEncoder
 
 N = 300
@@ -42,7 +34,7 @@ def client():
                                        dashboard_address=None)
     c = distributed.Client(cluster)
     # the workers import torch & co. while the first tests run (a cold worker takes seconds)
-    warm = [c.submit(exec, "import tabemb._batch, anomaly._batch, graphemb._batch, torch", workers=[w],
+    warm = [c.submit(exec, "import graphtab._chunks, tabemb, anomaly, graphemb, torch", workers=[w],
                      pure=False) for w in c.scheduler_info()["workers"]]
     yield c
     del warm
@@ -96,10 +88,9 @@ def test_run_pipeline_appends_each_steps_columns(art):
     assert set(out["anomaly_label"]) <= {0, 1} and out["anomaly_probability"].between(0, 1).all()
 
 
-def test_step_names_resolve_through_entry_points():
-    from anomaly._batch import score_chunk
-    from nnstore._batch import neighbors_chunk
-    from tabemb._batch import embed_chunk
+def test_step_names_resolve_to_the_builtin_chunk_functions():
+    from graphtab._chunks import anomaly_chunk as score_chunk
+    from graphtab._chunks import embed_chunk, neighbors_chunk
 
     assert get_chunk_function("embed") is embed_chunk
     assert get_chunk_function("neighbors") is neighbors_chunk
@@ -202,7 +193,7 @@ FLAKY = textwrap.dedent('''
     """A chunk function that fails on the chunk holding a marked row while a flag file exists."""
     from pathlib import Path
 
-    from nnstore import append_columns
+    from graphtab import append_columns
     import pandas as pd
 
 
@@ -294,7 +285,7 @@ def test_cli_scaleout(art, tmp_path, capsys):
 def test_public_names():
     for name in ("Step", "map_parquet", "map_dask", "run_pipeline", "load_artifact_cached",
                  "ScaleoutError", "append_columns"):
-        assert name in nnstore.__all__
+        assert name in graphtab.__all__
 
 
 # -- recommendations as a chunk function ---------------------------------------------------
@@ -327,7 +318,7 @@ def _long_from_wide(wide, id_col, item, score, k):
 
 
 def test_recommend_chunk_equals_the_recommender(rec):
-    from graphemb._batch import recommend_chunk
+    from graphtab._chunks import recommend_chunk
 
     users = rec["users"]
     out = recommend_chunk(users, rec["dir"] / "model", k=4)

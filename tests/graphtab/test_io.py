@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from nnstore import iter_table_chunks, read_table, write_table
+from graphtab import iter_table_chunks, read_table, write_table
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])

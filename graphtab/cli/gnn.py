@@ -79,9 +79,8 @@ def _graph_args(p: argparse.ArgumentParser) -> None:
 
 
 def _read_graph(args: argparse.Namespace):
-    from nnstore import read_table
-
-    from ._graph import as_graph
+    from graphemb import as_graph
+    from graphtab._io import read_table
 
     df = read_table(args.edges)
     cols = [args.src, args.dst] + ([args.weight] if args.weight else [])
@@ -92,7 +91,7 @@ def _read_graph(args: argparse.Namespace):
 
 
 def _read_keyed(path: str | None, key: str | None) -> pd.DataFrame | None:
-    from nnstore import read_table
+    from graphtab._io import read_table
 
     if path is None:
         return None
@@ -103,9 +102,8 @@ def _read_keyed(path: str | None, key: str | None) -> pd.DataFrame | None:
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
-    from nnstore import write_table
-
-    from ._gnn import GNNEmbedder
+    from graphemb import GNNEmbedder
+    from graphtab._io import write_table
 
     g = _read_graph(args)
     features = _read_keyed(args.features, args.key)
@@ -147,9 +145,8 @@ def _cmd_fit(args: argparse.Namespace) -> int:
 
 
 def _cmd_embed(args: argparse.Namespace) -> int:
-    from nnstore import write_table
-
-    from ._gnn import GNNEmbedder
+    from graphemb import GNNEmbedder
+    from graphtab._io import write_table
 
     model = GNNEmbedder.load(args.model, device=args.device)
     g = _read_graph(args)

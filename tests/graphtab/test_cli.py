@@ -5,12 +5,12 @@ from pathlib import Path
 
 import numpy as np
 
+from graphtab.cli import main
 from nnstore import ArtifactWriter, __version__
-from nnstore._cli import main
 
 
 def test_version_and_help(capsys):
-    out = subprocess.run([sys.executable, "-m", "nnstore._cli", "--version"],
+    out = subprocess.run([sys.executable, "-m", "graphtab.cli", "--version"],
                          capture_output=True, text=True, check=True).stdout
     assert out.strip() == f"graphtab {__version__}"
     assert main([]) == 2

@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from nnstore._cli import main
+from graphtab.cli import main
 
 
 def test_fit_then_embed(tmp_path, capsys):

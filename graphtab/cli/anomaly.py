@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from nnstore._cli_scaleout import add_scaleout_arguments, batch_scaleout_requested, run_batch_scaleout
+from .scaleout import add_scaleout_arguments, batch_scaleout_requested, run_batch_scaleout
 
 logger = logging.getLogger(__name__)
 
@@ -88,10 +88,8 @@ def _features(df: pd.DataFrame, columns: list[str] | None) -> pd.DataFrame:
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
-    from nnstore import read_table
-
-    from ._knn import KNNDetector
-    from ._lof import LOFDetector
+    from anomaly import KNNDetector, LOFDetector
+    from graphtab._io import read_table
 
     df = read_table(args.input, index_col=args.key)
     X = _features(df, args.columns)
@@ -125,17 +123,17 @@ def _n_rows(path: Path) -> int | None:
 def _cmd_score(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
-    from nnstore import iter_table_chunks, read_artifact, write_table
-
-    from ._base import KIND, load_detector
-
-    art = read_artifact(args.model, kind=KIND)
+    from anomaly import load_detector
+    from graphtab._io import iter_table_chunks, write_table
+    from nnstore import read_artifact
+    art = read_artifact(args.model, kind="anomaly_detector")
     det = load_detector(args.model)
     key = args.key if args.key is not None else art.info.get("key_name")
     names = art.info.get("feature_names_in")
     if batch_scaleout_requested(args):
-        from nnstore import Step
-        from nnstore._cli_scaleout import sample_rows
+        from graphtab._scaleout import Step
+
+        from .scaleout import sample_rows
 
         has_key = key is not None and key in sample_rows(args.input).columns
         if args.key is not None and not has_key:

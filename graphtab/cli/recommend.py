@@ -23,8 +23,9 @@ import json
 
 import pandas as pd
 
-from nnstore import read_table, write_table
-from nnstore._cli_scaleout import add_scaleout_arguments, batch_scaleout_requested, run_batch_scaleout
+from graphtab._io import read_table, write_table
+
+from .scaleout import add_scaleout_arguments, batch_scaleout_requested, run_batch_scaleout
 
 
 def register_recommend(sub: argparse._SubParsersAction) -> None:
@@ -96,7 +97,7 @@ def _item_table(path: str | None, key: str, what: str) -> pd.DataFrame | None:
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
-    from ._recommend import Recommender
+    from graphemb import Recommender
 
     df = read_table(args.interactions)
     model = Recommender(model=args.model, dim=args.dim, n_layers=args.n_layers, epochs=args.epochs,
@@ -112,11 +113,11 @@ def _cmd_fit(args: argparse.Namespace) -> int:
 
 
 def _cmd_top(args: argparse.Namespace) -> int:
-    from ._recommend import Recommender
+    from graphemb import Recommender
 
     exclude = not args.include_seen
     if batch_scaleout_requested(args):
-        from nnstore import Step
+        from graphtab._scaleout import Step
 
         if args.users is None:
             raise ValueError("--workers / --dask need --users: a Parquet (or CSV) table of the users "
@@ -146,7 +147,7 @@ def _cmd_top(args: argparse.Namespace) -> int:
 
 
 def _cmd_similar(args: argparse.Namespace) -> int:
-    from ._recommend import Recommender
+    from graphemb import Recommender
 
     model = Recommender.load(args.model_dir)
     items = read_table(args.items)
@@ -159,8 +160,7 @@ def _cmd_similar(args: argparse.Namespace) -> int:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from ._recommend import Recommender
-    from ._recommend_eval import evaluate_recommender
+    from graphemb import Recommender, evaluate_recommender
 
     model = Recommender.load(args.model_dir)
     test = read_table(args.test)

@@ -5,9 +5,9 @@ Every batch operation of graphtab is a *chunk function*::
     f(chunk: pandas.DataFrame, artifact: str | Path, **options) -> pandas.DataFrame
 
 It returns the chunk with its own columns appended: same index, same rows, in
-the same order. The built-in ones are found by name through the
-``graphtab.chunks`` entry-point group (pyproject.toml), so nnstore runs tabemb's,
-anomaly's and graphemb's steps without importing them:
+the same order. Steps are found by name: the built-in ones
+(:mod:`graphtab._chunks`), then the ``graphtab.chunks`` entry-point group, through
+which another distribution can add its own:
 
 =============  =================================  ==========================================
 name           artifact                           appends
@@ -79,7 +79,8 @@ from typing import Any
 
 import pandas as pd
 
-from ._errors import GraphtabError
+from nnstore import GraphtabError
+
 from ._io import read_table, write_table
 
 __all__ = [
@@ -209,8 +210,16 @@ def _chunk_entry_points() -> dict:
     return {ep.name: ep for ep in entry_points(group=CHUNK_GROUP)}
 
 
+def _builtin_chunks() -> dict:
+    from . import _chunks
+
+    return {"embed": _chunks.embed_chunk, "neighbors": _chunks.neighbors_chunk,
+            "anomaly": _chunks.anomaly_chunk, "recommend": _chunks.recommend_chunk}
+
+
 def get_chunk_function(name: str) -> Callable[..., pd.DataFrame]:
-    """The chunk function registered as ``name`` in the ``graphtab.chunks`` entry-point group.
+    """The chunk function named ``name``: a built-in step or one registered in the
+    ``graphtab.chunks`` entry-point group.
 
     Raises
     ------
@@ -219,9 +228,12 @@ def get_chunk_function(name: str) -> Callable[..., pd.DataFrame]:
     ImportError
         The package providing it cannot be imported (e.g. an extra is missing).
     """
+    builtin = _builtin_chunks()
+    if name in builtin:
+        return builtin[name]
     eps = _chunk_entry_points()
     if name not in eps:
-        raise ValueError(f"unknown step {name!r}; known steps: {sorted(eps)} "
+        raise ValueError(f"unknown step {name!r}; known steps: {sorted({*builtin, *eps})} "
                          f"(entry-point group {CHUNK_GROUP!r})")
     try:
         return eps[name].load()
@@ -325,7 +337,7 @@ def check_steps(steps: Any) -> list[Step]:
     Raises ``ValueError`` (unknown name), ``FileNotFoundError`` (no artifact at the
     path) or :class:`nnstore.ArtifactError` (a directory that is no artifact).
     """
-    from ._artifact import read_artifact
+    from nnstore import read_artifact
 
     steps = as_steps(steps)
     for s in steps:

@@ -27,7 +27,7 @@ from typing import Any
 
 import pandas as pd
 
-from ._scaleout import ScaleoutResult, Step, check_steps, map_dask, map_parquet, pipeline_columns
+from graphtab._scaleout import ScaleoutResult, Step, check_steps, map_dask, map_parquet, pipeline_columns
 
 __all__ = ["add_scaleout_arguments", "batch_scaleout_requested", "register_scaleout",
            "run_batch_scaleout", "run_scaleout", "sample_rows", "scaleout_requested"]
@@ -89,7 +89,7 @@ def run_scaleout(args: argparse.Namespace, steps: Any, inputs: Any, output_dir: 
 
 def sample_rows(inputs: Any, n: int = 2) -> pd.DataFrame:
     """The first ``n`` rows of the first input file (Parquet or CSV), as the drivers read them."""
-    from ._scaleout import _input_files, _read_unit, _Unit
+    from graphtab._scaleout import _input_files, _read_unit, _Unit
 
     first = _input_files(inputs)[0]
     if first.suffix.lower() in {".parquet", ".pq"}:

@@ -15,15 +15,6 @@ import argparse
 def register(sub: argparse._SubParsersAction) -> None:
     """Add graphemb's subcommands to ``sub``."""
     _register_node2vec(sub)
-    from ._cli_gnn import register_gnn
-
-    register_gnn(sub)
-    from ._cli_kge import register_kge
-
-    register_kge(sub)
-    from ._cli_recommend import register_recommend
-
-    register_recommend(sub)
 
 
 # -- node2vec ---------------------------------------------------------------------------
@@ -60,10 +51,8 @@ def _register_node2vec(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_node2vec_embed(args: argparse.Namespace) -> int:
-    from nnstore import read_table, write_table
-
-    from ._graph import as_graph
-    from ._node2vec import Node2Vec
+    from graphemb import Node2Vec, as_graph
+    from graphtab._io import read_table, write_table
 
     cols = [args.src, args.dst] + ([args.weight] if args.weight else [])
     df = read_table(args.edges)

@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from graphtab.cli import main
 from nnstore import NeighborStore
-from nnstore._cli import main
 
 
 @pytest.fixture()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from nnstore._cli import main
+from graphtab.cli import main
 
 
 def test_embed_edge_list(tmp_path, capsys):

@@ -55,13 +55,13 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def _read(path: str, key: str | None):
-    from nnstore import read_table
+    from graphtab._io import read_table
 
     return read_table(path, index_col=key)
 
 
 def _matcher(args, mapping=None):
-    from . import RecordMatcher
+    from tabemb import RecordMatcher
 
     return RecordMatcher(columns=args.columns or None, mapping=mapping, blocking_keys=args.blocking_key,
                          n_neighbors=args.n_neighbors, threshold=args.threshold,
@@ -70,7 +70,7 @@ def _matcher(args, mapping=None):
 
 
 def _write(res, args, m) -> int:
-    from nnstore import write_table
+    from graphtab._io import write_table
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -95,7 +95,7 @@ def _write(res, args, m) -> int:
 def _labels(path: str | None):
     if path is None:
         return None
-    from nnstore import read_table
+    from graphtab._io import read_table
 
     lab = read_table(path)
     return lab.reset_index() if lab.shape[1] < 3 else lab

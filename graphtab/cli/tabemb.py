@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from nnstore._cli_scaleout import add_scaleout_arguments, batch_scaleout_requested, run_batch_scaleout
+from .scaleout import add_scaleout_arguments, batch_scaleout_requested, run_batch_scaleout
 
 logger = logging.getLogger(__name__)
 
@@ -68,17 +68,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     k.add_argument("--key-b", default=None, help="key column of table B (becomes the index)")
     k.add_argument("--hub-k", type=int, default=3, help="neighbourhood size of the penalties (default 3)")
     k.set_defaults(func=_cmd_link_embed)
-    __import__("tabemb._cli_match", fromlist=["register_match"]).register_match(tsub)  # link, dedupe
+    __import__("graphtab.cli.match", fromlist=["register_match"]).register_match(tsub)  # link, dedupe
 
 
 def _read(path: str, key: str | None):
-    from nnstore import read_table
+    from graphtab._io import read_table
 
     return read_table(path, index_col=key)
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
-    from . import TableEncoder
+    from tabemb import TableEncoder
 
     overrides = {}
     for item in args.schema:
@@ -97,12 +97,11 @@ def _cmd_fit(args: argparse.Namespace) -> int:
 
 
 def _cmd_embed(args: argparse.Namespace) -> int:
-    from nnstore import write_table
-
-    from . import TableEncoder
+    from graphtab._io import write_table
+    from tabemb import TableEncoder
 
     if batch_scaleout_requested(args):
-        from nnstore import Step
+        from graphtab._scaleout import Step
 
         run_batch_scaleout(args, Step("embed", args.model), args.input, args.out,
                            id_columns=[args.key] if args.key else [], verbose=False)
@@ -116,9 +115,8 @@ def _cmd_embed(args: argparse.Namespace) -> int:
 
 
 def _cmd_link_embed(args: argparse.Namespace) -> int:
-    from nnstore import write_table
-
-    from . import TableEncoder
+    from graphtab._io import write_table
+    from tabemb import TableEncoder
 
     enc = TableEncoder.load(args.model)
     ea, eb = enc.link_embeddings(_read(args.input_a, args.key_a), _read(args.input_b, args.key_b),

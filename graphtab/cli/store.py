@@ -1,61 +1,20 @@
-"""The ``graphtab`` command line.
-
-One command, ``graphtab``, with a subcommand per task (``graphtab store build``,
-``graphtab node2vec embed``, ...). One command rather than one per package
-because users think in tasks, not in our package boundaries, and one
-``--help`` lists everything installed. ``main`` lives here, in nnstore, the
-package every other one builds on; the other packages add their subcommands
-through the ``graphtab.cli`` entry-point group (see pyproject.toml), each
-pointing at a ``register(subparsers)`` function, so nnstore never imports them.
-
-A subcommand's handler is set with ``parser.set_defaults(func=handler)``;
-``handler(args)`` returns an exit code (0 or None for success). Errors that
-are the user's (bad input, a refused artifact) print one line to stderr and
-exit 2; ``--debug`` shows the traceback instead.
-"""
+"""``graphtab store build`` / ``graphtab store query`` and ``graphtab inspect``."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import logging
-import sys
-from collections.abc import Sequence
-from importlib.metadata import entry_points
 
-from ._artifact import read_artifact
-from ._errors import GraphtabError
-from ._version import __version__
-
-logger = logging.getLogger(__name__)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="graphtab",
-        description="Graphs and tables to embeddings, and a shared neighbour store.",
-    )
-    parser.add_argument("--version", action="version", version=f"graphtab {__version__}")
-    parser.add_argument("-v", "--verbose", action="count", default=0,
-                        help="more log output (-v info, -vv debug)")
-    parser.add_argument("--debug", action="store_true",
-                        help="show full tracebacks instead of one-line errors")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for ep in sorted(entry_points(group="graphtab.cli"), key=lambda e: e.name):
-        try:
-            register = ep.load()
-        except ImportError as e:  # an optional extra may be missing
-            logger.warning("graphtab: subcommands of %s unavailable: %s", ep.name, e)
-            continue
-        register(sub)
-    return parser
+from nnstore import read_artifact
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """nnstore's subcommands: ``inspect`` and the ``store`` group (``build``, ``query``)."""
+    """The ``store`` group (``build``, ``query``)."""
     _register_store(sub)
-    from ._cli_scaleout import register_scaleout  # graphtab scaleout
-    register_scaleout(sub)
+
+
+def register_inspect(sub: argparse._SubParsersAction) -> None:
+    """``graphtab inspect``."""
     p = sub.add_parser(
         "inspect",
         help="check a saved artifact (manifest, checksums) and print its manifest",
@@ -122,7 +81,7 @@ def _register_store(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--n-jobs", type=int, default=None, help="query threads (default: all cores)")
     q.add_argument("--chunksize", type=int, default=10_000, help="queries per batch")
     q.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    from ._cli_scaleout import add_scaleout_arguments
+    from .scaleout import add_scaleout_arguments
     add_scaleout_arguments(q, description=(
         "With --workers or --dask, --out is a directory of Parquet part files (one per partition "
         "of INPUT), one row per query row: the --id-col column, then neighbor_key_i and "
@@ -153,8 +112,8 @@ def _table_vectors(df, vector_cols, list_col, where: str):
 
 
 def _cmd_store_build(args: argparse.Namespace) -> int:
-    from ._io import read_table
-    from ._store import NeighborStore
+    from graphtab._io import read_table
+    from nnstore import NeighborStore
 
     df = read_table(args.input)
     if args.key not in df.columns:
@@ -184,9 +143,10 @@ def _cmd_store_query(args: argparse.Namespace) -> int:
     import pandas as pd
     from tqdm.auto import tqdm
 
-    from ._cli_scaleout import batch_scaleout_requested
-    from ._io import iter_table_chunks, write_table
-    from ._store import NeighborStore
+    from graphtab._io import iter_table_chunks, write_table
+    from nnstore import NeighborStore
+
+    from .scaleout import batch_scaleout_requested
 
     if batch_scaleout_requested(args):
         return _store_query_scaleout(args)
@@ -223,8 +183,9 @@ def _cmd_store_query(args: argparse.Namespace) -> int:
 
 
 def _store_query_scaleout(args: argparse.Namespace) -> int:
-    from ._cli_scaleout import run_batch_scaleout
-    from ._scaleout import Step
+    from graphtab._scaleout import Step
+
+    from .scaleout import run_batch_scaleout
 
     if args.keys_col is not None or args.list_col is not None:
         raise ValueError("--keys-col and --list-col are not supported with --workers / --dask: "
@@ -236,26 +197,3 @@ def _store_query_scaleout(args: argparse.Namespace) -> int:
                        id_columns=[args.id_col] if args.id_col else [],
                        verbose=not args.no_progress)
     return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    level = logging.WARNING - 10 * min(args.verbose, 2)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return 2
-    try:
-        code = args.func(args)
-    except (GraphtabError, ValueError, KeyError, TypeError, FileNotFoundError) as e:
-        if args.debug:
-            raise
-        msg = e.args[0] if isinstance(e, KeyError) and e.args else e
-        print(f"graphtab {args.command}: error: {msg}", file=sys.stderr)
-        return 2
-    return int(code or 0)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
