@@ -1,78 +1,113 @@
-"""``graphtab tabemb link`` and ``graphtab tabemb dedupe`` (record matching).
+"""``graphtab match link`` and ``graphtab match dedupe``: record matching.
 
-    graphtab tabemb link A B --out DIR [--key-a COL] [--key-b COL] [--columns C ...]
-                             [--map A_COL=B_COL ...] [--blocking-key COL ...] [--n-neighbors K]
-                             [--threshold P] [--one-to-one] [--labels pairs.csv] [--save-model DIR]
-    graphtab tabemb dedupe A --out DIR [--key COL] [--columns C ...] [...]
-
-Both write ``DIR/pairs.parquet`` (index_a, index_b, score, features) and
-``DIR/clusters.parquet`` (cluster id per record; for linkage the index is
+Both write ``--out/pairs.parquet`` (index_a, index_b, score, features) and
+``--out/clusters.parquet`` (cluster id per record; for linkage the index is
 ``(table, key)``).
 """
 
 from __future__ import annotations
 
 import argparse
-import logging
 from pathlib import Path
 
-logger = logging.getLogger(__name__)
+from ._common import (
+    UsageError,
+    add_command,
+    add_group,
+    add_ids_as_str,
+    add_out,
+    add_progress,
+    add_seed,
+    check_model_dir,
+    keyed,
+    progress,
+    read_input,
+    validate_early,
+)
 
 
-def register_match(tsub: argparse._SubParsersAction) -> None:
-    """Add ``link`` and ``dedupe`` under ``graphtab tabemb``."""
-    lk = tsub.add_parser("link", help="link the records of two tables (pairs + clusters)",
-                         description="Match the records of A with those of B: embedding blocking, "
-                                     "comparators, Fellegi-Sunter (or trees with --labels).")
-    lk.add_argument("a", help="table A (CSV or Parquet)")
-    lk.add_argument("b", help="table B (CSV or Parquet)")
-    lk.add_argument("--key-a", default=None, help="key column of A (default: Parquet index / CSV row number)")
-    lk.add_argument("--key-b", default=None, help="key column of B")
-    lk.add_argument("--map", nargs="*", default=[], metavar="A_COL=B_COL",
-                    help="column mapping when the schemas differ")
+def register(sub: argparse._SubParsersAction) -> None:
+    verbs = add_group(sub, "match", help="record linkage and deduplication (RecordMatcher)",
+                      description="Find the records of two tables (link) or of one table (dedupe) that "
+                                  "are the same entity: embedding blocking, comparators, Fellegi-Sunter "
+                                  "(or a supervised scorer with --labels), clusters.", dest="match_verb")
+    lk = add_command(verbs, "link", help="link the records of two tables (pairs + clusters)",
+                     description="Match the records of table A with those of table B; write "
+                                 "--out/pairs.parquet and --out/clusters.parquet.")
+    lk.add_argument("a", help="table A (.csv or .parquet)")
+    lk.add_argument("b", help="table B (.csv or .parquet)")
+    lk.add_argument("--key", nargs="+", default=None, metavar="COL",
+                    help="key column of both tables, or of A then B (default: the Parquet index, else "
+                         "the row number)")
+    lk.add_argument("--map", nargs="+", default=[], metavar="A_COL=B_COL",
+                    help="column mapping when the two schemas differ")
     lk.add_argument("--one-to-one", action="store_true", help="each record matches at most one record")
     _common(lk)
     lk.set_defaults(func=_cmd_link)
 
-    dd = tsub.add_parser("dedupe", help="find duplicate records in one table (pairs + clusters)",
-                         description="Deduplicate A: embedding blocking, comparators, Fellegi-Sunter, "
-                                     "clusters that resist chaining.")
-    dd.add_argument("a", help="table (CSV or Parquet)")
-    dd.add_argument("--key", default=None, help="key column (default: Parquet index / CSV row number)")
+    dd = add_command(verbs, "dedupe", help="find duplicate records in one table (pairs + clusters)",
+                     description="Deduplicate TABLE: embedding blocking, comparators, Fellegi-Sunter, "
+                                 "clusters that resist chaining; write --out/pairs.parquet and "
+                                 "--out/clusters.parquet.")
+    dd.add_argument("table", help="table (.csv or .parquet)")
+    dd.add_argument("--key", default=None, metavar="COL",
+                    help="key column (default: the Parquet index, else the row number)")
     _common(dd)
     dd.set_defaults(func=_cmd_dedupe)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--out", required=True, help="output directory (pairs.parquet, clusters.parquet)")
-    p.add_argument("--columns", nargs="*", default=None, help="columns to compare (default: all shared)")
-    p.add_argument("--blocking-key", nargs="*", default=None, help="exact blocking keys added to the kNN")
-    p.add_argument("--n-neighbors", type=int, default=10)
-    p.add_argument("--threshold", type=float, default=0.5)
-    p.add_argument("--labels", default=None, help="labelled pairs (index_a, index_b, label): supervised")
-    p.add_argument("--save-model", default=None, help="also save the fitted RecordMatcher here")
-    p.add_argument("--random-state", type=int, default=0)
+    add_out(p, "output directory (pairs.parquet, clusters.parquet)")
+    p.add_argument("--columns", nargs="+", default=None, metavar="COL",
+                   help="columns to compare (default: every shared column)")
+    p.add_argument("--blocking-key", nargs="+", default=None, metavar="COL",
+                   help="exact blocking keys added to the nearest-neighbour candidates")
+    p.add_argument("--n-neighbors", type=int, default=10, metavar="K",
+                   help="nearest-neighbour candidates per record")
+    p.add_argument("--threshold", type=float, default=0.5, metavar="P",
+                   help="match probability above which a pair is a match")
+    p.add_argument("--labels", default=None, metavar="FILE",
+                   help="labelled pairs (index_a, index_b, label): a supervised scorer")
+    p.add_argument("--save-model", default=None, metavar="DIR", help="also save the fitted RecordMatcher")
+    add_seed(p)
+    add_progress(p)
+    add_ids_as_str(p)
 
 
-def _read(path: str, key: str | None):
-    from graphtab._io import read_table
+def _read(path: str, key: str | None, args: argparse.Namespace):
+    return keyed(read_input(path, args, id_columns=[key] if key else []), key, repr(path),
+                 ids_as_str=args.ids_as_str)
 
-    return read_table(path, index_col=key)
 
-
-def _matcher(args, mapping=None):
+def _matcher(args: argparse.Namespace, mapping=None):
     from tabemb import RecordMatcher
 
-    return RecordMatcher(columns=args.columns or None, mapping=mapping, blocking_keys=args.blocking_key,
-                         n_neighbors=args.n_neighbors, threshold=args.threshold,
-                         one_to_one=getattr(args, "one_to_one", False), random_state=args.random_state,
-                         verbose=logger.isEnabledFor(logging.INFO))
+    return validate_early(RecordMatcher(
+        columns=args.columns or None, mapping=mapping, blocking_keys=args.blocking_key,
+        n_neighbors=args.n_neighbors, threshold=args.threshold,
+        one_to_one=getattr(args, "one_to_one", False), random_state=args.seed, verbose=progress(args)))
 
 
-def _write(res, args, m) -> int:
+def _check_out(args: argparse.Namespace) -> Path:
+    out = Path(args.out)
+    if out.suffix.lower() in {".csv", ".parquet", ".pq", ".tsv"} or (out.exists() and not out.is_dir()):
+        raise UsageError(f"--out {args.out!r}: expected a directory (pairs.parquet and clusters.parquet "
+                         "are written in it)")
+    if args.save_model:
+        check_model_dir(args.save_model, option="--save-model")
+    return out
+
+
+def _labels(args: argparse.Namespace):
+    if args.labels is None:
+        return None
+    lab = read_input(args.labels, args, id_columns=["index_a", "index_b"])
+    return lab.reset_index() if lab.shape[1] < 3 else lab
+
+
+def _write(res, out: Path, args: argparse.Namespace, m) -> int:
     from graphtab._io import write_table
 
-    out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     pairs = res.pairs.copy()
     for c in ("index_a", "index_b"):
@@ -92,30 +127,26 @@ def _write(res, args, m) -> int:
     return 0
 
 
-def _labels(path: str | None):
-    if path is None:
-        return None
-    from graphtab._io import read_table
-
-    lab = read_table(path)
-    return lab.reset_index() if lab.shape[1] < 3 else lab
-
-
 def _cmd_link(args: argparse.Namespace) -> int:
+    out = _check_out(args)
     mapping = {}
     for item in args.map:
         if "=" not in item:
-            raise ValueError(f"--map entries must look like A_COL=B_COL, got {item!r}")
+            raise UsageError(f"--map entries must look like A_COL=B_COL, got {item!r}")
         x, y = item.split("=", 1)
         mapping[x] = y
-    a, b = _read(args.a, args.key_a), _read(args.b, args.key_b)
+    keys = args.key or [None]
+    if len(keys) > 2:
+        raise UsageError(f"--key takes one column (both tables) or two (A then B), got {len(keys)}")
     m = _matcher(args, mapping or None)
-    res = m.fit_predict(a, b, labels=_labels(args.labels))
-    return _write(res, args, m)
+    a, b = _read(args.a, keys[0], args), _read(args.b, keys[-1], args)
+    res = m.fit_predict(a, b, labels=_labels(args))
+    return _write(res, out, args, m)
 
 
 def _cmd_dedupe(args: argparse.Namespace) -> int:
-    a = _read(args.a, args.key)
+    out = _check_out(args)
     m = _matcher(args)
-    res = m.fit_predict(a, None, labels=_labels(args.labels))
-    return _write(res, args, m)
+    a = _read(args.table, args.key, args)
+    res = m.fit_predict(a, None, labels=_labels(args))
+    return _write(res, out, args, m)

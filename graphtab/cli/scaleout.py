@@ -1,21 +1,17 @@
-"""``graphtab scaleout``: run a pipeline of chunk functions over Parquet, locally or on Dask.
+"""``graphtab scaleout run``: a pipeline of chunk functions over Parquet, locally or on Dask.
 
 ::
 
-    graphtab scaleout --input records.parquet --output scored/ \\
+    graphtab scaleout run records.parquet --out scored/ \\
         --step embed=people_encoder --step neighbors=people_store:k=10 --step anomaly=people_detector \\
         [--workers 4 | --dask tcp://scheduler:8786] [--chunk-rows 100000]
 
 :func:`add_scaleout_arguments` adds ``--workers``, ``--dask``, ``--chunk-rows`` and
-``--overwrite`` to any batch subcommand; :func:`run_scaleout` then runs the
-job with :func:`nnstore.map_dask` when ``--workers`` or ``--dask`` is given,
-else with :func:`nnstore.map_parquet` in this process.
-
-The batch subcommands ``tabemb embed``, ``store query``, ``anomaly score`` and
-``recommend top`` take these options: with ``--workers`` or ``--dask`` they run
-their chunk function (``embed``, ``neighbors``, ``anomaly``, ``recommend``) through
-:func:`run_batch_scaleout`, and ``--out`` is a directory of Parquet part files
-holding the id column(s) and the columns the step appends, one row per input row.
+``--overwrite`` to a batch subcommand (``tabemb embed``, ``store query``,
+``anomaly score``, ``recommend top``); with ``--workers`` or ``--dask`` it runs
+its chunk function through :func:`run_batch_scaleout` and ``--out`` is a
+directory of Parquet part files holding the key column and the columns the step
+appends, one row per input row.
 """
 
 from __future__ import annotations
@@ -27,21 +23,17 @@ from typing import Any
 
 import pandas as pd
 
-from graphtab._scaleout import ScaleoutResult, Step, check_steps, map_dask, map_parquet, pipeline_columns
+from ._common import UsageError, add_command, add_group, add_out, add_progress, progress
 
-__all__ = ["add_scaleout_arguments", "batch_scaleout_requested", "register_scaleout",
-           "run_batch_scaleout", "run_scaleout", "sample_rows", "scaleout_requested"]
+__all__ = ["add_scaleout_arguments", "register", "run_batch_scaleout", "run_scaleout", "sample_rows",
+           "scaleout_requested"]
 
 
-def add_scaleout_arguments(parser: argparse.ArgumentParser, *, description: str | None = None) -> None:
-    """Add the scale-out options to a batch subcommand's parser.
-
-    ``--workers N`` (a local Dask cluster of N processes) and ``--dask ADDRESS``
-    (a running scheduler) exclude each other; ``--chunk-rows`` sets the rows per
-    partition (default: one per Parquet row group); ``--overwrite`` clears an
-    earlier job's output instead of resuming it. ``description`` (optional) says
-    what the subcommand writes in that case.
-    """
+def add_scaleout_arguments(parser: argparse.ArgumentParser, *, description: str | None = None,
+                           chunk_help: str = "rows per chunk (default: 10000 in one process; one "
+                                             "partition per Parquet row group with --workers/--dask)"
+                           ) -> None:
+    """Add ``--workers``/``--dask`` (exclusive), ``--chunk-rows`` and ``--overwrite``."""
     g = parser.add_argument_group("scale-out (Dask)", description)
     x = g.add_mutually_exclusive_group()
     x.add_argument("--workers", type=int, default=None, metavar="N",
@@ -49,37 +41,30 @@ def add_scaleout_arguments(parser: argparse.ArgumentParser, *, description: str 
     x.add_argument("--dask", default=None, metavar="ADDRESS",
                    help="run on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786); "
                         "inputs and output must be on a file system every worker sees")
-    g.add_argument("--chunk-rows", type=int, default=None, metavar="N",
-                   help="rows per partition (default: one partition per Parquet row group)")
+    g.add_argument("--chunk-rows", type=int, default=None, metavar="N", help=chunk_help)
     g.add_argument("--overwrite", action="store_true",
-                   help="remove an earlier job's part files first (default: resume it, "
-                        "skipping completed partitions)")
+                   help="with --workers/--dask: remove an earlier job's part files first (default: "
+                        "resume it, skipping completed partitions)")
 
 
 def scaleout_requested(args: argparse.Namespace) -> bool:
-    """True when ``--workers`` or ``--dask`` was given."""
-    return getattr(args, "workers", None) is not None or getattr(args, "dask", None) is not None
-
-
-def batch_scaleout_requested(args: argparse.Namespace) -> bool:
-    """For a batch subcommand: True when ``--workers`` or ``--dask`` was given.
-
-    Raises ``ValueError`` when ``--chunk-rows`` or ``--overwrite`` comes without
-    either (they only apply to a scale-out job).
-    """
-    if scaleout_requested(args):
-        return True
-    given = [f for f, v in (("--chunk-rows", getattr(args, "chunk_rows", None)),
-                            ("--overwrite", getattr(args, "overwrite", False) or None)) if v is not None]
-    if given:
-        raise ValueError(f"{' and '.join(given)} only apply with --workers N or --dask ADDRESS")
-    return False
+    """True when ``--workers`` or ``--dask`` was given; ``--overwrite`` alone is refused."""
+    requested = getattr(args, "workers", None) is not None or getattr(args, "dask", None) is not None
+    if not requested and getattr(args, "overwrite", False) and getattr(args, "command", "") != "scaleout":
+        raise UsageError("--overwrite only applies with --workers N or --dask ADDRESS")
+    if getattr(args, "chunk_rows", None) is not None and args.chunk_rows < 1:
+        raise UsageError(f"--chunk-rows must be a positive int, got {args.chunk_rows}")
+    if getattr(args, "workers", None) is not None and args.workers < 1:
+        raise UsageError(f"--workers must be a positive int, got {args.workers}")
+    return requested
 
 
 def run_scaleout(args: argparse.Namespace, steps: Any, inputs: Any, output_dir: Any, *,
                  columns: Sequence[str] | None = None, keep: Sequence[str] | None = None,
-                 verbose: bool = True) -> ScaleoutResult:
+                 verbose: bool = True):
     """Run ``steps`` over ``inputs`` into ``output_dir`` as the parsed options ask."""
+    from graphtab._scaleout import map_dask, map_parquet
+
     common = {"chunk_rows": getattr(args, "chunk_rows", None), "columns": columns, "keep": keep,
               "overwrite": getattr(args, "overwrite", False), "verbose": verbose}
     if scaleout_requested(args):
@@ -89,6 +74,7 @@ def run_scaleout(args: argparse.Namespace, steps: Any, inputs: Any, output_dir: 
 
 def sample_rows(inputs: Any, n: int = 2) -> pd.DataFrame:
     """The first ``n`` rows of the first input file (Parquet or CSV), as the drivers read them."""
+    from graphtab._io import read_table
     from graphtab._scaleout import _input_files, _read_unit, _Unit
 
     first = _input_files(inputs)[0]
@@ -97,27 +83,29 @@ def sample_rows(inputs: Any, n: int = 2) -> pd.DataFrame:
 
         rows = min(n, pq.ParquetFile(first).metadata.num_rows)
         return _read_unit(_Unit(0, "sample", str(first.resolve()), 0, rows), None)
-    return pd.read_csv(first, nrows=n, sep="\t" if first.suffix.lower() == ".tsv" else ",")
+    return read_table(first, nrows=n)
 
 
-def run_batch_scaleout(args: argparse.Namespace, step: Step, inputs: Any, output_dir: Any, *,
-                       id_columns: Sequence[str] = (), verbose: bool = True) -> ScaleoutResult:
+def _check_out_dir(path: str) -> Path:
+    out = Path(path)
+    if out.suffix.lower() in {".csv", ".tsv", ".txt", ".parquet", ".pq"}:
+        raise UsageError(f"--out {str(out)!r}: with --workers or --dask (and for `scaleout run`) the "
+                         "output is a directory of Parquet part files; give a directory name")
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {str(out)!r} is a file; expected a directory")
+    return out
+
+
+def run_batch_scaleout(args: argparse.Namespace, step: Any, inputs: Any, output_dir: Any, *,
+                       id_columns: Sequence[str] = (), verbose: bool = True):
     """Run one batch subcommand's step with ``--workers`` / ``--dask``, print a summary line.
 
     The written columns are ``id_columns`` (kept from the input) followed by the
     columns the step appends (found by running it on the input's first two rows).
-
-    Raises
-    ------
-    ValueError
-        ``output_dir`` names a ``.csv`` file (the output is a directory of Parquet parts).
-    KeyError
-        An id column the input lacks.
     """
-    out = Path(output_dir)
-    if out.suffix.lower() in {".csv", ".tsv", ".txt"}:
-        raise ValueError(f"--out {str(out)!r}: with --workers or --dask the output is a directory of "
-                         "Parquet part files, not a CSV file; give a directory name")
+    from graphtab._scaleout import check_steps, pipeline_columns
+
+    out = _check_out_dir(output_dir)
     steps = check_steps([step])
     sample = sample_rows(inputs)
     missing = [c for c in id_columns if c not in sample.columns]
@@ -133,33 +121,40 @@ def run_batch_scaleout(args: argparse.Namespace, step: Step, inputs: Any, output
     return res
 
 
-def register_scaleout(sub: argparse._SubParsersAction) -> None:
-    """Add ``graphtab scaleout``."""
-    p = sub.add_parser(
-        "scaleout",
-        help="run embed / neighbors / anomaly / recommend steps over Parquet, locally or on Dask",
-        description="Run a pipeline of chunk functions (each step appends columns) over the rows "
-                    "of INPUT, writing OUTPUT/part-NNNNN.parquet per partition with a completion "
-                    "marker; a rerun skips completed partitions and retries failed ones.")
-    p.add_argument("--input", required=True, nargs="+", metavar="IN",
-                   help="Parquet file(s) or directories of Parquet files (CSV: one partition per file)")
-    p.add_argument("--output", required=True, metavar="OUTDIR", help="output directory")
+def register(sub: argparse._SubParsersAction) -> None:
+    verbs = add_group(sub, "scaleout", help="run embed / neighbors / anomaly / recommend steps over "
+                                            "Parquet, locally or on Dask",
+                      description="Batch pipelines of chunk functions over Parquet files.",
+                      dest="scaleout_verb")
+    p = add_command(verbs, "run", help="run a pipeline of steps over the rows of INPUT",
+                    description="Run a pipeline of chunk functions (each step appends columns) over "
+                                "the rows of INPUT, writing --out/part-NNNNN.parquet per partition "
+                                "with a completion marker; a rerun skips completed partitions and "
+                                "retries failed ones.")
+    p.add_argument("input", nargs="+", help="Parquet file(s) or directories of Parquet files "
+                                            "(CSV: one partition per file)")
+    add_out(p, "output directory (Parquet part files)")
     p.add_argument("--step", required=True, action="append", metavar="NAME=ARTIFACT[:opt=value]",
                    help="a step, in order (repeat): embed=MODEL_DIR, neighbors=STORE_DIR:k=10, "
                         "anomaly=DETECTOR_DIR, recommend=MODEL_DIR:k=10; options are the chunk "
                         "function's keywords")
-    p.add_argument("--columns", nargs="+", default=None, help="input columns to read (default all)")
-    p.add_argument("--keep", nargs="+", default=None,
-                   help="output columns to write (default: input columns and every added column)")
-    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    add_scaleout_arguments(p)
-    p.set_defaults(func=_cmd_scaleout)
+    p.add_argument("--columns", nargs="+", default=None, metavar="COL",
+                   help="input columns to read (default: all)")
+    p.add_argument("--keep", nargs="+", default=None, metavar="COL",
+                   help="output columns to write (default: the input columns and every added column)")
+    add_progress(p)
+    add_scaleout_arguments(p, chunk_help="rows per partition (default: one per Parquet row group)")
+    p.set_defaults(func=_cmd_run)
 
 
-def _cmd_scaleout(args: argparse.Namespace) -> int:
+def _cmd_run(args: argparse.Namespace) -> int:
+    from graphtab._scaleout import Step
+
+    out = _check_out_dir(args.out)
     steps = [Step.parse(s) for s in args.step]
-    res = run_scaleout(args, steps, args.input, args.output, columns=args.columns, keep=args.keep,
-                       verbose=not args.no_progress)
+    res = run_scaleout(args, steps, args.input, out, columns=args.columns, keep=args.keep,
+                       verbose=progress(args))
     print(f"{res.rows_out} rows in {res.n_parts} partitions -> {res.output_dir} "
           f"({res.n_written} written, {res.n_skipped} already complete; {res.seconds:.1f} s)")
     return 0
+

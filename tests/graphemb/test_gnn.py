@@ -271,37 +271,6 @@ def test_cuda_without_gpu_is_a_clear_error(data):
         GNNEmbedder(device="cuda", **SMALL).fit(G, F)
 
 
-def test_cli_fit_and_embed(tmp_path, data):
-    from graphtab.cli import main
-
-    G, F, y = data
-    edges = pd.DataFrame(list(G.edges), columns=["src", "dst"])
-    edges.to_csv(tmp_path / "edges.csv", index=False)
-    F.to_parquet(tmp_path / "f.parquet")
-    pd.DataFrame({"label": pd.Series(y, index=list(G.nodes)).where(np.arange(100) % 3 == 0)}) \
-        .to_parquet(tmp_path / "l.parquet")
-    pd.DataFrame({"label": pd.Series(y, index=list(G.nodes)).where(np.arange(100) % 3 == 1)}) \
-        .to_parquet(tmp_path / "v.parquet")
-    assert main(["gnn", "fit", str(tmp_path / "edges.csv"), "--features", str(tmp_path / "f.parquet"),
-                 "--labels", str(tmp_path / "l.parquet"), "--validation", str(tmp_path / "v.parquet"),
-                 "--out", str(tmp_path / "model"),
-                 "--dim", "8", "--hidden-dim", "16", "--pretrain-epochs", "3", "--finetune-epochs", "3",
-                 "--seed", "0"]) == 0
-    assert GNNEmbedder.load(tmp_path / "model").best_epoch_ is not None
-    H = pd.concat([edges, pd.DataFrame({"src": ["new"], "dst": ["n0"]})])
-    H.to_csv(tmp_path / "edges2.csv", index=False)
-    assert main(["gnn", "embed", str(tmp_path / "model"), str(tmp_path / "edges2.csv"),
-                 "--features", str(tmp_path / "f.parquet"), "--out", str(tmp_path / "emb.parquet"),
-                 "--predictions"]) == 0
-    emb = pd.read_parquet(tmp_path / "emb.parquet")
-    assert emb.shape == (101, 9) and "new" in emb.index
-    model = GNNEmbedder.load(tmp_path / "model")
-    pd.testing.assert_frame_equal(emb.drop(columns="prediction").rename_axis(None),
-                                  model.transform(H, F))
-    assert main(["gnn", "embed", str(tmp_path / "model"), str(tmp_path / "edges2.csv"),
-                 "--out", str(tmp_path / "e.parquet")]) == 2  # features required: one-line error
-
-
 @pytest.mark.parametrize("encoder", ["sage", "gcn", "gat"])
 def test_sparse_features_take_the_sparse_path(data, encoder):
     G, _, y = data

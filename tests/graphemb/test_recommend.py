@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,7 +14,6 @@ from graphemb import (
     train_test_split_interactions,
 )
 from graphemb._recommend_data import prepare_interactions
-from graphtab.cli import main
 from nnstore import ArtifactError, NotFittedError, col
 
 N_GROUPS, ITEMS_PER_GROUP, USERS_PER_GROUP, SEEN = 3, 10, 12, 7
@@ -329,38 +326,3 @@ def test_bad_parameters_and_state(data):
         r.add_items(pd.DataFrame({"x": [1.0]}, index=["q"]))
     with pytest.raises(KeyError, match="genre"):
         r.recommend(["u0_0"], filter=col("genre") == "g0")
-
-
-# -- CLI -----------------------------------------------------------------------------------------
-def test_cli_fit_top_similar_evaluate(tmp_path, data, capsys):
-    df, items = data
-    train, test = train_test_split_interactions(df, random_state=0)
-    train.to_csv(tmp_path / "train.csv", index=False)
-    test.to_parquet(tmp_path / "test.parquet")
-    items.rename_axis("item").reset_index().to_csv(tmp_path / "items.csv", index=False)
-    model = tmp_path / "model"
-    assert main(["recommend", "fit", str(tmp_path / "train.csv"), str(model), "--dim", "16", "--epochs",
-                 "40", "--batch-size", "128", "--learning-rate", "0.02", "--weight-col", "weight",
-                 "--item-metadata", str(tmp_path / "items.csv")]) == 0
-    assert "fitted lightgcn" in capsys.readouterr().out
-    assert main(["recommend", "top", str(model), "--out", str(tmp_path / "all.parquet"), "--k", "3"]) == 0
-    recs = pd.read_parquet(tmp_path / "all.parquet")
-    assert len(recs) == 3 * N_GROUPS * USERS_PER_GROUP
-    pd.DataFrame({"user": ["u0_0", "stranger"]}).to_csv(tmp_path / "users.csv", index=False)
-    assert main(["recommend", "top", str(model), "--users", str(tmp_path / "users.csv"),
-                 "--out", str(tmp_path / "some.csv"), "--k", "2"]) == 0
-    assert pd.read_csv(tmp_path / "some.csv")["user"].tolist() == ["u0_0", "u0_0", "stranger", "stranger"]
-    pd.DataFrame({"item": ["i0_0"]}).to_csv(tmp_path / "q.csv", index=False)
-    assert main(["recommend", "similar", str(model), str(tmp_path / "q.csv"),
-                 "--out", str(tmp_path / "sim.parquet"), "--k", "2"]) == 0
-    assert len(pd.read_parquet(tmp_path / "sim.parquet")) == 2
-    capsys.readouterr()
-    assert main(["recommend", "evaluate", str(model), str(tmp_path / "test.parquet"), "--k", "5"]) == 0
-    scores = json.loads(capsys.readouterr().out)
-    assert scores["recall@5"] > 0.5 and set(scores) >= {"ndcg@5", "map@5", "coverage@5", "hit_rate@5"}
-
-
-def test_cli_errors(tmp_path, capsys):
-    pd.DataFrame({"user": ["a"], "item": ["x"], "r": [-2]}).to_csv(tmp_path / "bad.csv", index=False)
-    code = main(["recommend", "fit", str(tmp_path / "bad.csv"), str(tmp_path / "m"), "--weight-col", "r"])
-    assert code == 2 and "weight column 'r' must be >= 0" in capsys.readouterr().err

@@ -17,11 +17,11 @@ def test_fit_then_embed(tmp_path, capsys):
                  "--epochs", "1", "--schema", "color=text"]) == 0
     out = capsys.readouterr().out
     assert "saved table_encoder" in out and "override" in out
-    assert main(["tabemb", "embed", str(src), "--model", str(tmp_path / "m"), "--key", "key",
+    assert main(["tabemb", "embed", str(tmp_path / "m"), str(src), "--key", "key",
                  "--out", str(tmp_path / "e.parquet")]) == 0
     emb = pd.read_parquet(tmp_path / "e.parquet")
     assert list(emb.index) == list(df["key"]) and emb.columns[0] == "emb_0"
-    assert main(["tabemb", "embed", str(src), "--model", str(tmp_path / "nope"),
+    assert main(["tabemb", "embed", str(tmp_path / "nope"), str(src),
                  "--out", str(tmp_path / "x.parquet")]) == 2
 
 
@@ -33,11 +33,10 @@ def test_link_embed(tmp_path, capsys):
     other.to_csv(tmp_path / "b.csv", index=False)
     assert main(["tabemb", "fit", str(tmp_path / "a.csv"), "--out", str(tmp_path / "m"), "--key", "key",
                  "--epochs", "0"]) == 0
-    assert main(["tabemb", "link-embed", str(tmp_path / "a.csv"), str(tmp_path / "b.csv"),
-                 "--model", str(tmp_path / "m"), "--key-a", "key", "--key-b", "key",
-                 "--out-a", str(tmp_path / "ea.parquet"), "--out-b", str(tmp_path / "eb.parquet")]) == 0
+    assert main(["tabemb", "link-embed", str(tmp_path / "m"), str(tmp_path / "a.csv"),
+                 str(tmp_path / "b.csv"), "--key", "key", "--out", str(tmp_path / "le")]) == 0
     assert "hubness-corrected" in capsys.readouterr().out
-    ea, eb = pd.read_parquet(tmp_path / "ea.parquet"), pd.read_parquet(tmp_path / "eb.parquet")
+    ea, eb = pd.read_parquet(tmp_path / "le" / "a.parquet"), pd.read_parquet(tmp_path / "le" / "b.parquet")
     assert list(ea.index) == list(df["key"]) and list(eb.index) == list(other["key"])
     assert ea.shape[1] == eb.shape[1] and (ea.iloc[:, -1] == 1).all()
     assert ((eb.to_numpy() @ ea.to_numpy().T).argmax(axis=1) == np.arange(30)).all()

@@ -267,7 +267,7 @@ def test_dask_failed_partition_is_named_and_a_rerun_completes_only_it(art, clien
 
 def test_cli_scaleout(art, tmp_path, capsys):
     d = art["dir"]
-    argv = ["scaleout", "--input", str(d / "in.parquet"), "--output", str(tmp_path / "o"),
+    argv = ["scaleout", "run", str(d / "in.parquet"), "--out", str(tmp_path / "o"),
             "--step", f"embed={d / 'enc'}", "--step", f"neighbors={d / 'store'}:k=2",
             "--step", f"anomaly={d / 'det'}", "--keep", "neighbor_key_0", "anomaly_label",
             "--chunk-rows", "100", "--no-progress"]
@@ -277,8 +277,7 @@ def test_cli_scaleout(art, tmp_path, capsys):
     assert list(got.columns) == ["neighbor_key_0", "anomaly_label"] and len(got) == N
     assert main([*argv[:5], "--step", "nope=x", "--no-progress"]) == 2
     assert "unknown step 'nope'" in capsys.readouterr().err
-    with pytest.raises(SystemExit):  # argparse: not both
-        main([*argv, "--workers", "2", "--dask", "tcp://x:1"])
+    assert main([*argv, "--workers", "2", "--dask", "tcp://x:1"]) == 2  # argparse: not both
     assert "not allowed with argument" in capsys.readouterr().err
 
 
@@ -360,9 +359,9 @@ def test_cli_tabemb_embed_with_local_workers(art, tmp_path, capsys):
     d = art["dir"]
     src = tmp_path / "in.parquet"
     art["df"].reset_index().to_parquet(src, row_group_size=100)
-    assert main(["tabemb", "embed", str(src), "--model", str(d / "enc"), "--key", "id",
+    assert main(["tabemb", "embed", str(d / "enc"), str(src), "--key", "id",
                  "--out", str(tmp_path / "one.parquet")]) == 0
-    assert main(["tabemb", "embed", str(src), "--model", str(d / "enc"), "--key", "id",
+    assert main(["tabemb", "embed", str(d / "enc"), str(src), "--key", "id",
                  "--out", str(tmp_path / "many"), "--workers", "1"]) == 0  # 1: a cold cluster is slow
     assert "embed: 300 rows in 3 partitions on 1 local Dask worker" in capsys.readouterr().out
     one = pd.read_parquet(tmp_path / "one.parquet")
@@ -377,7 +376,7 @@ def test_cli_store_query_anomaly_score_recommend_top_on_a_dask_scheduler(art, re
     emb = art["emb"].rename_axis("id").reset_index()
     emb.to_parquet(tmp_path / "emb.parquet", row_group_size=150)
     # store query: the wide dask output holds the same (query, rank, key, distance) rows
-    q = ["store", "query", str(d / "store"), str(tmp_path / "emb.parquet"), "--k", "3", "--id-col", "id"]
+    q = ["store", "query", str(d / "store"), str(tmp_path / "emb.parquet"), "--k", "3", "--key", "id"]
     assert main([*q, "--out", str(tmp_path / "q.parquet"), "--no-progress"]) == 0
     assert main([*q, "--out", str(tmp_path / "q"), "--dask", address, "--no-progress"]) == 0
     assert f"neighbors: 300 rows in 2 partitions on Dask scheduler {address}" in capsys.readouterr().out
@@ -399,8 +398,7 @@ def test_cli_store_query_anomaly_score_recommend_top_on_a_dask_scheduler(art, re
     np.testing.assert_array_equal(many["anomaly_score"].to_numpy(), one["score"].to_numpy())
     assert many["anomaly_label"].tolist() == one["label"].tolist() and many.index.equals(one.index)
     # recommend top --users: same recommendations as the in-process command
-    r = ["recommend", "top", str(rec["dir"] / "model"), "--users", str(rec["dir"] / "users.parquet"),
-         "--k", "3"]
+    r = ["recommend", "top", str(rec["dir"] / "model"), str(rec["dir"] / "users.parquet"), "--k", "3"]
     assert main([*r, "--out", str(tmp_path / "r.parquet")]) == 0
     assert main([*r, "--out", str(tmp_path / "r"), "--dask", address]) == 0
     assert "recommend: 26 rows in 3 partitions" in capsys.readouterr().out
@@ -420,15 +418,15 @@ def test_cli_batch_scaleout_errors(art, rec, tmp_path, capsys):
     art["emb"].to_parquet(tmp_path / "emb.parquet")
     cases = [
         (["anomaly", "score", str(d / "det"), str(tmp_path / "emb.parquet"), "--out",
-          str(tmp_path / "s.parquet"), "--chunk-rows", "10"],
-         "--chunk-rows only apply with --workers N or --dask ADDRESS"),
-        (["store", "query", str(d / "store"), str(tmp_path / "emb.parquet"), "--keys-col", "id",
-          "--out", str(tmp_path / "q"), "--workers", "2"], "--keys-col and --list-col are not supported"),
+          str(tmp_path / "s.parquet"), "--overwrite"],
+         "--overwrite only applies with --workers N or --dask ADDRESS"),
+        (["store", "query", str(d / "store"), str(tmp_path / "emb.parquet"), "--by-key", "--key", "id",
+          "--out", str(tmp_path / "q"), "--workers", "2"], "--by-key and --list-col are not supported"),
         (["recommend", "top", str(rec["dir"] / "model"), "--out", str(tmp_path / "r"), "--workers", "2"],
-         "--workers / --dask need --users"),
-        (["tabemb", "embed", str(tmp_path / "emb.parquet"), "--model", str(d / "enc"), "--out",
-          str(tmp_path / "e.csv"), "--workers", "2"], "not a CSV file; give a directory name"),
-        (["recommend", "top", str(rec["dir"] / "model"), "--users", str(rec["dir"] / "users.parquet"),
+         "--workers / --dask need USERS"),
+        (["tabemb", "embed", str(d / "enc"), str(tmp_path / "emb.parquet"), "--out",
+          str(tmp_path / "e.csv"), "--workers", "2"], "give a directory name"),
+        (["recommend", "top", str(rec["dir"] / "model"), str(rec["dir"] / "users.parquet"),
           "--user-col", "customer", "--out", str(tmp_path / "r"), "--workers", "2"],
          r"column\(s\) \['customer'\] not in the input"),
     ]

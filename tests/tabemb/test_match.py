@@ -250,23 +250,3 @@ def test_bad_inputs():
     with pytest.raises(ValueError, match="labels"):
         RecordMatcher().fit(PEOPLE, labels=pd.DataFrame({"index_a": ["p0"], "index_b": ["p8"],
                                                           "label": [1]}))
-
-
-def test_cli_link_and_dedupe(tmp_path):
-    from graphtab.cli import main
-
-    a, b = tmp_path / "a.csv", tmp_path / "b.parquet"
-    PEOPLE.iloc[:8].rename_axis("id").to_csv(a)
-    PEOPLE.iloc[8:].rename_axis("id").to_parquet(b)
-    assert main(["tabemb", "link", str(a), str(b), "--key-a", "id", "--out", str(tmp_path / "l"),
-                 "--n-neighbors", "3", "--one-to-one"]) == 0
-    pairs = pd.read_parquet(tmp_path / "l" / "pairs.parquet")
-    assert set(pairs[["index_a", "index_b"]].itertuples(index=False, name=None)) == DUPS
-    assert len(pd.read_parquet(tmp_path / "l" / "clusters.parquet")) == 12
-    full = tmp_path / "all.csv"
-    PEOPLE.rename_axis("id").to_csv(full)
-    assert main(["tabemb", "dedupe", str(full), "--key", "id", "--out", str(tmp_path / "d"),
-                 "--n-neighbors", "3", "--save-model", str(tmp_path / "model")]) == 0
-    cl = pd.read_parquet(tmp_path / "d" / "clusters.parquet")
-    assert cl["cluster"].nunique() == 8
-    assert RecordMatcher.load(tmp_path / "model").mode_ == "fellegi_sunter"
