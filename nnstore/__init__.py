@@ -9,7 +9,14 @@ other graphtab packages.
 import logging
 
 from . import metrics
-from ._artifact import FORMAT_VERSION, Artifact, ArtifactWriter, read_artifact
+from ._artifact import (
+    FORMAT_VERSION,
+    Artifact,
+    ArtifactWriter,
+    keys_from_frame,
+    keys_to_frame,
+    read_artifact,
+)
 from ._contract import (
     DEPRECATED,
     DEVICE,
@@ -33,11 +40,10 @@ from ._contract import (
 from ._errors import ArtifactError, GraphtabError, NotFittedError
 from ._filters import col, evaluate_filter
 from ._store import NeighborStore
-from ._store import _keys_frame as keys_to_frame
-from ._store import _keys_from_frame as keys_from_frame
 from ._validation import (
     check_keys,
     check_random_state,
+    check_storable_keys,
     check_vectors,
     embedding_columns,
     embeddings_frame,
@@ -72,6 +78,7 @@ __all__ = [
     "check_is_fitted",
     "check_keys",
     "check_random_state",
+    "check_storable_keys",
     "check_vectors",
     "col",
     "effective_n_jobs",
