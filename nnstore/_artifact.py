@@ -274,9 +274,9 @@ def manifest_digest(manifest: Mapping) -> str:
     return hashlib.sha256(text.encode("ascii")).hexdigest()
 
 
-def _check_name(name: str) -> str:
+def _check_name(name: str, what: str = "artifact file name") -> str:
     if not isinstance(name, str) or not name or "/" in name or "\\" in name or name.startswith("."):
-        raise ValueError(f"artifact file name must be a plain file name, got {name!r}")
+        raise ValueError(f"{what} must be a plain file name, got {name!r}")
     if name == MANIFEST:
         raise ValueError(f"{MANIFEST!r} is reserved for the manifest")
     return name
@@ -459,7 +459,7 @@ class ArtifactWriter:
         self.kind = kind
         self.params = to_jsonable(dict(params or {}))
         self.info = to_jsonable(dict(info))
-        self.required = sorted({_check_name(r) for r in required})
+        self.required = sorted({_check_name(r, "each required file name") for r in required})
         self._files: list[str] = []
         self._tmp: Path | None = None
         self._tmp_fd: int | None = None
@@ -507,8 +507,8 @@ class ArtifactWriter:
         assert self._tmp is not None
         missing = [r for r in self.required if r not in self._files]
         if missing:
-            raise FileNotFoundError(f"artifact kind {self.kind!r} requires {missing}, which "
-                                    "were not written")
+            raise FileNotFoundError(f"required files {missing} of kind {self.kind!r} were not "
+                                    "written")
         files = {}
         for name in self._files:
             p = self._tmp / name
@@ -754,7 +754,8 @@ def read_artifact(path: str | os.PathLike, *, kind: str | None = None, verify: b
     manifest = _open_manifest(path, verify)
     if kind is not None and manifest["kind"] != kind:
         raise _refuse("wrong_kind", path / MANIFEST,
-                      f"{str(path)!r} holds a {manifest['kind']!r} artifact, expected {kind!r}")
+                      f"{str(path)!r} holds a {manifest['kind']!r} artifact, expected {kind!r} "
+                      "(manifest kind)")
     for name in sorted(set(required) | set(manifest.get("required", []))):
         if name not in manifest["files"]:
             raise _refuse("missing_file", path / name,

@@ -187,13 +187,17 @@ def key_index(keys: Any) -> pd.Index:
     """``keys`` as a ``pandas.Index`` whose elements keep their Python types.
 
     ``pd.Index([1, 2.5])`` would turn the int 1 into the float 1.0; here such a
-    mix stays an object index. Tuples stay elements (never a MultiIndex).
+    mix stays an object index, and so does ``["a", None]`` (pandas would make
+    the None a NaN). Tuples stay elements (never a MultiIndex).
     """
     if isinstance(keys, pd.Index):
         return keys
     index = pd.Index(keys, tupleize_cols=False)
-    if index.dtype.kind == "f" and not isinstance(keys, np.ndarray) and len(index):
-        if pd.api.types.infer_dtype(keys, skipna=False) != "floating":
+    if len(index) and not isinstance(keys, np.ndarray) and (
+            index.dtype.kind == "f" or isinstance(index.dtype, pd.StringDtype)):
+        # pandas would make 1 -> 1.0 (floats) or None -> NaN (strings): keep the elements as given
+        want = "floating" if index.dtype.kind == "f" else "string"
+        if pd.api.types.infer_dtype(keys, skipna=False) != want:
             index = pd.Index(keys, dtype=object, tupleize_cols=False)
     return index
 

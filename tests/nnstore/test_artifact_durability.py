@@ -200,7 +200,8 @@ def test_edited_manifest_is_refused(tmp_path, edit):
 
 
 def test_required_files_are_checked_at_write_and_read(tmp_path):
-    with pytest.raises(FileNotFoundError, match=r"requires \['keys.parquet'\], which were not written"):
+    with pytest.raises(FileNotFoundError,
+                       match=r"required files \['keys.parquet'\] of kind 'thing' were not written"):
         with ArtifactWriter(tmp_path / "a", kind="thing", required=["keys.parquet"]) as w:
             w.save_array("vectors", np.zeros(2))
     assert not (tmp_path / "a").exists() and _siblings(tmp_path) == []
