@@ -9,14 +9,7 @@ other graphtab packages.
 import logging
 
 from . import metrics
-from ._artifact import (
-    FORMAT_VERSION,
-    Artifact,
-    ArtifactWriter,
-    keys_from_frame,
-    keys_to_frame,
-    read_artifact,
-)
+from ._artifact import FORMAT_VERSION, Artifact, ArtifactWriter, read_artifact
 from ._contract import (
     DEPRECATED,
     DEVICE,
@@ -39,6 +32,7 @@ from ._contract import (
 )
 from ._errors import ArtifactError, GraphtabError, NotFittedError
 from ._filters import col, evaluate_filter
+from ._keys import keys_from_frame, keys_to_frame
 from ._store import NeighborStore
 from ._validation import (
     check_keys,

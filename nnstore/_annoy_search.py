@@ -140,17 +140,18 @@ def _find_roots(nodes: np.ndarray, child_off: int) -> tuple[np.ndarray, int]:
     return roots, m
 
 
-#: leaves checked per block (bounds the temporary (block, K) array)
-_LEAF_BLOCK = 1 << 16
-#: item rows whose floats are checked per block
-_ROW_BLOCK = 1 << 16
+#: nodes checked per block of the sequential pass (bounds its temporary arrays)
+_ROW_BLOCK = 1 << 15
 
 
 def _validate(nodes: np.ndarray, roots: np.ndarray, m: int, kind: int, path: str) -> None:
     """Check that the kernel can walk ``nodes`` safely; ``ValueError`` naming the fault.
 
-    Vectorised: one pass over the item nodes, then one numpy step per tree level
-    over every node of that level (all trees at once).
+    Two vectorised stages: one sequential pass over the file in blocks checks
+    every node on its own (items, leaves, split planes) and keeps the few words
+    of each node the tree structure needs; then a walk down from the roots, one
+    numpy step per tree level over that compact copy (all trees at once),
+    checks the structure.
     """
     n_nodes, words = nodes.shape
     child_off = 1 if kind == KIND_ANGULAR else 2
@@ -162,73 +163,74 @@ def _validate(nodes: np.ndarray, roots: np.ndarray, m: int, kind: int, path: str
 
     if m < 1 or m > n_nodes:
         raise bad(f"the roots hold {m} items, but the file has {n_nodes} nodes")
-    nd = np.array(nodes[:, 0])  # one strided pass over the file
-    if (nd[:m] != 1).any():
-        i = int(np.flatnonzero(nd[:m] != 1)[0])
-        raise bad(f"node {i} is an item (id < n_items = {m}) but has n_descendants {int(nd[i])}, "
-                  "expected 1")
-    fl = nodes.view(np.float32)
-    for s in range(0, m, _ROW_BLOCK):
-        block = fl[s:min(m, s + _ROW_BLOCK)]
-        ok = np.isfinite(block[:, v_off:]).all(axis=1)
+    raw = np.asarray(nodes)  # a plain view: indexing a memmap subclass costs more
+    head = np.empty((n_nodes, 3), dtype=np.int64)  # n_descendants, children[0], children[1]
+    cols = np.arange(K)
+    for s in range(0, n_nodes, _ROW_BLOCK):
+        e = min(n_nodes, s + _ROW_BLOCK)
+        block = raw[s:e]
+        nd = block[:, 0]
+        head[s:e, 0] = nd
+        head[s:e, 1:] = block[:, child_off:child_off + 2]
+        fl = block.view(np.float32)
+        ids = np.arange(s, e)
+        item = ids < m
+        if (nd[item] != 1).any():
+            i = int(ids[item][nd[item] != 1][0])
+            raise bad(f"node {i} is an item (id < n_items = {m}) but has n_descendants "
+                      f"{int(raw[i, 0])}, expected 1")
+        split = ~item & (nd > K)
+        finite = np.isfinite(fl[:, v_off:]).all(axis=1)
         if kind == KIND_ANGULAR:
-            ok &= np.isfinite(block[:, 1])
-        if not ok.all():
-            raise bad(f"item {s + int(np.flatnonzero(~ok)[0])} has a NaN or infinite coordinate")
+            finite[item] &= np.isfinite(fl[item, 1])  # an item's squared norm
+        else:
+            finite[split] &= np.isfinite(fl[split, 1])  # a split's offset
+        wrong = (item | split) & ~finite
+        if wrong.any():
+            i = int(ids[wrong][0])
+            raise bad(f"item {i} has a NaN or infinite coordinate" if i < m
+                      else f"split node {i} has a NaN or infinite plane")
+        leaf = ~item & ~split
+        if leaf.any():
+            lnd = nd[leaf]
+            if lnd.min() < 1:
+                i = int(ids[leaf][np.argmin(lnd)])
+                raise bad(f"leaf node {i} has n_descendants {int(raw[i, 0])}, expected 1..{K}")
+            # Annoy leaves an unused slot 0, so testing every slot of every node at once (a
+            # negative id wraps to a huge unsigned one) flags only suspects; then the exact test
+            flag = leaf & (block[:, child_off:].view(np.uint32) >= m).any(axis=1)
+            if flag.any():
+                ch = block[flag, child_off:]
+                out = (cols[None, :] < nd[flag][:, None]) & ((ch < 0) | (ch >= m))
+                if out.any():
+                    row, c = np.argwhere(out)[0]
+                    raise bad(f"leaf node {int(ids[flag][row])} lists item {int(ch[row, c])}, "
+                              f"outside [0, {m})")
+    nd = head[:, 0]
     r = roots.astype(np.int64)
-    r = r[r >= m]  # a root that is an item (n_items == 1) needs nothing more
-
-    def check_leaves(leaves: np.ndarray) -> None:
-        cnt = nd[leaves]
-        if len(cnt) and cnt.min() < 1:
-            i = int(leaves[np.argmin(cnt)])
-            raise bad(f"leaf node {i} has n_descendants {int(nd[i])}, expected 1..{K}")
-        cols = np.arange(K)
-        for s in range(0, len(leaves), _LEAF_BLOCK):
-            lb = leaves[s:s + _LEAF_BLOCK]
-            ch = nodes[lb, child_off:]
-            used = cols[None, :] < nd[lb][:, None]
-            out = used & ((ch < 0) | (ch >= m))
-            if out.any():
-                row, c = np.argwhere(out)[0]
-                raise bad(f"leaf node {int(lb[row])} lists item {int(ch[row, c])}, outside "
-                          f"[0, {m})")
-
-    def check_splits(splits: np.ndarray) -> np.ndarray:
-        """The splits' children (n, 2) int64, after checking ids, counts and planes."""
-        ch = nodes[splits, child_off:child_off + 2].astype(np.int64)
-        wrong = (ch < 0) | (ch >= splits[:, None])
-        if wrong.any():
-            row, c = np.argwhere(wrong)[0]
-            i = int(splits[row])
-            raise bad(f"split node {i} has child {int(ch[row, c])}, outside [0, {i}) (a child is "
-                      "always written before its parent)")
-        held = np.where(ch < m, 1, nd[ch]).sum(axis=1)
-        wrong = held != nd[splits]
-        if wrong.any():
-            row = int(np.flatnonzero(wrong)[0])
-            raise bad(f"split node {int(splits[row])} has n_descendants {int(nd[splits[row]])}, but "
-                      f"its children hold {int(held[row])}")
-        planes = fl[splits, v_off:]
-        ok = np.isfinite(planes).all(axis=1)
-        if kind != KIND_ANGULAR:
-            ok &= np.isfinite(fl[splits, 1])
-        if not ok.all():
-            raise bad(f"split node {int(splits[np.flatnonzero(~ok)[0]])} has a NaN or infinite plane")
-        return ch
-
-    check_leaves(r[nd[r] <= K])
-    split_roots = r[nd[r] > K]
+    split_roots = r[(r >= m) & (nd[r] > K)]  # leaf roots were checked above; item roots need nothing
     if len(split_roots):
         # Annoy's loader may keep an original root next to its copy (same children): the
         # kernel then walks that tree twice, which is harmless; keep one of each
-        _, first = np.unique(nodes[split_roots, child_off:child_off + 2], axis=0, return_index=True)
+        _, first = np.unique(head[split_roots, 1:], axis=0, return_index=True)
         split_roots = split_roots[np.sort(first)]
     seen = np.zeros(n_nodes, dtype=bool)
     seen[split_roots] = True
     frontier = split_roots
     while len(frontier):
-        ch = check_splits(frontier)
+        ch = head[frontier, 1:]
+        wrong = (ch < 0) | (ch >= frontier[:, None])
+        if wrong.any():
+            row, c = np.argwhere(wrong)[0]
+            i = int(frontier[row])
+            raise bad(f"split node {i} has child {int(ch[row, c])}, outside [0, {i}) (a child is "
+                      "always written before its parent)")
+        held = np.where(ch < m, 1, nd[ch]).sum(axis=1)
+        wrong = held != nd[frontier]
+        if wrong.any():
+            row = int(np.flatnonzero(wrong)[0])
+            raise bad(f"split node {int(frontier[row])} has n_descendants {int(nd[frontier[row]])}, "
+                      f"but its children hold {int(held[row])}")
         nxt = ch[ch >= m]
         srt = np.sort(nxt)
         twice = srt[1:][srt[1:] == srt[:-1]]
@@ -236,9 +238,7 @@ def _validate(nodes: np.ndarray, roots: np.ndarray, m: int, kind: int, path: str
             i = int(twice[0]) if len(twice) else int(nxt[seen[nxt]][0])
             raise bad(f"node {i} is reached twice from the roots (trees must not share nodes)")
         seen[nxt] = True
-        is_leaf = nd[nxt] <= K
-        check_leaves(nxt[is_leaf])
-        frontier = nxt[~is_leaf]
+        frontier = nxt[nd[nxt] > K]
 
 
 @njit(cache=True, nogil=True, inline="always")

@@ -78,10 +78,11 @@ import numpy as np
 import pandas as pd
 
 from ._annoy_search import POST_DOT, POST_HALF, POST_NONE, POST_SQRT, AnnoyFile, search_many, search_one
-from ._artifact import ArtifactWriter, keys_to_frame, read_artifact
+from ._artifact import ArtifactWriter, read_artifact
 from ._errors import ArtifactError
 from ._exact import exact_search
 from ._filters import evaluate_filter
+from ._keys import keys_to_frame
 from ._store_persist import ANNOY_METRIC, REQUIRED, annoy_self_check, load_state, write_index_file
 from ._store_state import (
     KeyMap,

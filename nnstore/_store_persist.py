@@ -25,8 +25,9 @@ from typing import Any
 import numpy as np
 
 from ._annoy_search import POST_NONE, POST_SQRT, AnnoyFile, search_one
-from ._artifact import Artifact, keys_from_frame
+from ._artifact import Artifact
 from ._errors import ArtifactError
+from ._keys import keys_from_frame
 from ._store_state import KeyMap, StoreState, stored_magnitude
 
 __all__ = ["REQUIRED", "annoy_self_check", "load_state", "write_index_file"]
