@@ -181,3 +181,28 @@ def test_constructor_and_get_params():
     s = NeighborStore(4, exact=np.bool_(True))
     assert s.get_params(deep=True) == s.get_params(deep=False) == s.get_params()
     assert s.get_params()["exact"] is True
+
+
+def test_store_saved_in_format_1_still_loads(tmp_path):
+    """A store written before the manifest checksum and the key serialiser (format_version 1,
+    keys as a str column plus key_is_int) loads with its key types."""
+    import hashlib
+    import json
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(30, 4)).astype(np.float32)
+    keys = [*range(15), *(f"s{i}" for i in range(15))]
+    s = NeighborStore(4, metric="euclidean", n_trees=2, random_state=0).add(keys, X).rebuild()
+    path = s.save(tmp_path / "s")
+    pd.DataFrame({"key": [str(k) for k in keys], "key_is_int": [isinstance(k, int) for k in keys],
+                  "alive": np.ones(30, bool)}).to_parquet(path / "keys.parquet")
+    m = json.loads((path / "manifest.json").read_text())
+    data = (path / "keys.parquet").read_bytes()
+    m["files"]["keys.parquet"] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+    for field in ("manifest_sha256", "required"):
+        m.pop(field)
+    m["format_version"] = 1
+    (path / "manifest.json").write_text(json.dumps(m))
+    back = NeighborStore.load(path)
+    assert list(back.keys) == keys and type(back.keys[0]) is int
+    pd.testing.assert_frame_equal(back.query(X[:5], k=3), s.query(X[:5], k=3))
