@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from nnstore import NotFittedError, check_vectors
+from nnstore import NotFittedError, check_storable_keys, check_vectors
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +113,8 @@ class BaseDetector(BaseEstimator):
         """
         contamination = check_contamination(self.contamination)
         arr, keys = check_vectors(X, name="X")
+        if keys is not None:  # the row keys are saved with the model: refused before fitting
+            check_storable_keys(keys, name="X index")
         self.n_features_in_ = arr.shape[1]
         names = self._feature_names(X)
         if names is not None and all(n.startswith("emb_") for n in names):

@@ -418,6 +418,7 @@ class GNNEmbedder(BaseEstimator):
         """
         self._check_params()
         g, x, ei = self._inputs(graph, features, fitting=True)
+        nnstore.check_storable_keys(g.nodes, name="graph node ids")  # refused before training
         seed = self._seed(1)
         self._build(x.shape[1], seed)
         if self.pretrain is not None and self.pretrain_epochs > 0:

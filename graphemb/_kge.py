@@ -59,6 +59,7 @@ from nnstore import (
     ArtifactWriter,
     NotFittedError,
     check_random_state,
+    check_storable_keys,
     embeddings_frame,
     read_artifact,
     seed_from,
@@ -344,6 +345,10 @@ class KGEmbedder:
         if len(df) == 0:
             raise ValueError("triples is empty: expected at least one (head, relation, tail)")
         ents = pd.unique(np.concatenate([df["head"].to_numpy(), df["tail"].to_numpy()]))
+        check_storable_keys(ents, name="entity ids (head, tail)")  # refused before training
+        check_storable_keys(pd.unique(df["relation"].to_numpy()), name="relation ids")
+        if entities is not None:
+            entities = list(check_storable_keys(list(entities), name="entities"))
         self.entities_ = pd.Index(ents, name="entity")
         if entities is not None:
             extra = pd.Index(list(entities)).difference(self.entities_, sort=False)

@@ -15,6 +15,7 @@ from nnstore import (
     ArtifactWriter,
     NotFittedError,
     check_random_state,
+    check_storable_keys,
     embeddings_frame,
     read_artifact,
     seed_from,
@@ -183,6 +184,7 @@ class Node2Vec:
         """
         self._validate()
         g = as_graph(graph, directed=self.directed, weight=self.weight)
+        check_storable_keys(g.nodes, name="graph node ids")  # refused before training, not at save
         rng = check_random_state(self.random_state)
         walk_seed, train_seed = seed_from(rng), seed_from(rng)
         walks = self._walk(g, rng, walk_seed)

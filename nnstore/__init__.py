@@ -32,12 +32,12 @@ from ._contract import (
 )
 from ._errors import ArtifactError, GraphtabError, NotFittedError
 from ._filters import col, evaluate_filter
+from ._keys import keys_from_frame, keys_to_frame
 from ._store import NeighborStore
-from ._store import _keys_frame as keys_to_frame
-from ._store import _keys_from_frame as keys_from_frame
 from ._validation import (
     check_keys,
     check_random_state,
+    check_storable_keys,
     check_vectors,
     embedding_columns,
     embeddings_frame,
@@ -72,6 +72,7 @@ __all__ = [
     "check_is_fitted",
     "check_keys",
     "check_random_state",
+    "check_storable_keys",
     "check_vectors",
     "col",
     "effective_n_jobs",

@@ -35,11 +35,25 @@ Annoy's ``std::priority_queue`` of pairs and ``std::partial_sort``. Float
 sums are taken in a different order from Annoy's, so a margin within
 rounding of zero may send the walk the other way; on random data the answers
 are identical (tested), not bit for bit guaranteed.
+
+Nothing reaches the kernel unchecked: the kernel does no bounds checks, so
+:class:`AnnoyFile` validates the whole file once when it maps it
+(vectorised, a few array passes per tree level): the size is a whole number
+of nodes; every item node has ``n_descendants == 1``; walking down from the
+roots, every split node's children have smaller ids than the node (Annoy
+writes a parent after its children, so the walk cannot cycle), no node is
+reached twice from distinct roots (no shared subtree, so the walk is linear
+in the file), every node's ``n_descendants`` is the sum of its children's
+(so a tree lists exactly ``n_items`` items, which sizes the kernel's buffers),
+every leaf lists between 1 and ``K`` item ids below ``n_items``, and the
+floats the search reads (item vectors, split planes) are finite. A file that
+fails raises ``ValueError`` naming the node and what is wrong.
 """
 
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 from numba import njit
@@ -51,7 +65,7 @@ _KINDS = {"angular": KIND_ANGULAR, "euclidean": KIND_EUCLIDEAN, "manhattan": KIN
 
 
 class AnnoyFile:
-    """A read-only view of an Annoy index file, searched by :func:`search_one`.
+    """A read-only, validated view of an Annoy index file, searched by :func:`search_one`.
 
     Parameters
     ----------
@@ -60,31 +74,51 @@ class AnnoyFile:
     f : int
         Its dimension.
     metric : {"angular", "euclidean", "manhattan"}
+
+    Raises
+    ------
+    ValueError
+        When the file is not an Annoy index of this dimension and metric that
+        the kernel can walk safely (see the module docstring), naming what is
+        wrong.
     """
 
     def __init__(self, path, f: int, metric: str) -> None:
         if metric not in _KINDS:
             raise ValueError(f"metric must be one of {sorted(_KINDS)}, got {metric!r}")
+        if not isinstance(f, (int, np.integer)) or isinstance(f, bool) or f < 1:
+            raise ValueError(f"f must be a positive int, got {f!r}")
         self.kind = _KINDS[metric]
         self.f = int(f)
         words = self.f + (3 if self.kind == KIND_ANGULAR else 4)
-        raw = np.memmap(path, dtype=np.int32, mode="r")
+        raw = np.memmap(path, dtype=np.int32, mode="r") if os.path.getsize(path) else np.zeros(0, np.int32)
         if raw.size == 0 or raw.size % words:
             raise ValueError(f"{path}: {raw.size * 4} bytes is not a whole number of "
                              f"{words * 4}-byte nodes (dimension {f}, metric {metric})")
         self.nodes = raw.reshape(-1, words)
-        self.roots, self.n_items = _find_roots(self.nodes, 1 if self.kind == KIND_ANGULAR else 2)
-        self.K = words - (1 if self.kind == KIND_ANGULAR else 2)
+        child_off = 1 if self.kind == KIND_ANGULAR else 2
+        self.roots, self.n_items = _find_roots(self.nodes, child_off)
+        self.K = words - child_off
+        _validate(self.nodes, self.roots, self.n_items, self.kind, str(path))
 
     def search(self, q: np.ndarray, n: int, search_k: int, ids: np.ndarray, dist: np.ndarray,
-               post: int = 0, post_c: float = 0.0) -> int:
+               post: int = 0, post_c: float = 0.0, max_qq: float = math.inf) -> int:
         """Write the ``n`` nearest items' ids and distances into ``ids``/``dist``.
 
         Returns how many were found (fewer than ``n`` only when fewer are
-        reachable), or -1 if ``q`` holds NaN or inf. See :func:`search_one`.
+        reachable), or -1 if ``q`` holds NaN or inf or ``|q|^2 > max_qq``. See
+        :func:`search_one`. The arguments are checked here (the kernel does not).
         """
+        if not isinstance(q, np.ndarray) or q.dtype != np.float32 or q.ndim != 1 or \
+                q.shape[0] not in (self.f, self.f - 1):
+            raise ValueError(f"q must be a 1-D float32 array of length {self.f} (or {self.f - 1}), "
+                             f"got {getattr(q, 'dtype', type(q))} of shape {np.shape(q)}")
+        if n < 1 or search_k < 1:
+            raise ValueError(f"n and search_k must be >= 1, got n={n}, search_k={search_k}")
+        if ids.shape[0] < n or dist.shape[0] < n or ids.dtype != np.int64 or dist.dtype != np.float32:
+            raise ValueError(f"ids (int64) and dist (float32) must hold at least n={n} entries")
         return search_one(self.nodes, self.roots, self.kind, self.n_items, q, n, search_k, ids, dist,
-                          post, post_c)
+                          post, post_c, max_qq)
 
 
 def _find_roots(nodes: np.ndarray, child_off: int) -> tuple[np.ndarray, int]:
@@ -106,6 +140,107 @@ def _find_roots(nodes: np.ndarray, child_off: int) -> tuple[np.ndarray, int]:
     return roots, m
 
 
+#: nodes checked per block of the sequential pass (bounds its temporary arrays)
+_ROW_BLOCK = 1 << 15
+
+
+def _validate(nodes: np.ndarray, roots: np.ndarray, m: int, kind: int, path: str) -> None:
+    """Check that the kernel can walk ``nodes`` safely; ``ValueError`` naming the fault.
+
+    Two vectorised stages: one sequential pass over the file in blocks checks
+    every node on its own (items, leaves, split planes) and keeps the few words
+    of each node the tree structure needs; then a walk down from the roots, one
+    numpy step per tree level over that compact copy (all trees at once),
+    checks the structure.
+    """
+    n_nodes, words = nodes.shape
+    child_off = 1 if kind == KIND_ANGULAR else 2
+    K = words - child_off
+    v_off = child_off + 2
+
+    def bad(msg: str) -> ValueError:
+        return ValueError(f"{path}: not a valid Annoy index: {msg}")
+
+    if m < 1 or m > n_nodes:
+        raise bad(f"the roots hold {m} items, but the file has {n_nodes} nodes")
+    raw = np.asarray(nodes)  # a plain view: indexing a memmap subclass costs more
+    head = np.empty((n_nodes, 3), dtype=np.int64)  # n_descendants, children[0], children[1]
+    cols = np.arange(K)
+    for s in range(0, n_nodes, _ROW_BLOCK):
+        e = min(n_nodes, s + _ROW_BLOCK)
+        block = raw[s:e]
+        nd = block[:, 0]
+        head[s:e, 0] = nd
+        head[s:e, 1:] = block[:, child_off:child_off + 2]
+        fl = block.view(np.float32)
+        ids = np.arange(s, e)
+        item = ids < m
+        if (nd[item] != 1).any():
+            i = int(ids[item][nd[item] != 1][0])
+            raise bad(f"node {i} is an item (id < n_items = {m}) but has n_descendants "
+                      f"{int(raw[i, 0])}, expected 1")
+        split = ~item & (nd > K)
+        finite = np.isfinite(fl[:, v_off:]).all(axis=1)
+        if kind == KIND_ANGULAR:
+            finite[item] &= np.isfinite(fl[item, 1])  # an item's squared norm
+        else:
+            finite[split] &= np.isfinite(fl[split, 1])  # a split's offset
+        wrong = (item | split) & ~finite
+        if wrong.any():
+            i = int(ids[wrong][0])
+            raise bad(f"item {i} has a NaN or infinite coordinate" if i < m
+                      else f"split node {i} has a NaN or infinite plane")
+        leaf = ~item & ~split
+        if leaf.any():
+            lnd = nd[leaf]
+            if lnd.min() < 1:
+                i = int(ids[leaf][np.argmin(lnd)])
+                raise bad(f"leaf node {i} has n_descendants {int(raw[i, 0])}, expected 1..{K}")
+            # Annoy leaves an unused slot 0, so testing every slot of every node at once (a
+            # negative id wraps to a huge unsigned one) flags only suspects; then the exact test
+            flag = leaf & (block[:, child_off:].view(np.uint32) >= m).any(axis=1)
+            if flag.any():
+                ch = block[flag, child_off:]
+                out = (cols[None, :] < nd[flag][:, None]) & ((ch < 0) | (ch >= m))
+                if out.any():
+                    row, c = np.argwhere(out)[0]
+                    raise bad(f"leaf node {int(ids[flag][row])} lists item {int(ch[row, c])}, "
+                              f"outside [0, {m})")
+    nd = head[:, 0]
+    r = roots.astype(np.int64)
+    split_roots = r[(r >= m) & (nd[r] > K)]  # leaf roots were checked above; item roots need nothing
+    if len(split_roots):
+        # Annoy's loader may keep an original root next to its copy (same children): the
+        # kernel then walks that tree twice, which is harmless; keep one of each
+        _, first = np.unique(head[split_roots, 1:], axis=0, return_index=True)
+        split_roots = split_roots[np.sort(first)]
+    seen = np.zeros(n_nodes, dtype=bool)
+    seen[split_roots] = True
+    frontier = split_roots
+    while len(frontier):
+        ch = head[frontier, 1:]
+        wrong = (ch < 0) | (ch >= frontier[:, None])
+        if wrong.any():
+            row, c = np.argwhere(wrong)[0]
+            i = int(frontier[row])
+            raise bad(f"split node {i} has child {int(ch[row, c])}, outside [0, {i}) (a child is "
+                      "always written before its parent)")
+        held = np.where(ch < m, 1, nd[ch]).sum(axis=1)
+        wrong = held != nd[frontier]
+        if wrong.any():
+            row = int(np.flatnonzero(wrong)[0])
+            raise bad(f"split node {int(frontier[row])} has n_descendants {int(nd[frontier[row]])}, "
+                      f"but its children hold {int(held[row])}")
+        nxt = ch[ch >= m]
+        srt = np.sort(nxt)
+        twice = srt[1:][srt[1:] == srt[:-1]]
+        if len(twice) or seen[nxt].any():
+            i = int(twice[0]) if len(twice) else int(nxt[seen[nxt]][0])
+            raise bad(f"node {i} is reached twice from the roots (trees must not share nodes)")
+        seen[nxt] = True
+        frontier = nxt[nd[nxt] > K]
+
+
 @njit(cache=True, nogil=True, inline="always")
 def _before(d1, i1, d2, i2):
     """Queue order: (d1, i1) pops before (d2, i2)."""
@@ -121,8 +256,13 @@ _FM = {"reassoc", "contract", "nsz", "arcp"}
 
 
 @njit(cache=True, nogil=True, fastmath=_FM)
-def search_one(nodes, roots, kind, n_items, q, n, search_k, out_ids, out_dist, post, post_c):
-    """Annoy's search for one query; returns the number found, or -1 if ``q`` is not finite.
+def search_one(nodes, roots, kind, n_items, q, n, search_k, out_ids, out_dist, post, post_c,
+               max_qq):
+    """Annoy's search for one query; returns the number found, or -1 for a refused query.
+
+    A query is refused (every slot -1 / +inf, return -1) when it holds NaN or
+    inf, or when ``|q|^2 > max_qq``: the caller's bound beyond which the
+    float32 distances would overflow (the caller then raises a named error).
 
     ``q`` may be one coordinate shorter than the index (the store's ``dot``
     augmentation: the missing coordinate is 0). Distances are written after
@@ -136,7 +276,10 @@ def search_one(nodes, roots, kind, n_items, q, n, search_k, out_ids, out_dist, p
     qq = 0.0  # float64: a huge but finite query must not overflow here
     for z in range(fq):
         qq += np.float64(q[z]) * np.float64(q[z])
-    if not math.isfinite(qq):  # a NaN or inf coordinate: the caller raises
+    if not math.isfinite(qq) or qq > max_qq:  # NaN/inf, or too large: the caller raises
+        for t in range(n):
+            out_ids[t] = -1
+            out_dist[t] = np.float32(np.inf)
         return -1
     words = nodes.shape[1]
     fl = nodes.view(np.float32)
@@ -291,8 +434,15 @@ def search_one(nodes, roots, kind, n_items, q, n, search_k, out_ids, out_dist, p
 
 
 @njit(cache=True, nogil=True, fastmath=_FM)
-def search_many(nodes, roots, kind, n_items, Q, n, search_k, out_ids, out_dist, post, post_c):
-    """:func:`search_one` for every row of ``Q`` (rows of ``out_ids``/``out_dist``)."""
+def search_many(nodes, roots, kind, n_items, Q, n, search_k, out_ids, out_dist, post, post_c,
+                max_qq):
+    """:func:`search_one` for every row of ``Q`` (rows of ``out_ids``/``out_dist``).
+
+    Returns the number of refused rows (their slots are -1 / +inf).
+    """
+    refused = 0
     for r in range(Q.shape[0]):
-        search_one(nodes, roots, kind, n_items, Q[r], n, search_k, out_ids[r], out_dist[r], post,
-                   post_c)
+        if search_one(nodes, roots, kind, n_items, Q[r], n, search_k, out_ids[r], out_dist[r], post,
+                      post_c, max_qq) < 0:
+            refused += 1
+    return refused

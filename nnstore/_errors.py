@@ -30,7 +30,10 @@ class ArtifactError(GraphtabError):
     ----------
     reason : str
         One of ``"not_found"``, ``"malformed_manifest"``, ``"wrong_kind"``,
-        ``"newer_format"``, ``"missing_file"``, ``"checksum_mismatch"``.
+        ``"newer_format"``, ``"missing_file"``, ``"checksum_mismatch"`` (a file's
+        or the manifest's own sha256 differs), ``"invalid_content"`` (the files
+        are intact but what they hold is inconsistent: an index whose node ids
+        are out of range, arrays whose shapes disagree, repeated keys).
     path : str
         The directory or file the refusal is about.
     """
@@ -42,6 +45,7 @@ class ArtifactError(GraphtabError):
         "newer_format",
         "missing_file",
         "checksum_mismatch",
+        "invalid_content",
     )
 
     def __init__(self, message: str, *, reason: str, path: str) -> None:

@@ -99,8 +99,9 @@ def exact_search(queries: np.ndarray, base: np.ndarray, k: int, metric: str, *,
     q = queries
     if metric == "cosine":
         base_norms = np.linalg.norm(base, axis=1).astype(np.float32)
-        qn = np.linalg.norm(q, axis=1, keepdims=True)
-        q = np.divide(q, qn, out=np.zeros_like(q), where=qn > 0)
+        # query norms in float64: a huge (but finite) query must not overflow to inf here
+        qn = np.sqrt(np.einsum("ij,ij->i", q, q, dtype=np.float64))[:, None]
+        q = np.divide(q, qn, out=np.zeros(q.shape, dtype=np.float64), where=qn > 0).astype(np.float32)
     elif metric == "euclidean":
         base_sq = np.einsum("ij,ij->i", base, base)
     budget = block_bytes or BLOCK_BYTES

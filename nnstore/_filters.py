@@ -7,13 +7,17 @@ Build them with :func:`col` and combine with ``&`` (and), ``|`` (or) and
     f = (col("genre") == "drama") & col("price").between(1, 10) & ~col("sku").isin(["a", "b"])
 
 An expression evaluates to a boolean numpy mask over the rows of a metadata
-DataFrame, vectorised (one pandas operation per leaf). Missing values never
-pass a comparison (``col("x") != 3`` is False where ``x`` is missing); use
-``col("x").isna()`` to select them. A column that does not exist raises a
-``KeyError`` naming it and the columns that do.
+DataFrame, vectorised (one pandas operation per leaf). Missing values (None,
+NaN, NaT, ``pd.NA`` of the nullable ``Int64``/``string``/``boolean`` dtypes)
+never pass a leaf: ``==``, ``!=``, ``<``, ..., ``isin`` and ``between`` are
+all False where the value is missing (``col("x") != 3`` too); use
+``col("x").isna()`` to select them. ``~`` negates the mask as it is, so
+``~(col("x") > 3)`` holds where ``x`` is missing. A column that does not
+exist raises a ``KeyError`` naming it and the columns that do.
 
 A plain callable ``lambda meta: meta["x"] > 3`` (DataFrame -> boolean Series
-or array of the same length) is accepted wherever an expression is.
+or array of the same length; a nullable boolean result counts NA as False)
+is accepted wherever an expression is.
 """
 
 from __future__ import annotations
@@ -66,6 +70,15 @@ def _column(meta: pd.DataFrame, name: str) -> pd.Series:
     return meta[name]
 
 
+def _as_mask(result: Any, present: np.ndarray) -> np.ndarray:
+    """A pandas/numpy comparison result as a plain bool mask: NA and missing rows are False."""
+    if isinstance(result, (pd.Series, pd.Index)):
+        arr = result.to_numpy(dtype=bool, na_value=False)
+    else:
+        arr = np.asarray(result, dtype=bool)
+    return arr & present
+
+
 _OPS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
         ">": operator.gt, ">=": operator.ge}
 
@@ -76,14 +89,18 @@ class _Compare(Expr):
 
     def mask(self, meta):
         s = _column(meta, self.name)
+        present = s.notna().to_numpy(dtype=bool)
+        out = np.zeros(len(s), dtype=bool)
+        if not present.any():
+            return out
         try:
-            out = _OPS[self.op](s, self.value)
+            # only the present values are compared: None in an object column cannot be
+            # ordered against a number, and missing never passes anyway
+            part = s if present.all() else s[present]
+            out[present] = _as_mask(_OPS[self.op](part, self.value), np.ones(len(part), dtype=bool))
         except TypeError as e:
             raise TypeError(f"filter {self!r}: cannot compare column {self.name!r} "
                             f"(dtype {s.dtype}) with {self.value!r}: {e}") from e
-        out = np.asarray(out, dtype=bool)
-        if self.op == "!=":  # missing never passes
-            out = out & np.asarray(s.notna(), dtype=bool)
         return out
 
     def columns(self):
@@ -100,7 +117,8 @@ class _IsIn(Expr):
         self.name, self.values = name, list(values)
 
     def mask(self, meta):
-        return np.asarray(_column(meta, self.name).isin(self.values), dtype=bool)
+        s = _column(meta, self.name)
+        return _as_mask(s.isin(self.values), s.notna().to_numpy(dtype=bool))
 
     def columns(self):
         return {self.name}
@@ -117,7 +135,18 @@ class _Between(Expr):
 
     def mask(self, meta):
         s = _column(meta, self.name)
-        return np.asarray(s.between(self.low, self.high, inclusive=self.inclusive), dtype=bool)
+        present = s.notna().to_numpy(dtype=bool)
+        out = np.zeros(len(s), dtype=bool)
+        if not present.any():
+            return out
+        part = s if present.all() else s[present]
+        try:
+            res = part.between(self.low, self.high, inclusive=self.inclusive)
+        except TypeError as e:
+            raise TypeError(f"filter {self!r}: cannot compare column {self.name!r} "
+                            f"(dtype {s.dtype}) with {self.low!r} and {self.high!r}: {e}") from e
+        out[present] = _as_mask(res, np.ones(len(part), dtype=bool))
+        return out
 
     def columns(self):
         return {self.name}
@@ -132,7 +161,7 @@ class _IsNa(Expr):
 
     def mask(self, meta):
         s = _column(meta, self.name)
-        return np.asarray(s.notna() if self.negate else s.isna(), dtype=bool)
+        return (s.notna() if self.negate else s.isna()).to_numpy(dtype=bool)
 
     def columns(self):
         return {self.name}
@@ -238,6 +267,8 @@ def evaluate_filter(filter: Expr | Callable | None, meta: pd.DataFrame) -> np.nd
         return filter.mask(meta)
     if callable(filter):
         out = filter(meta)
+        if isinstance(out, (pd.Series, pd.Index)) and pd.api.types.is_bool_dtype(out.dtype):
+            out = out.to_numpy(dtype=bool, na_value=False)  # nullable boolean: NA never passes
         arr = np.asarray(out)
         if arr.shape != (len(meta),) or arr.dtype != bool:
             raise ValueError(

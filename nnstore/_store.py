@@ -5,7 +5,9 @@ index is frozen after ``build``, takes dense integer ids (memory for
 ``max(id) + 1``), has no delete, no filter and no batch query. The store keeps
 Annoy for the bulk of the vectors and adds what is missing around it:
 
-* **Keys.** Any hashable (str, int, ...). Every stored vector lives in a
+* **Keys.** str, int, finite float, or tuples of these (what an artifact
+  stores with its type: :func:`nnstore.check_storable_keys`; ``None``, NaN,
+  bools and other objects are refused at ``add``). Every stored vector lives in a
   *slot* of one contiguous float32 matrix; the Annoy id of an indexed vector
   is its slot, so ids are always dense ``0..n-1`` and memory is proportional
   to the number of vectors, not to the largest key.
@@ -45,9 +47,17 @@ Annoy for the bulk of the vectors and adds what is missing around it:
   blocked float32 matrix product (:mod:`nnstore._exact`). The same code gives
   the ground truth of :meth:`NeighborStore.recall_at_k`.
 
-Concurrency: any number of threads may query one store at once. ``add``,
-``delete``, ``rebuild`` and ``save`` must not run concurrently with queries
-or with each other (take your own lock if you mix them).
+* **Magnitudes.** Distances are float32. Vectors whose distances would
+  overflow (norm above 2^62, or L1 norm above 2^125 for manhattan) are
+  refused at ``add``, and queries likewise, with an error that says so,
+  instead of answering with inf or NaN.
+
+Concurrency: any number of threads may query one store while other threads
+``add``, ``delete``, ``rebuild`` or ``save``. Every query answers for one
+version of the store (the one current when it started): copy-on-write
+versions (:mod:`nnstore._store_state`); writers are serialised by a lock and
+publish each new version with one reference assignment, readers take no
+lock. A write that raises changes nothing.
 """
 
 from __future__ import annotations
@@ -59,7 +69,7 @@ import math
 import os
 import tempfile
 import threading
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -69,9 +79,19 @@ import pandas as pd
 
 from ._annoy_search import POST_DOT, POST_HALF, POST_NONE, POST_SQRT, AnnoyFile, search_many, search_one
 from ._artifact import ArtifactWriter, read_artifact
+from ._errors import ArtifactError
 from ._exact import exact_search
 from ._filters import evaluate_filter
-from ._validation import check_keys, check_random_state, check_vectors
+from ._keys import keys_to_frame
+from ._store_persist import ANNOY_METRIC, REQUIRED, annoy_self_check, load_state, write_index_file
+from ._store_state import (
+    KeyMap,
+    StoreState,
+    check_query_magnitude,
+    merge_metadata,
+    stored_magnitude,
+)
+from ._validation import check_keys, check_random_state, check_storable_keys, check_vectors, key_index
 
 __all__ = ["NeighborStore"]
 
@@ -79,12 +99,18 @@ logger = logging.getLogger(__name__)
 
 KIND = "neighbor_store"
 METRICS = ("cosine", "euclidean", "dot", "manhattan")
-_ANNOY_METRIC = {"cosine": "angular", "euclidean": "euclidean", "dot": "euclidean",
-                 "manhattan": "manhattan"}
+_ANNOY_METRIC = ANNOY_METRIC
 _POST = {"cosine": POST_HALF, "euclidean": POST_SQRT, "dot": POST_DOT, "manhattan": POST_NONE}
 _ADD_CHUNK = 16384
 _F32 = np.dtype(np.float32)
 _I64 = np.dtype(np.int64)
+#: query_arrays pads its (n_queries, k) arrays past the store's size only up to this many
+#: entries; a larger k than the store holds is refused above it (query() has no such limit)
+_MAX_PADDED = 1 << 24
+
+
+def _is_int(x: Any) -> bool:
+    return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
 
 
 class NeighborStore:
@@ -154,18 +180,21 @@ class NeighborStore:
     def __init__(self, dim: int, *, metric: str = "cosine", n_trees: int = 50,
                  search_k: int | None = None, exact: bool = False, rebuild_threshold: float = 0.2,
                  n_jobs: int | None = None, random_state: int | None = None) -> None:
-        if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool) or dim <= 0:
+        if not _is_int(dim) or dim <= 0:
             raise ValueError(f"dim must be a positive int, got {dim!r}")
-        if metric not in METRICS:
+        if not isinstance(metric, str) or metric not in METRICS:
             raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
-        if not isinstance(n_trees, (int, np.integer)) or n_trees <= 0:
+        if not _is_int(n_trees) or n_trees <= 0:
             raise ValueError(f"n_trees must be a positive int, got {n_trees!r}")
-        if search_k is not None and (not isinstance(search_k, (int, np.integer)) or search_k <= 0):
+        if search_k is not None and (not _is_int(search_k) or search_k <= 0):
             raise ValueError(f"search_k must be None or a positive int, got {search_k!r}")
-        if not (isinstance(rebuild_threshold, (int, float)) and rebuild_threshold >= 0):
+        if not isinstance(exact, (bool, np.bool_)):
+            raise TypeError(f"exact must be a bool, got {type(exact).__name__}: {exact!r}")
+        if not (isinstance(rebuild_threshold, (int, float, np.integer, np.floating))
+                and not isinstance(rebuild_threshold, (bool, np.bool_))
+                and not math.isnan(rebuild_threshold) and rebuild_threshold >= 0):
             raise ValueError(f"rebuild_threshold must be a float >= 0, got {rebuild_threshold!r}")
-        if n_jobs is not None and (not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0):
-            raise ValueError(f"n_jobs must be None, -1 or a positive int, got {n_jobs!r}")
+        self._check_n_jobs(n_jobs)
         check_random_state(random_state)
         self.dim = int(dim)
         self.metric = metric
@@ -175,65 +204,76 @@ class NeighborStore:
         self.rebuild_threshold = float(rebuild_threshold)
         self.n_jobs = n_jobs
         self.random_state = random_state
-        # slot state
-        self._vec = np.empty((0, self.dim), dtype=np.float32)
-        self._keys = np.empty(0, dtype=object)
-        self._alive = np.zeros(0, dtype=bool)
-        self._n = 0
-        self._slot_of: dict[Hashable, int] = {}
-        self._meta: pd.DataFrame | None = None
-        # index state
-        self._index = None
-        self._afile: AnnoyFile | None = None  # the index's file, for the compiled search
-        self._n_indexed = 0
-        self._n_alive_indexed = 0
-        self._n_alive_delta = 0
-        self._dot_max = 0.0
-        self._lock = threading.RLock()
-        self._pos_cache: np.ndarray | None = None
+        self._state = StoreState.empty(self.dim, metric)
+        self._wlock = threading.RLock()  # serialises writers; readers never take it
+        self._binding_lock = threading.Lock()  # Annoy's binding vs. its save() (fallback only)
 
     # -- basics ---------------------------------------------------------------------
-    def get_params(self) -> dict:
-        """The constructor parameters (JSON types)."""
-        rs = self.random_state if isinstance(self.random_state, (int, np.integer)) else None
+    def get_params(self, deep: bool = True) -> dict:
+        """The constructor parameters (JSON types); ``deep`` is accepted for scikit-learn's API."""
+        rs = self.random_state if _is_int(self.random_state) else None
         return {"dim": self.dim, "metric": self.metric, "n_trees": self.n_trees,
                 "search_k": self.search_k, "exact": self.exact,
                 "rebuild_threshold": self.rebuild_threshold, "n_jobs": self.n_jobs,
                 "random_state": rs}
 
     def __len__(self) -> int:
-        return self._n_alive_indexed + self._n_alive_delta
+        return self._state.n_alive
 
     def __contains__(self, key: Hashable) -> bool:
         try:
-            return key in self._slot_of
+            return self._state.keymap.get(key) >= 0
         except TypeError:
             return False
 
     def __repr__(self) -> str:
-        return (f"NeighborStore(dim={self.dim}, metric={self.metric!r}, n={len(self)}, "
-                f"indexed={self._n_indexed}, delta={self._n_alive_delta}, "
-                f"tombstones={self._n_indexed - self._n_alive_indexed}, exact={self.exact})")
+        st = self._state
+        return (f"NeighborStore(dim={self.dim}, metric={self.metric!r}, n={st.n_alive}, "
+                f"indexed={st.n_indexed}, delta={st.n_alive_delta}, "
+                f"tombstones={st.n_indexed - st.n_alive_indexed}, exact={self.exact})")
+
+    # the current version's parts (read-only views for tests and benchmarks)
+    @property
+    def _index(self):
+        return self._state.index
+
+    @property
+    def _afile(self) -> AnnoyFile | None:
+        return self._state.afile
+
+    @_afile.setter
+    def _afile(self, afile: AnnoyFile | None) -> None:
+        with self._wlock:
+            self._state = self._state.evolve(afile=afile)
+
+    @property
+    def _meta(self) -> pd.DataFrame | None:
+        return self._state.meta
 
     @property
     def keys(self) -> pd.Index:
         """The alive keys, in slot order (the order ``positions`` refer to)."""
-        return pd.Index(self._keys[:self._n][self._alive[:self._n]].tolist(), tupleize_cols=False)
+        st = self._state
+        return key_index(st.keys[:st.n][st.alive[:st.n]].tolist())
 
     @property
     def n_delta(self) -> int:
         """Alive vectors not yet in the Annoy index (searched exactly)."""
-        return self._n_alive_delta
+        return self._state.n_alive_delta
 
     @property
     def n_tombstones(self) -> int:
         """Deleted or replaced vectors still in the Annoy index."""
-        return self._n_indexed - self._n_alive_indexed
+        st = self._state
+        return st.n_indexed - st.n_alive_indexed
 
-    def _slots(self, keys: Any, name: str = "keys") -> np.ndarray:
+    @staticmethod
+    def _slots(st: StoreState, keys: Any, name: str = "keys") -> np.ndarray:
         idx = check_keys(keys, name=name, unique=False)
-        get = self._slot_of.get
-        slots = np.fromiter((get(k, -1) for k in idx), dtype=np.int64, count=len(idx))
+        try:
+            slots = st.keymap.slots(list(idx))
+        except TypeError as e:
+            raise TypeError(f"{name} must be hashable: {e}") from e
         if (slots < 0).any():
             missing = idx[slots < 0].unique()[:5].tolist()
             raise KeyError(f"{name}: {int((slots < 0).sum())} key(s) not in the store, "
@@ -242,37 +282,23 @@ class NeighborStore:
 
     def get_vectors(self, keys: Any) -> np.ndarray:
         """Vectors of ``keys``, ndarray of shape (n, dim) float32; KeyError for unknown keys."""
-        return np.array(self._vec[self._slots(keys)], dtype=np.float32)
+        st = self._state
+        return np.array(st.vec[self._slots(st, keys)], dtype=np.float32)
 
     def get_metadata(self, keys: Any = None) -> pd.DataFrame:
         """Metadata rows indexed by key (all alive keys when ``keys`` is None)."""
-        if keys is None:
-            slots = np.flatnonzero(self._alive[:self._n])
-        else:
-            slots = self._slots(keys)
-        index = pd.Index(self._keys[slots].tolist(), tupleize_cols=False)
-        if self._meta is None:
+        st = self._state
+        slots = np.flatnonzero(st.alive[:st.n]) if keys is None else self._slots(st, keys)
+        index = key_index(st.keys[slots].tolist())
+        if st.meta is None:
             return pd.DataFrame(index=index)
-        out = self._meta.iloc[slots].copy()
+        out = st.meta.iloc[slots].copy()
         out.index = index
         return out
 
-    # -- mutation -------------------------------------------------------------------
-    def _reserve(self, extra: int) -> None:
-        need = self._n + extra
-        cap = len(self._vec)
-        if need <= cap and self._vec.flags.writeable:
-            return
-        new_cap = max(need, cap + cap // 2, 1024) if cap else need
-        vec = np.empty((new_cap, self.dim), dtype=np.float32)
-        vec[:self._n] = self._vec[:self._n]
-        keys = np.empty(new_cap, dtype=object)
-        keys[:self._n] = self._keys[:self._n]
-        alive = np.zeros(new_cap, dtype=bool)
-        alive[:self._n] = self._alive[:self._n]
-        self._vec, self._keys, self._alive = vec, keys, alive
-
-    def _align_metadata(self, metadata: Any, keys: pd.Index) -> pd.DataFrame:
+    # -- mutation (each builds the next version, then publishes it) ------------------
+    @staticmethod
+    def _align_metadata(metadata: Any, keys: pd.Index) -> pd.DataFrame:
         if not isinstance(metadata, pd.DataFrame):
             raise TypeError(f"metadata must be a pandas DataFrame, got {type(metadata).__name__}")
         if len(metadata) != len(keys):
@@ -280,6 +306,9 @@ class NeighborStore:
         bad = [c for c in metadata.columns if not isinstance(c, str)]
         if bad:
             raise TypeError(f"metadata column names must be strings, got {bad[:5]}")
+        if not metadata.columns.is_unique:
+            raise ValueError(f"metadata column names must be unique; repeated: "
+                             f"{metadata.columns[metadata.columns.duplicated()].tolist()[:5]}")
         if not metadata.index.equals(keys):
             if metadata.index.is_unique and set(metadata.index) == set(keys):
                 metadata = metadata.reindex(keys)
@@ -296,111 +325,157 @@ class NeighborStore:
 
         Parameters
         ----------
-        keys : iterable of hashables of length n, or an embeddings DataFrame
-            With a DataFrame (index = keys, columns ``emb_*`` or numeric) leave
-            ``vectors`` out.
+        keys : iterable of keys of length n, or an embeddings DataFrame
+            str, int, finite float or tuples of these (see
+            :func:`nnstore.check_storable_keys`). With a DataFrame (index =
+            keys, columns ``emb_*`` or numeric) leave ``vectors`` out.
         vectors : array-like of shape (n, dim)
         metadata : DataFrame of n rows, optional
             Indexed by the keys (or a default RangeIndex, aligned by position).
             Replaces the metadata of an upserted key; when omitted, an upserted
-            key keeps its metadata and a new key gets missing values.
+            key keeps its metadata and a new key gets missing values (int and
+            bool columns become the nullable ``Int64``/``boolean`` dtypes then,
+            so their values stay exact).
 
-        Raises ``ValueError`` for a wrong dimension, NaN/inf, repeated keys or a
-        length mismatch; nothing is changed when it raises.
+        Raises
+        ------
+        ValueError
+            For a wrong dimension, NaN/inf, values beyond float32, vectors
+            whose distances would overflow float32, repeated keys or a length
+            mismatch.
+        TypeError
+            For keys that cannot be stored (None, NaN, bools, objects) or
+            complex vectors.
+
+        Nothing is changed when it raises: the new version is built in full
+        before it replaces the current one.
         """
         if vectors is None:
             if not isinstance(keys, pd.DataFrame):
                 raise TypeError("add(keys, vectors): vectors missing (or pass one embeddings "
                                 "DataFrame whose index holds the keys)")
             vec, kidx = check_vectors(keys, dim=self.dim, name="vectors", allow_empty=True)
-            kidx = check_keys(kidx, name="keys")
+            kidx = check_keys(check_storable_keys(kidx, name="keys"), name="keys")
         else:
+            if isinstance(keys, pd.DataFrame):
+                raise TypeError("add(keys, vectors): keys is a DataFrame; pass its index, or the "
+                                "embeddings DataFrame alone")
             vec, _ = check_vectors(vectors, dim=self.dim, name="vectors", allow_empty=True)
-            kidx = check_keys(keys, n=len(vec), name="keys")
+            kidx = check_keys(check_storable_keys(keys, name="keys"), n=len(vec), name="keys")
         m = len(vec)
         meta_rows = None if metadata is None else self._align_metadata(metadata, kidx)
         if m == 0:
             return self
-        get = self._slot_of.get
-        old = np.fromiter((get(k, -1) for k in kidx), dtype=np.int64, count=m)
-        with self._lock:
-            self._reserve(m)
-            s0 = self._n
-            new_slots = np.arange(s0, s0 + m)
-            self._vec[s0:s0 + m] = vec
-            keys_obj = _objects(kidx.tolist())
-            self._keys[s0:s0 + m] = keys_obj
-            self._alive[s0:s0 + m] = True
-            old_live = old[old >= 0]
-            self._kill(old_live)
-            # metadata
-            if meta_rows is not None or self._meta is not None:
-                if meta_rows is None:
-                    meta_rows = self._meta.iloc[np.where(old >= 0, old, 0)].reset_index(drop=True)
-                    meta_rows.loc[old < 0, :] = None
-                if self._meta is None:
-                    self._meta = pd.DataFrame(index=pd.RangeIndex(s0))
-                meta_rows.index = pd.RangeIndex(s0, s0 + m)
-                base = self._meta.iloc[:s0]
-                self._meta = pd.concat([base, meta_rows]) if len(base) else meta_rows
-            self._n = s0 + m
-            self._slot_of.update(zip(keys_obj.tolist(), new_slots.tolist(), strict=True))
-            self._n_alive_delta += m
-            self._pos_cache = None
+        norm = stored_magnitude(vec, self.metric, kidx)
+        kl = kidx.tolist() if kidx.dtype != object else list(kidx)
+        with self._wlock:
+            st = self._state
+            self._state = self._appended(st, kl, vec, st.keymap.slots(kl), meta_rows, norm)
         return self
 
-    def _kill(self, slots: np.ndarray) -> None:
-        if not len(slots):
-            return
-        self._alive[slots] = False
-        n_idx = int((slots < self._n_indexed).sum())
-        self._n_alive_indexed -= n_idx
-        self._n_alive_delta -= len(slots) - n_idx
+    def _appended(self, st: StoreState, keys: list, vec: np.ndarray, old: np.ndarray,
+                  meta_rows: pd.DataFrame | None, norm: float) -> StoreState:
+        """The version after appending ``keys``/``vec`` (old slots of upserted keys die)."""
+        n, m = st.n, len(keys)
+        need = n + m
+        vbuf, kbuf, abuf = st.vec, st.keys, st.alive
+        if need > len(vbuf) or not vbuf.flags.writeable:
+            cap = max(need, len(vbuf) + len(vbuf) // 2, 1024) if len(vbuf) else need
+            vbuf = np.empty((cap, self.dim), dtype=np.float32)
+            vbuf[:n] = st.vec[:n]
+            kbuf = np.empty(cap, dtype=object)
+            kbuf[:n] = st.keys[:n]
+            abuf = np.zeros(cap, dtype=bool)
+            abuf[:n] = st.alive[:n]
+        killed = old[old >= 0]
+        if len(killed) and abuf is st.alive:
+            abuf = abuf.copy()  # the current version goes on reading its own flags
+        meta = merge_metadata(st.meta, n, meta_rows, old, m)  # may raise: nothing written yet
+        vbuf[n:need] = vec  # past every published version's n: no reader looks there
+        kbuf[n:need] = np.fromiter(keys, dtype=object, count=m)
+        abuf[n:need] = True
+        abuf[killed] = False
+        n_killed_idx = int((killed < st.n_indexed).sum())
+        keymap = st.keymap.changed(dict(zip(keys, range(n, need), strict=True)))
+        return st.evolve(vec=vbuf, keys=kbuf, alive=abuf, n=need, keymap=keymap, meta=meta,
+                         n_alive_indexed=st.n_alive_indexed - n_killed_idx,
+                         n_alive_delta=st.n_alive_delta + m - (len(killed) - n_killed_idx),
+                         norm_max=max(st.norm_max, norm))
 
     def delete(self, keys: Any) -> NeighborStore:
         """Delete keys (tombstones, never returned again). KeyError naming unknown keys."""
-        slots = np.unique(self._slots(keys))
-        with self._lock:
-            ks = self._keys[slots].tolist()
-            self._kill(slots)
-            for k in ks:
-                del self._slot_of[k]
-            self._pos_cache = None
+        with self._wlock:
+            st = self._state
+            slots = np.unique(self._slots(st, keys))
+            alive = st.alive.copy()
+            alive[slots] = False
+            n_idx = int((slots < st.n_indexed).sum())
+            keymap = st.keymap.changed(dict.fromkeys(st.keys[slots].tolist(), -1))
+            self._state = st.evolve(alive=alive, keymap=keymap,
+                                    n_alive_indexed=st.n_alive_indexed - n_idx,
+                                    n_alive_delta=st.n_alive_delta - (len(slots) - n_idx))
         return self
 
-    def _needs_rebuild(self) -> bool:
+    def _needs_rebuild(self, st: StoreState) -> bool:
+        n_alive = st.n_alive
         if self.exact:  # compact dead slots only
-            dead = self._n - len(self)
-            return dead > 0 and dead > self.rebuild_threshold * len(self)
-        churn = self._n_alive_delta + (self._n_indexed - self._n_alive_indexed)
-        return churn > 0 and churn > self.rebuild_threshold * len(self)
+            dead = st.n - n_alive
+            return dead > 0 and dead > self.rebuild_threshold * n_alive
+        churn = st.n_alive_delta + (st.n_indexed - st.n_alive_indexed)
+        return churn > 0 and churn > self.rebuild_threshold * n_alive
 
     def _maybe_rebuild(self) -> None:
-        if self._needs_rebuild():
-            with self._lock:
-                if self._needs_rebuild():
-                    self.rebuild()
+        """Rebuild if the current version is past the threshold and no writer is busy.
+
+        A query never waits for another thread's write: if one is running, this
+        query answers from the current version (with its delta and tombstones).
+        """
+        if self._needs_rebuild(self._state) and self._wlock.acquire(blocking=False):
+            try:
+                if self._needs_rebuild(self._state):
+                    self._rebuild_locked()
+            finally:
+                self._wlock.release()
 
     def rebuild(self) -> NeighborStore:
-        """Compact (drop tombstones) and build a new Annoy index over every alive vector."""
-        with self._lock:
-            alive = np.flatnonzero(self._alive[:self._n])
-            n = len(alive)
-            if n != self._n or not self._vec.flags.writeable:
-                self._vec = np.ascontiguousarray(self._vec[alive])
-                self._keys = self._keys[alive]
-                self._alive = np.ones(n, dtype=bool)
-                if self._meta is not None:
-                    self._meta = self._meta.iloc[alive].reset_index(drop=True)
-                self._slot_of = dict(zip(self._keys.tolist(), range(n), strict=True))
-                self._n = n
-            self._index = None if self.exact or n == 0 else self._build_annoy(self._vec[:n])
-            self._afile = None if self._index is None else self._map_index(self._index)
-            self._n_indexed = 0 if self._index is None else n
-            self._n_alive_indexed = self._n_indexed
-            self._n_alive_delta = n - self._n_indexed
-            self._pos_cache = None
+        """Compact (drop tombstones) and build a new Annoy index over every alive vector.
+
+        Queries from other threads go on answering from the previous version
+        while the index builds; other writers wait.
+        """
+        with self._wlock:
+            self._rebuild_locked()
         return self
+
+    def _rebuild_locked(self) -> None:
+        st = self._state
+        alive = np.flatnonzero(st.alive[:st.n])
+        n = len(alive)
+        vec, keys, alive_buf, meta, keymap = st.vec, st.keys, st.alive, st.meta, st.keymap
+        if n != st.n or not st.vec.flags.writeable:
+            vec = np.ascontiguousarray(st.vec[alive])
+            keys = st.keys[alive]
+            alive_buf = np.ones(n, dtype=bool)
+            if meta is not None:
+                meta = meta.iloc[alive].reset_index(drop=True)
+            keymap = KeyMap.from_slots(keys.tolist(), list(range(n)))
+        sq = np.einsum("ij,ij->i", vec[:n], vec[:n]) if n else np.zeros(0, np.float32)
+        norm_max = float(np.sqrt(sq.max())) if n else 0.0
+        dot_max = st.dot_max
+        index = afile = None
+        if not self.exact and n:
+            index, dot_max = self._build_annoy(vec[:n], sq)
+            afile = self._map_index(index, vec[:n])
+        n_idx = 0 if index is None else n
+        self._state = StoreState(metric=self.metric, vec=vec, keys=keys, alive=alive_buf, n=n,
+                                 keymap=keymap, meta=meta, index=index, afile=afile, n_indexed=n_idx,
+                                 n_alive_indexed=n_idx, n_alive_delta=n - n_idx, dot_max=dot_max,
+                                 norm_max=norm_max)
+
+    @staticmethod
+    def _check_n_jobs(n_jobs: Any) -> None:
+        if n_jobs is not None and (not _is_int(n_jobs) or n_jobs == 0):
+            raise ValueError(f"n_jobs must be None, -1 or a positive int, got {n_jobs!r}")
 
     def _threads(self, n_jobs: int | None) -> int:
         n_jobs = self.n_jobs if n_jobs is None else n_jobs
@@ -408,20 +483,20 @@ class NeighborStore:
             return os.cpu_count() or 1
         return max(1, int(n_jobs))
 
-    def _build_annoy(self, vec: np.ndarray):
+    def _build_annoy(self, vec: np.ndarray, sq: np.ndarray):
+        """(Annoy index over ``vec``, the dot augmentation's M)."""
         from annoy import AnnoyIndex
 
         f = self.dim + (self.metric == "dot")
         index = AnnoyIndex(f, _ANNOY_METRIC[self.metric])
         if self.random_state is not None:
             rs = self.random_state
-            seed = int(rs) if isinstance(rs, (int, np.integer)) else int(
-                check_random_state(rs).integers(0, 2**31 - 1))
+            seed = int(rs) if _is_int(rs) else int(check_random_state(rs).integers(0, 2**31 - 1))
             index.set_seed(seed % (2**31 - 1))
+        dot_max = 0.0
         if self.metric == "dot":
-            sq = np.einsum("ij,ij->i", vec, vec)
-            self._dot_max = float(np.sqrt(sq.max()))
-            m2 = np.float32(self._dot_max) ** 2
+            dot_max = float(np.sqrt(sq.max()))
+            m2 = np.float32(dot_max) ** 2
         add = index.add_item
         for s in range(0, len(vec), _ADD_CHUNK):
             block = vec[s:s + _ADD_CHUNK]
@@ -432,102 +507,155 @@ class NeighborStore:
                 add(i, row)
         index.build(self.n_trees, n_jobs=self._threads(None) if self.random_state is None else 1)
         logger.debug("built Annoy index: %d vectors, %d trees", len(vec), self.n_trees)
-        return index
+        return index, dot_max
 
-    def _map_index(self, index, path: str | os.PathLike | None = None) -> AnnoyFile | None:
-        """The compiled search's view of ``index``: its file ``path``, or for an index
-        built in memory a temporary file that Annoy saves it to (Annoy then maps
-        itself onto that file, so both read the same pages; the file is unlinked at
-        once and its space freed when both let go). None if that fails: queries then
-        go through Annoy's own binding, with the same answers."""
+    def _map_index(self, index, vec: np.ndarray) -> AnnoyFile | None:
+        """The compiled search's view of ``index`` (built in memory over ``vec``).
+
+        Annoy saves the index to a temporary file and then maps itself onto it,
+        so both read the same pages; the file is unlinked at once and its space
+        freed when both let go. The file is validated, and one query must get the
+        same answer from both. None if anything fails: queries then go through
+        Annoy's own binding, with the same answers.
+        """
         f = self.dim + (self.metric == "dot")
-        metric = _ANNOY_METRIC[self.metric]
         try:
-            if path is not None:
-                return AnnoyFile(path, f, metric)
             fd, tmp = tempfile.mkstemp(prefix="nnstore-", suffix=".ann")
             os.close(fd)
             try:
                 index.save(tmp)
-                return AnnoyFile(tmp, f, metric)
+                af = AnnoyFile(tmp, f, _ANNOY_METRIC[self.metric])
             finally:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
         except (OSError, ValueError) as e:  # no temp space, or a file this code cannot read
             logger.warning("nnstore: compiled search unavailable (%s); querying through Annoy", e)
             return None
+        factor = self.DOT_SEARCH_K_FACTOR if self.metric == "dot" else 1
+        if not annoy_self_check(index, af, vec, self.metric, len(vec), self.n_trees * factor):
+            logger.warning("nnstore: compiled search unavailable (it answers a self-check query "
+                           "unlike Annoy); querying through Annoy")
+            return None
+        return af
 
     # -- queries --------------------------------------------------------------------
     def _default_search_k(self, k: int) -> int:
         """search_k when none is given: ``n_trees * k``, times ``DOT_SEARCH_K_FACTOR`` for dot."""
         return self.n_trees * k * (self.DOT_SEARCH_K_FACTOR if self.metric == "dot" else 1)
 
-    def _check_k(self, k: Any) -> int:
-        if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k <= 0:
+    @staticmethod
+    def _check_k(k: Any) -> int:
+        if not _is_int(k) or k <= 0:
             raise ValueError(f"k must be a positive int, got {k!r}")
         return int(k)
 
-    def _valid_mask(self, filter: Any, exclude_slots: np.ndarray | None) -> np.ndarray | None:
+    @staticmethod
+    def _check_search_k(search_k: Any) -> int | None:
+        if search_k is None:
+            return None
+        if not _is_int(search_k) or search_k <= 0:
+            raise ValueError(f"search_k must be None or a positive int, got {search_k!r}")
+        return int(search_k)
+
+    @staticmethod
+    def _check_width(k: int, nq: int, n_alive: int) -> None:
+        """Refuse a k so far past the store's size that the padded arrays would not fit."""
+        if k > n_alive and nq * k > _MAX_PADDED:
+            raise ValueError(
+                f"k={k} is larger than the store ({n_alive} vectors): query_arrays would return "
+                f"({nq}, {k}) arrays padded with None/inf/-1 ({nq * k:,} entries each); pass "
+                "k <= len(store), or use query(), which returns only the rows found")
+
+    @staticmethod
+    def _pad(slots: np.ndarray, dists: np.ndarray, k: int):
+        nq, w = slots.shape
+        if w >= k:
+            return slots, dists
+        return (np.hstack([slots, np.full((nq, k - w), -1, dtype=np.int64)]),
+                np.hstack([dists, np.full((nq, k - w), np.inf, dtype=np.float32)]))
+
+    def _valid_mask(self, st: StoreState, filter: Any,
+                    exclude_slots: np.ndarray | None) -> np.ndarray | None:
         """Alive & passing & not globally excluded, over slots; None when all slots qualify."""
-        n = self._n
+        n = st.n
         mask = None
         if filter is not None:
-            meta = self._meta if self._meta is not None else pd.DataFrame(index=pd.RangeIndex(n))
-            mask = evaluate_filter(filter, meta) & self._alive[:n]
-        elif len(self) != n:
-            mask = self._alive[:n].copy()
+            meta = st.meta if st.meta is not None else pd.DataFrame(index=pd.RangeIndex(n))
+            mask = evaluate_filter(filter, meta) & st.alive[:n]
+        elif st.n_alive != n:
+            mask = st.alive[:n].copy()
         if exclude_slots is not None and len(exclude_slots):
             if mask is None:
                 mask = np.ones(n, dtype=bool)
             mask[exclude_slots] = False
         return mask
 
-    def _exclusions(self, exclude: Any, nq: int) -> tuple[np.ndarray | None, list | None]:
+    @staticmethod
+    def _exclusions(st: StoreState, exclude: Any, nq: int) -> tuple[np.ndarray | None, list | None]:
         """(slots excluded for every query, per-query slot arrays) from ``exclude``."""
         if exclude is None:
             return None, None
-        items = list(exclude) if not isinstance(exclude, (str, bytes)) else [exclude]
-        per_query = len(items) == nq and all(
-            x is None or isinstance(x, (list, set, frozenset, np.ndarray, pd.Index)) for x in items)
-        get = self._slot_of.get
+        if isinstance(exclude, (str, bytes)) or not isinstance(exclude, Iterable):
+            raise TypeError(f"exclude must be a collection of keys, or one collection of keys per "
+                            f"query, got {type(exclude).__name__}: {exclude!r}")
+        items = list(exclude)
+        colls = (list, set, frozenset, np.ndarray, pd.Index)
+        per_query = len(items) == nq and all(x is None or isinstance(x, colls) for x in items)
+        if not per_query and items and all(x is None or isinstance(x, colls) for x in items):
+            raise ValueError(f"exclude holds {len(items)} collections of keys but there are {nq} "
+                             "queries (one collection per query, or one flat collection of keys)")
+        get = st.keymap.get
 
         def to_slots(ks):
-            s = [get(k, -1) for k in ks] if ks is not None else []
+            try:
+                s = [get(k) for k in ks] if ks is not None else []
+            except TypeError as e:
+                raise TypeError(f"exclude: keys must be hashable: {e}") from e
             return np.array([x for x in s if x >= 0], dtype=np.int64)
 
         if per_query:
             return None, [to_slots(x) for x in items]
         return to_slots(items), None
 
-    def _annoy_batch(self, q: np.ndarray, k_fetch: int, search_k: int, n_threads: int):
+    def _annoy_batch(self, st: StoreState, q: np.ndarray, k_fetch: int, search_k: int,
+                     n_threads: int):
         """(ids (nq, k_fetch) int64 with -1, store distances float32 with inf) from the index."""
         nq = len(q)
         n_threads = min(n_threads, max(1, nq // self.MIN_QUERIES_PER_THREAD))
-        af = self._afile
+        af = st.afile
         if af is not None:
             # the compiled search: one call per chunk of queries, no Python per query,
             # no GIL held (so the chunks run in parallel on the thread pool)
             ids = np.empty((nq, k_fetch), dtype=np.int64)
             dist = np.empty((nq, k_fetch), dtype=np.float32)
             q = np.ascontiguousarray(q, dtype=np.float32)
-            post, c = _POST[self.metric], self._dot_max ** 2
+            post, c, mq = _POST[self.metric], st.post_c, st.max_qq
+            refused = [0]
 
             def chunk(s: int, e: int) -> None:
-                search_many(af.nodes, af.roots, af.kind, af.n_items, q[s:e], k_fetch, search_k,
-                            ids[s:e], dist[s:e], post, c)
+                refused[0] += search_many(af.nodes, af.roots, af.kind, af.n_items, q[s:e], k_fetch,
+                                          search_k, ids[s:e], dist[s:e], post, c, mq)
 
             self._in_chunks(chunk, nq, n_threads)
+            if refused[0]:  # the checks before make this unreachable; never answer silently empty
+                raise ValueError(f"vectors: {refused[0]} queries refused by the search kernel (NaN, "
+                                 "inf or a magnitude whose distances overflow float32)")
             return ids, dist
-        index = self._index
+        index = st.index
         if self.metric == "dot":
             q = np.hstack([q, np.zeros((nq, 1), dtype=np.float32)])
+        elif self.metric == "cosine":  # scale-free: unit queries keep Annoy's float32 sums finite
+            qn = np.sqrt(np.einsum("ij,ij->i", q, q, dtype=np.float64))[:, None]
+            q = np.divide(q, qn, out=np.zeros(q.shape), where=qn > 0).astype(np.float32)
         rows = q.tolist()
         get = index.get_nns_by_vector
         res: list = [None] * nq
+        lock = self._binding_lock
 
         def work(s: int, e: int) -> None:
-            # only Annoy calls in the loop (they release the GIL); arrays are made once below
-            res[s:e] = [get(rows[i], k_fetch, search_k, True) for i in range(s, e)]
+            # only Annoy calls in the loop; the lock keeps save() from re-mapping the index under it
+            with lock:
+                res[s:e] = [get(rows[i], k_fetch, search_k, True) for i in range(s, e)]
 
         self._in_chunks(work, nq, n_threads)
         if nq and all(len(r[0]) == k_fetch for r in res):
@@ -545,7 +673,7 @@ class NeighborStore:
             dist = np.square(dist) * 0.5
         elif self.metric == "dot":  # |q'-x'|^2 = |q|^2 + M^2 - 2 q.x
             qsq = np.einsum("ij,ij->i", q, q).astype(np.float64)[:, None]
-            dist = (np.square(dist) - (qsq + self._dot_max ** 2)) * 0.5
+            dist = (np.square(dist) - (qsq + st.post_c)) * 0.5
         dist = dist.astype(np.float32)
         dist[ids < 0] = np.inf
         return ids, dist
@@ -563,16 +691,19 @@ class NeighborStore:
 
     def _search(self, q: np.ndarray, k: int, *, filter: Any = None, exclude: Any = None,
                 self_slots: np.ndarray | None = None, search_k: int | None = None,
-                n_jobs: int | None = None, force_exact: bool = False):
-        """(slots (nq, k) int64 with -1, distances (nq, k) float32 with inf)."""
+                n_jobs: int | None = None, force_exact: bool = False, st: StoreState | None = None):
+        """(slots (nq, k) int64 with -1, distances (nq, k) float32 with inf), over version ``st``
+        (default: the current one, after any automatic rebuild)."""
+        if st is None:
+            if not force_exact:
+                self._maybe_rebuild()
+            st = self._state
         nq = len(q)
-        if not force_exact:
-            self._maybe_rebuild()
-        glob_ex, per_ex = self._exclusions(exclude, nq)
+        glob_ex, per_ex = self._exclusions(st, exclude, nq)
         ss = self_slots
-        valid = self._valid_mask(filter, glob_ex)
-        n, n_idx = self._n, self._n_indexed
-        use_exact = force_exact or self.exact or self._index is None
+        valid = self._valid_mask(st, filter, glob_ex)
+        n, n_idx = st.n, st.n_indexed
+        use_exact = force_exact or self.exact or st.index is None
         if not use_exact and valid is not None and filter is not None:
             # cost model: exact = n_pass BLAS distances per query; Annoy = about search_k
             # node visits, each far dearer than one BLAS distance (FILTER_EXACT_COST_RATIO)
@@ -585,17 +716,14 @@ class NeighborStore:
                 use_exact = True
         if use_exact:
             cand = np.flatnonzero(valid) if valid is not None else None
-            return self._exact_over(q, k, cand, per_ex, ss)
+            return self._exact_over(st, q, k, cand, per_ex, ss)
         sk = search_k if search_k is not None else self.search_k
         if valid is None and per_ex is None and ss is None and n == n_idx:
             # hot path: nothing to filter or merge; Annoy's lists are already sorted ascending
             kf = min(k, n_idx)
-            ids, dist = self._annoy_batch(q, kf, self._default_search_k(kf) if sk is None else sk,
+            ids, dist = self._annoy_batch(st, q, kf, self._default_search_k(kf) if sk is None else sk,
                                           self._threads(n_jobs))
-            if kf < k:
-                ids = np.hstack([ids, np.full((nq, k - kf), -1, dtype=np.int64)])
-                dist = np.hstack([dist, np.full((nq, k - kf), np.inf, dtype=np.float32)])
-            return ids, dist
+            return self._pad(ids, dist, k)
         # Annoy over the indexed slots
         n_valid_idx = n_idx if valid is None else int(valid[:n_idx].sum())
         max_ex = max((len(p) for p in per_ex), default=0) if per_ex is not None else 0
@@ -607,7 +735,7 @@ class NeighborStore:
             k_fetch = math.ceil(k_fetch / max(frac, 1e-9) * over) + 2
         k_fetch = max(1, min(k_fetch, n_idx))
         sk = self._default_search_k(k_fetch) if sk is None else math.ceil(sk * k_fetch / k)
-        ids, dist = self._annoy_batch(q, k_fetch, sk, self._threads(n_jobs))
+        ids, dist = self._annoy_batch(st, q, k_fetch, sk, self._threads(n_jobs))
         if valid is not None:
             bad = ids < 0
             bad |= ~valid[np.where(ids < 0, 0, ids)]
@@ -640,31 +768,31 @@ class NeighborStore:
         if len(short):
             logger.debug("%d of %d queries short of k from Annoy; completing exactly", len(short), nq)
             cand = np.flatnonzero(valid[:n_idx]) if valid is not None else np.arange(n_idx)
-            s2, d2 = self._exact_over(q[short], k, cand,
+            s2, d2 = self._exact_over(st, q[short], k, cand,
                                       [per_ex[i] for i in short] if per_ex is not None else None,
                                       ss[short] if ss is not None else None)
             slots[short], dists[short] = s2, d2
         # the delta buffer, exactly
         if n > n_idx:
-            dvalid = self._alive[n_idx:n] if valid is None else valid[n_idx:n]
+            dvalid = st.alive[n_idx:n] if valid is None else valid[n_idx:n]
             cand = np.flatnonzero(dvalid) + n_idx
             if len(cand):
-                s2, d2 = self._exact_over(q, k, cand, per_ex, ss)
+                s2, d2 = self._exact_over(st, q, k, cand, per_ex, ss)
                 slots, dists = _top_k(np.hstack([slots, s2]), np.hstack([dists, d2]), k)
         return slots, dists
 
-    def _exact_over(self, q: np.ndarray, k: int, cand: np.ndarray | None, per_ex: list | None,
-                    self_slots: np.ndarray | None = None):
+    def _exact_over(self, st: StoreState, q: np.ndarray, k: int, cand: np.ndarray | None,
+                    per_ex: list | None, self_slots: np.ndarray | None = None):
         """Exact search over slots ``cand`` (None: all slots 0..n-1), minus per-query exclusions."""
         if cand is not None and not len(cand):
             return (np.full((len(q), k), -1, dtype=np.int64),
                     np.full((len(q), k), np.inf, dtype=np.float32))
         if cand is None:
-            base = self._vec[:self._n]
+            base = st.vec[:st.n]
             ex = per_ex
             one = self_slots
         else:
-            base = self._vec[cand]
+            base = st.vec[cand]
             ex = None
             if per_ex is not None:
                 ex = [np.searchsorted(cand, p[np.isin(p, cand)]) for p in per_ex]
@@ -677,33 +805,37 @@ class NeighborStore:
             rows = np.where(rows >= 0, cand[np.where(rows >= 0, rows, 0)], -1)
         return rows, dist
 
-    def _positions(self) -> np.ndarray:
-        pc = self._pos_cache
-        if pc is None or len(pc) != self._n:
-            pc = np.cumsum(self._alive[:self._n], dtype=np.int64) - 1
-            self._pos_cache = pc
-        return pc
-
-    def _output(self, slots: np.ndarray, dists: np.ndarray):
+    @staticmethod
+    def _output(st: StoreState, slots: np.ndarray, dists: np.ndarray):
         ok = slots >= 0
-        if self._n == 0:
+        if st.n == 0:
             return (np.full(slots.shape, None, dtype=object), dists.astype(np.float32, copy=False),
                     np.full(slots.shape, -1, dtype=np.int64))
         allok = bool(ok.all())
         s = slots if allok else np.where(ok, slots, 0)
-        keys = self._keys[s]
+        keys = st.keys[s]
         # no dead slots: positions are the slots themselves (``slots`` is this call's own array)
-        pos = s if len(self) == self._n else self._positions()[s]
+        pos = s if st.n_alive == st.n else st.positions()[s]
         if not allok:
             keys[~ok] = None
             pos[~ok] = -1
         return keys, dists.astype(np.float32, copy=False), pos
 
-    def _query_vectors(self, vectors: Any):
+    def _query_vectors(self, vectors: Any, st: StoreState):
+        """(float32 queries, their keys or None), checked against version ``st``'s magnitudes."""
         if (isinstance(vectors, np.ndarray) and vectors.dtype == np.float32 and vectors.ndim in (1, 2)
                 and vectors.shape[-1] == self.dim and np.isfinite(vectors).all()):
-            return np.ascontiguousarray(vectors.reshape(-1, self.dim)), None  # fast path
-        return check_vectors(vectors, dim=self.dim, name="vectors", allow_empty=True)
+            q, qkeys = np.ascontiguousarray(vectors.reshape(-1, self.dim)), None  # fast path
+        else:
+            q, qkeys = check_vectors(vectors, dim=self.dim, name="vectors", allow_empty=True)
+        check_query_magnitude(q, st)
+        return q, qkeys
+
+    def _checked_call(self, k: Any, search_k: Any, n_jobs: Any) -> int:
+        k = self._check_k(k)
+        self._check_search_k(search_k)
+        self._check_n_jobs(n_jobs)
+        return k
 
     def query_arrays(self, vectors: Any, k: int = 10, *, filter: Any = None, exclude: Any = None,
                      search_k: int | None = None, n_jobs: int | None = None):
@@ -713,11 +845,13 @@ class NeighborStore:
         ----------
         vectors : array-like of shape (n_queries, dim) or an embeddings DataFrame
         k : int
+            Results per query (> 0). Past the store's size the arrays are padded;
+            a k so large that the padding would not fit in memory is refused.
         filter : expression from :func:`nnstore.col`, callable(meta) -> bool mask, or None
         exclude : iterable of keys never returned, or a list with one collection of
             keys (list/set/array/None) per query
         search_k : int, optional
-            Overrides the store's ``search_k`` (scaled up with any over-fetch).
+            Overrides the store's ``search_k`` (> 0; scaled up with any over-fetch).
         n_jobs : int, optional
             Query threads for this call.
 
@@ -729,47 +863,62 @@ class NeighborStore:
         """
         if type(k) is not int or k <= 0:
             k = self._check_k(k)
-        af = self._afile
+        st = self._state
+        af = st.fast
         if (af is not None and filter is None and exclude is None and type(vectors) is np.ndarray
                 and vectors.ndim == 1 and vectors.dtype == _F32 and vectors.shape[0] == self.dim
-                and vectors.flags.c_contiguous and self._n == self._n_indexed == self._n_alive_indexed):
+                and vectors.flags.c_contiguous and k <= af.n_items):
             # one clean query, no filter, no delta, no tombstones: straight to the compiled
             # search, slots are positions. Kept inline: per-call overhead is what counts here.
             # (A strided view takes the batch path, which copies it: a strided layout would
             # compile a kernel whose float sums, in another order, could differ in the last bit.)
-            metric = self.metric
             if search_k is None:
                 search_k = self.search_k
                 if search_k is None:
-                    search_k = self.n_trees * k * (self.DOT_SEARCH_K_FACTOR if metric == "dot" else 1)
+                    search_k = self.n_trees * k * (self.DOT_SEARCH_K_FACTOR if self.metric == "dot"
+                                                   else 1)
+            elif type(search_k) is not int or search_k <= 0:
+                search_k = self._check_search_k(search_k)
+            if n_jobs is not None:
+                self._check_n_jobs(n_jobs)
             slots = np.empty((1, k), dtype=_I64)
             dist = np.empty((1, k), dtype=_F32)
             m = search_one(af.nodes, af.roots, af.kind, af.n_items, vectors, k, search_k, slots[0],
-                           dist[0], _POST[metric], self._dot_max ** 2)
+                           dist[0], _POST[self.metric], st.post_c, st.max_qq)
             if m == k:
-                return self._keys[slots], dist, slots
+                return st.keys[slots], dist, slots
             if m >= 0:  # fewer than k indexed items reachable: -1 slots, None keys
-                keys = self._keys[slots]
+                keys = st.keys[slots]
                 keys[0, m:] = None
                 return keys, dist, slots
-            # m == -1: NaN or inf in the query; the checked path below raises
-        q, _ = self._query_vectors(vectors)
-        slots, dists = self._search(q, k, filter=filter, exclude=exclude, search_k=search_k,
-                                    n_jobs=n_jobs)
-        return self._output(slots, dists)
+            # m == -1: NaN, inf or too large a query; the checked path below raises
+        k = self._checked_call(k, search_k, n_jobs)
+        self._maybe_rebuild()
+        st = self._state
+        q, _ = self._query_vectors(vectors, st)
+        self._check_width(k, len(q), st.n_alive)
+        kk = max(1, min(k, st.n_alive))
+        slots, dists = self._search(q, kk, filter=filter, exclude=exclude, search_k=search_k,
+                                    n_jobs=n_jobs, st=st)
+        return self._output(st, *self._pad(slots, dists, k))
 
     def query_keys_arrays(self, keys: Any, k: int = 10, *, exclude_self: bool = True,
                           filter: Any = None, exclude: Any = None, search_k: int | None = None,
                           n_jobs: int | None = None):
         """Like :meth:`query_arrays`, querying with stored keys' vectors."""
-        k = self._check_k(k)
+        k = self._checked_call(k, search_k, n_jobs)
+        if not isinstance(exclude_self, (bool, np.bool_)):
+            raise TypeError(f"exclude_self must be a bool, got {type(exclude_self).__name__}")
         self._maybe_rebuild()  # before taking slots: a rebuild renumbers them
-        qslots = self._slots(keys)
-        q = np.ascontiguousarray(self._vec[qslots])
-        slots, dists = self._search(q, k, filter=filter, exclude=exclude,
+        st = self._state
+        qslots = self._slots(st, keys)
+        self._check_width(k, len(qslots), st.n_alive)
+        q = np.ascontiguousarray(st.vec[qslots])
+        kk = max(1, min(k, st.n_alive))
+        slots, dists = self._search(q, kk, filter=filter, exclude=exclude,
                                     self_slots=qslots if exclude_self else None,
-                                    search_k=search_k, n_jobs=n_jobs)
-        return self._output(slots, dists)
+                                    search_k=search_k, n_jobs=n_jobs, st=st)
+        return self._output(st, *self._pad(slots, dists, k))
 
     @staticmethod
     def _frame(query_ids: Any, keys: np.ndarray, dists: np.ndarray) -> pd.DataFrame:
@@ -777,10 +926,9 @@ class NeighborStore:
         ok = (keys != None).ravel()  # noqa: E711 - elementwise on an object array
         qids = np.repeat(query_ids if isinstance(query_ids, np.ndarray) else _objects(query_ids), k)
         out = pd.DataFrame({
-            "query": pd.Index(qids[ok].tolist() if qids.dtype == object else qids[ok],
-                              tupleize_cols=False),
+            "query": key_index(qids[ok].tolist()) if qids.dtype == object else qids[ok],
             "rank": np.tile(np.arange(k, dtype=np.int64), nq)[ok],
-            "key": pd.Index(keys.ravel()[ok].tolist(), tupleize_cols=False),
+            "key": key_index(keys.ravel()[ok].tolist()),
             "distance": dists.ravel()[ok],
         })
         return out
@@ -792,11 +940,14 @@ class NeighborStore:
         ``query`` is the query's row number, or its index label when ``vectors``
         is a DataFrame. Queries with fewer than k results have fewer rows.
         """
-        k = self._check_k(k)
-        q, qkeys = self._query_vectors(vectors)
-        slots, dists = self._search(q, k, filter=filter, exclude=exclude, search_k=search_k,
-                                    n_jobs=n_jobs)
-        keys, dists, _ = self._output(slots, dists)
+        k = self._checked_call(k, search_k, n_jobs)
+        self._maybe_rebuild()
+        st = self._state
+        q, qkeys = self._query_vectors(vectors, st)
+        kk = max(1, min(k, st.n_alive))
+        slots, dists = self._search(q, kk, filter=filter, exclude=exclude, search_k=search_k,
+                                    n_jobs=n_jobs, st=st)
+        keys, dists, _ = self._output(st, slots, dists)
         qids = np.arange(len(q), dtype=np.int64) if qkeys is None else list(qkeys)
         return self._frame(qids, keys, dists)
 
@@ -805,7 +956,9 @@ class NeighborStore:
                    n_jobs: int | None = None) -> pd.DataFrame:
         """Batch query by stored keys; DataFrame (query = the query key, rank, key, distance)."""
         qidx = check_keys(keys, name="keys", unique=False)
-        rkeys, dists, _ = self.query_keys_arrays(qidx, k, exclude_self=exclude_self, filter=filter,
+        k = self._checked_call(k, search_k, n_jobs)
+        kk = max(1, min(k, len(self)))
+        rkeys, dists, _ = self.query_keys_arrays(qidx, kk, exclude_self=exclude_self, filter=filter,
                                                  exclude=exclude, search_k=search_k, n_jobs=n_jobs)
         return self._frame(list(qidx), rkeys, dists)
 
@@ -816,10 +969,13 @@ class NeighborStore:
         For each query, the fraction of its exact k nearest alive (and passing)
         items that the approximate query returns. 1.0 in exact mode.
         """
-        k = self._check_k(k)
-        q, _ = self._query_vectors(queries)
-        approx, _ = self._search(q, k, filter=filter, search_k=search_k)
-        truth, _ = self._search(q, k, filter=filter, force_exact=True)
+        k = self._checked_call(k, search_k, None)
+        self._maybe_rebuild()
+        st = self._state
+        q, _ = self._query_vectors(queries, st)
+        kk = max(1, min(k, st.n_alive))
+        approx, _ = self._search(q, kk, filter=filter, search_k=search_k, st=st)
+        truth, _ = self._search(q, kk, filter=filter, force_exact=True, st=st)
         from .metrics import recall_at_k as _recall
 
         vals = [_recall(a[a >= 0], t[t >= 0], k) for a, t in zip(approx, truth, strict=True)
@@ -828,40 +984,64 @@ class NeighborStore:
 
     # -- persistence ----------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> Path:
-        """Save as an artifact directory (kind ``"neighbor_store"``).
+        """Save as an artifact directory (kind ``"neighbor_store"``); returns its path.
 
         Files: ``index.ann`` (Annoy), ``vectors.npy`` (every slot), ``keys.parquet``
-        (key per slot + alive flag; int and str keys keep their type),
+        (key per slot, through the one key serialiser: str, int, float, mixed
+        and tuple keys keep their types; plus the alive flag),
         ``metadata.parquet`` (if any), ``state.json`` (indexed count, dot scale).
-        The delta buffer and tombstones are saved as they are. Saving over the
-        directory the store was loaded from works: everything is written to a
-        temporary sibling directory first, then swapped in.
+        The delta buffer and tombstones are saved as they are. The version
+        saved is the one current when ``save`` starts; other threads may go on
+        querying and writing. Saving over the directory the store was loaded
+        from works: everything is written to a temporary sibling directory
+        first, fsynced, then swapped in (see :class:`nnstore.ArtifactWriter`).
+        Afterwards the store reads its index from the saved file.
         """
         self._maybe_rebuild()
         path = Path(path)
-        with self._lock:
-            n = self._n
-            frame = _keys_frame(self._keys[:n])
-            frame["alive"] = self._alive[:n]
-            counts = {"n": len(self), "slots": n, "indexed": self._n_indexed,
-                      "delta": self._n_alive_delta, "tombstones": self.n_tombstones}
-            with ArtifactWriter(path, kind=KIND, params=self.get_params(), dim=self.dim,
-                                metric=self.metric, counts=counts) as w:
-                w.save_array("vectors", self._vec[:n])
-                w.save_frame("keys", frame)
-                if self._meta is not None:
-                    w.save_frame("metadata", self._meta)
-                w.save_json("state", {"n_indexed": self._n_indexed, "dot_max": self._dot_max,
-                                      "annoy_dim": self.dim + (self.metric == "dot")})
-                if self._index is not None:
-                    # Annoy's save() writes the file, then re-maps itself onto it: the index
-                    # now lives in the new artifact, never in the one being replaced.
-                    self._index.save(str(w.file_path("index.ann")))
-                    w.add_file("index.ann")
-            if self._index is not None:  # the compiled search follows it to the same file
-                self._afile = self._map_index(self._index, path / "index.ann")
+        st = self._state
+        n = st.n
+        frame = keys_to_frame(st.keys[:n])
+        frame["alive"] = st.alive[:n]
+        counts = {"n": st.n_alive, "slots": n, "indexed": st.n_indexed,
+                  "delta": st.n_alive_delta, "tombstones": st.n_indexed - st.n_alive_indexed}
+        required = list(REQUIRED) + (["index.ann"] if st.index is not None else [])
+        with ArtifactWriter(path, kind=KIND, params=self.get_params(), required=required,
+                            dim=self.dim, metric=self.metric, counts=counts) as w:
+            w.save_array("vectors", st.vec[:n])
+            w.save_frame("keys", frame)
+            if st.meta is not None:
+                w.save_frame("metadata", st.meta)
+            w.save_json("state", {"n_indexed": st.n_indexed, "dot_max": st.dot_max,
+                                  "annoy_dim": self.dim + (self.metric == "dot")})
+            if st.index is not None:
+                write_index_file(st, w.file_path("index.ann"), self._binding_lock)
+                w.add_file("index.ann")
+        if st.index is not None:
+            self._follow_saved_index(st, path / "index.ann")
         logger.info("saved %r to %s", self, path)
         return path
+
+    def _follow_saved_index(self, st: StoreState, path: Path) -> None:
+        """Read the index from the saved file from now on (it lives in the artifact, shared
+        through the page cache with every process that loads it), unless a writer has
+        replaced the index meanwhile."""
+        from annoy import AnnoyIndex
+
+        f = self.dim + (self.metric == "dot")
+        try:
+            afile = AnnoyFile(path, f, _ANNOY_METRIC[self.metric])
+            index = st.index
+            if st.afile is not None:  # Annoy's save() re-mapped the index already otherwise
+                index = AnnoyIndex(f, _ANNOY_METRIC[self.metric])
+                index.load(str(path))
+        except (OSError, ValueError) as e:  # pragma: no cover - a file we just wrote and checked
+            logger.warning("nnstore: keeps its index in memory (%s)", e)
+            return
+        with self._wlock:
+            cur = self._state
+            if cur.index is st.index:
+                self._state = cur.evolve(index=index, afile=afile)
 
     @classmethod
     def load(cls, path: str | os.PathLike, mmap: bool = True, *, dim: int | None = None,
@@ -873,73 +1053,46 @@ class NeighborStore:
         path : artifact directory written by :meth:`save`
         mmap : bool, default True
             Memory-map the Annoy index and the vector matrix (shared between
-            processes, loads in O(1)); False reads the vectors into memory and
-            prefaults the index.
+            processes); False reads the vectors into memory and prefaults the
+            index. Either way the index file is validated once (one pass over it).
         dim, metric : optional
             Expected dimension/metric; a different one raises ``ValueError``.
         verify : bool, default True
-            Check the files' sha256 (see :func:`nnstore.read_artifact`).
+            Check the files' sha256 (see :func:`nnstore.read_artifact`). The
+            content checks (shapes, key uniqueness, the index's structure) run
+            either way, so a damaged file is an error, never a crash.
+
+        Raises
+        ------
+        ArtifactError
+            For a missing, damaged, edited or inconsistent artifact (``reason``
+            says which; ``invalid_content`` for files that are intact but do not
+            fit together).
         """
-        art = read_artifact(path, kind=KIND, verify=verify)
+        for name, val in (("mmap", mmap), ("verify", verify)):
+            if not isinstance(val, (bool, np.bool_)):
+                raise TypeError(f"{name} must be a bool, got {type(val).__name__}: {val!r}")
+        if dim is not None and (not _is_int(dim) or dim <= 0):
+            raise ValueError(f"dim must be None or a positive int, got {dim!r}")
+        if metric is not None and metric not in METRICS:
+            raise ValueError(f"metric must be None or one of {METRICS}, got {metric!r}")
+        art = read_artifact(path, kind=KIND, verify=verify, required=REQUIRED)
         p = dict(art.params)
-        if dim is not None and int(dim) != p["dim"]:
-            raise ValueError(f"store at {str(path)!r} has dim {p['dim']}, but dim={dim} was asked for")
-        if metric is not None and metric != p["metric"]:
-            raise ValueError(f"store at {str(path)!r} has metric {p['metric']!r}, "
+        try:
+            store = cls(**p)
+        except (TypeError, ValueError) as e:
+            raise ArtifactError(f"store artifact {str(art.path)!r}: its params {p} are not a "
+                                f"NeighborStore's: {e}", reason="malformed_manifest",
+                                path=str(art.path / "manifest.json")) from e
+        if dim is not None and int(dim) != store.dim:
+            raise ValueError(f"store at {str(path)!r} has dim {store.dim}, but dim={dim} was asked for")
+        if metric is not None and metric != store.metric:
+            raise ValueError(f"store at {str(path)!r} has metric {store.metric!r}, "
                              f"but metric={metric!r} was asked for")
-        store = cls(**p)
-        vec = art.load_array("vectors", mmap=mmap)
-        if vec.dtype != np.float32 or vec.ndim != 2 or vec.shape[1] != store.dim:
-            raise ValueError(f"vectors.npy in {str(path)!r} has dtype {vec.dtype} and shape {vec.shape};"
-                             f" expected float32 (n, {store.dim})")
-        kf = art.load_frame("keys")
-        state = art.load_json("state")
-        n = len(vec)
-        keys = _keys_from_frame(kf)
-        alive = kf["alive"].to_numpy(dtype=bool).copy()
-        store._vec, store._keys, store._alive, store._n = vec, keys, alive, n
-        store._slot_of = dict(zip(keys[alive].tolist(), np.flatnonzero(alive).tolist(), strict=True))
-        if "metadata.parquet" in art.files:
-            store._meta = art.load_frame("metadata")
-        n_idx = int(state["n_indexed"])
-        store._n_indexed = n_idx
-        store._n_alive_indexed = int(alive[:n_idx].sum())
-        store._n_alive_delta = int(alive[n_idx:].sum())
-        store._dot_max = float(state["dot_max"])
-        if "index.ann" in art.files:
-            from annoy import AnnoyIndex
-
-            index = AnnoyIndex(int(state["annoy_dim"]), _ANNOY_METRIC[store.metric])
-            index.load(str(art.file_path("index.ann")), prefault=not mmap)
-            if index.get_n_items() != n_idx:
-                raise ValueError(f"index.ann in {str(path)!r} holds {index.get_n_items()} items, "
-                                 f"state.json says {n_idx}")
-            store._index = index
-            store._afile = store._map_index(index, art.file_path("index.ann"))
+        store._state = load_state(art, dim=store.dim, metric=store.metric, exact=store.exact,
+                                  n_trees=store.n_trees, mmap=bool(mmap),
+                                  search_k_factor=cls.DOT_SEARCH_K_FACTOR)
         return store
-
-
-def _keys_frame(keys: np.ndarray) -> pd.DataFrame:
-    """Keys as a parquet-able frame: an int64 or str column, or str plus ``key_is_int`` if mixed."""
-    idx = pd.Index(keys.tolist(), tupleize_cols=False)
-    if idx.dtype != object or not len(idx):
-        return pd.DataFrame({"key": idx})
-    is_int = np.fromiter((isinstance(k, (int, np.integer)) and not isinstance(k, bool) for k in keys),
-                         dtype=bool, count=len(keys))
-    is_str = np.fromiter((isinstance(k, str) for k in keys), dtype=bool, count=len(keys))
-    if not (is_int | is_str).all():
-        bad = sorted({type(k).__name__ for k in keys[~(is_int | is_str)]})
-        raise TypeError(f"save supports str and int keys only, got keys of type {bad}")
-    if is_str.all():
-        return pd.DataFrame({"key": idx})
-    return pd.DataFrame({"key": [str(k) for k in keys], "key_is_int": is_int})
-
-
-def _keys_from_frame(kf: pd.DataFrame) -> np.ndarray:
-    keys = kf["key"].tolist()
-    if "key_is_int" in kf.columns:
-        keys = [int(k) if i else k for k, i in zip(keys, kf["key_is_int"].tolist(), strict=True)]
-    return _objects(keys)
 
 
 def _objects(items: list) -> np.ndarray:
@@ -963,4 +1116,3 @@ def _top_k(ids: np.ndarray, dist: np.ndarray, k: int):
     ids = ids.copy()
     ids[~np.isfinite(dist)] = -1
     return ids, dist
-

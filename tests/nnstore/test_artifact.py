@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from nnstore import FORMAT_VERSION, ArtifactError, ArtifactWriter, read_artifact
+from nnstore._artifact import manifest_digest
 
 
 def _write(path, value=1.0, kind="thing"):
@@ -189,6 +190,7 @@ def test_state_dict_loading_is_weights_only(tmp_path):
     def fix(m):  # a forger can rewrite the manifest too: checksums are not a signature
         data = (path / "model.pt").read_bytes()
         m["files"]["model.pt"] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+        m["manifest_sha256"] = manifest_digest(m)
 
     _edit_manifest(path, fix)
     art = read_artifact(path)
