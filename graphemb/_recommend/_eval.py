@@ -402,7 +402,10 @@ class ALSRecommender(_MatrixRecommender):
                                         alpha=float(self.alpha), iterations=self._epochs,
                                         num_threads=self._threads, random_state=seed,
                                         calculate_training_loss=False)
-        model.fit(R.astype(np.float32), show_progress=False)
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(1, "blas"):  # implicit's advice: its own threads, single-threaded BLAS
+            model.fit(R.astype(np.float32), show_progress=False)
         self.user_factors_ = np.asarray(model.user_factors, dtype=np.float32)
         self.item_factors_ = np.asarray(model.item_factors, dtype=np.float32)
 
