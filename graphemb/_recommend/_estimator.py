@@ -101,7 +101,7 @@ class Recommender(BaseEstimator):
         L2 penalty. iALS and node2vec: the coefficient of the
         frequency-scaled penalty (default 0.02); lightgcn/bpr: the penalty on
         the batch's layer-0 embeddings (default 1e-3).
-    unobserved_weight : float, default 0.1
+    unobserved_weight : float, default 0.3
         iALS (and node2vec's user step): the weight of every (user, item) pair
         pushed towards a score of 0, relative to an observed interaction's
         weight of 1. Larger values favour less popular items.
@@ -111,7 +111,7 @@ class Recommender(BaseEstimator):
         interactions; 0 gives the classic constant penalty.
     cg_steps : int, default 3
         iALS: conjugate-gradient steps per row and half step.
-    recency_half_life : float or None, default 50.0
+    recency_half_life : float or None, default 20.0
         Only when ``fit`` gets a ``time_col``: an interaction followed by ``n``
         later interactions of the same user has its weight multiplied by
         ``1 + recency_boost * 0.5 ** (n / recency_half_life)``, so a user's
@@ -241,8 +241,8 @@ class Recommender(BaseEstimator):
     }
 
     def __init__(self, *, model: str = "ials", dim: int = 64, epochs: int | None = None,
-                 l2: float | None = None, unobserved_weight: float = 0.1, frequency_exponent: float = 1.0,
-                 cg_steps: int = 3, recency_half_life: float | None = 50.0, recency_boost: float = 3.0,
+                 l2: float | None = None, unobserved_weight: float = 0.3, frequency_exponent: float = 1.0,
+                 cg_steps: int = 3, recency_half_life: float | None = 20.0, recency_boost: float = 3.0,
                  n_layers: int = 3, batch_size: int = 4096, learning_rate: float = 0.01,
                  init_std: float = 0.1, node2vec_params: dict | None = None, metric: str | None = None,
                  cold_start_l2: float = 1.0, exact: bool | None = None, n_trees: int = 50,
