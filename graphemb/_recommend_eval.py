@@ -1,6 +1,6 @@
 """Compatibility alias: evaluation and baselines live in :mod:`graphemb._recommend._eval`."""
 
-from ._recommend._eval import (
+from ._recommend import (
     ALSRecommender,
     EASERecommender,
     ItemKNNRecommender,

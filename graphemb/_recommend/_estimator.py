@@ -35,7 +35,6 @@ from nnstore import (
     check_is_fitted,
     check_keys,
     check_random_state,
-    check_vectors,
     effective_n_jobs,
     evaluate_filter,
     read_artifact,
@@ -45,6 +44,7 @@ from nnstore import (
 from nnstore import keys_from_frame as _keys_from_frame
 from nnstore import keys_to_frame as _keys_frame
 
+from ._coldstart import apply_feature_map, check_features, fit_feature_map
 from ._data import prepare_interactions
 from ._ials import numba_threads, solve_users, train_ials
 from ._models import train_lightgcn, train_node2vec
@@ -384,20 +384,7 @@ class Recommender(BaseEstimator):
         return meta
 
     def _features(self, features: Any, name: str) -> tuple[np.ndarray, pd.Index]:
-        if not isinstance(features, pd.DataFrame):
-            raise TypeError(f"{name} must be a DataFrame indexed by item id, got {type(features).__name__}")
-        if self._feature_names is not None:
-            missing = [c for c in self._feature_names if c not in features.columns]
-            if missing:
-                raise KeyError(f"{name} lacks feature column(s) {missing[:5]} seen in fit")
-            features = features[self._feature_names]
-        non_num = [c for c in features.columns if not pd.api.types.is_numeric_dtype(features[c])]
-        if non_num:
-            raise ValueError(f"{name} must be numeric (embed attributes first, e.g. with "
-                             f"tabemb.TableEncoder); non-numeric columns: {non_num[:5]}")
-        X, keys = check_vectors(features, name=name)
-        check_keys(keys, name=f"{name} index")
-        return X.astype(np.float64), keys
+        return check_features(features, name, self._feature_names)
 
     def _fit_cold_start(self, item_features: pd.DataFrame) -> None:
         self._feature_names = None
@@ -408,21 +395,14 @@ class Recommender(BaseEstimator):
         if warm.sum() < 2:
             raise ValueError("item_features must cover at least 2 items that have interactions "
                              f"(to fit the cold-start map); it covers {int(warm.sum())}")
-        Xw, Yw = X[warm], self._item_vec[pos[warm]].astype(np.float64)
-        xm, ym = Xw.mean(0), Yw.mean(0)
-        Xc, Yc = Xw - xm, Yw - ym
-        G = Xc.T @ Xc + self._cold_l2 * np.eye(X.shape[1])
-        W = np.linalg.solve(G, Xc.T @ Yc) if self._cold_l2 > 0 else np.linalg.lstsq(Xc, Yc, rcond=None)[0]
-        self._ridge = (W, xm, ym)
-        resid = Yc - Xc @ W
-        self.cold_start_r2_ = float(1.0 - (resid ** 2).sum() / max((Yc ** 2).sum(), 1e-12))
+        self._ridge, self.cold_start_r2_ = fit_feature_map(
+            X[warm], self._item_vec[pos[warm]].astype(np.float64), self._cold_l2)
         cold = ~warm
         if cold.any():
             self._append_items(keys[cold], self._map(X[cold]))
 
     def _map(self, X: np.ndarray) -> np.ndarray:
-        W, xm, ym = self._ridge
-        return ((X - xm) @ W + ym).astype(np.float32)
+        return apply_feature_map(self._ridge, X)
 
     def _append_items(self, keys: pd.Index, vec: np.ndarray) -> None:
         pos = self._items.get_indexer(keys)
