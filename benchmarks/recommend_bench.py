@@ -198,8 +198,9 @@ def ratios(res: pd.DataFrame) -> list[str]:
 
 
 DEFAULT_GRID = [{"dim": d, "l2": l2, "unobserved_weight": a, "recency_half_life": hl, "recency_boost": b}
-                for d, l2, a, (hl, b) in itertools.product([64, 128], [0.02, 0.03], [0.1, 0.3],
-                                                           [(5.0, 5.0), (20.0, 3.0)])]
+                for d, l2, a, (hl, b) in [*itertools.product([64, 128], [0.02, 0.03], [0.1],
+                                                             [(5.0, 5.0), (20.0, 3.0)]),
+                                          (64, 0.02, 0.3, (20.0, 3.0))]]
 
 
 def tune_default(pos: pd.DataFrame, log) -> str:
