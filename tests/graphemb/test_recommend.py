@@ -437,3 +437,26 @@ def test_ridge_alpha_is_renamed_cold_start_l2(data):
         old = Recommender(ridge_alpha=3.0, random_state=0, **FAST).fit(df, item_features=feats)
     new = Recommender(cold_start_l2=3.0, random_state=0, **FAST).fit(df, item_features=feats)
     assert old.cold_start_r2_ == pytest.approx(new.cold_start_r2_)
+
+
+@pytest.mark.parametrize("name", ["popularity", "itemknn", "ease", "als"])
+def test_baseline_save_load_round_trip(tmp_path, data, name):
+    from graphemb._recommend import ALSRecommender, EASERecommender
+
+    if name == "als":
+        pytest.importorskip("implicit")
+    make = {"popularity": PopularityRecommender, "itemknn": lambda: ItemKNNRecommender(n_neighbors=5),
+            "ease": lambda: EASERecommender(l2=5.0),
+            "als": lambda: ALSRecommender(dim=4, epochs=3, random_state=0)}[name]
+    df, _ = data
+    m = make().fit(df)
+    with pytest.raises(NotFittedError):
+        make().save(tmp_path / "x")
+    path = m.save(tmp_path / name)
+    assert path == tmp_path / name
+    back = type(m).load(path)
+    users = ["u0_0", "u2_3", "nobody"]
+    pd.testing.assert_frame_equal(m.recommend(users, 4), back.recommend(users, 4))
+    assert back.get_params() == m.get_params()
+    with pytest.raises(ArtifactError):
+        Recommender.load(path)
