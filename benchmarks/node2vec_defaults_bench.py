@@ -3,7 +3,7 @@
 Usage::
 
     PYTHONPATH=. python benchmarks/node2vec_defaults_bench.py --data /work/shared/data \
-        [--datasets caveman,karate,planted,cora,cora_directed,blogcatalog] \
+        [--datasets caveman_4x5,caveman_10x10,karate,planted,cora,cora_directed,blogcatalog] \
         [--subsample 0,1e-3,1e-4,rel10,default] [--seeds 2] [--n-jobs 1]
 
 For each graph and each ``subsample`` setting, ``Node2Vec(subsample=..., random_state=seed)``
@@ -38,9 +38,9 @@ from graphemb.evaluation import node_classification
 
 def load(name: str, data: Path):
     """(graph as a user passes it, labels, Node2Vec extra kwargs)."""
-    if name == "caveman":
-        G = nx.connected_caveman_graph(10, 10)
-        return G, np.repeat(np.arange(10), 10), {}
+    if name.startswith("caveman"):  # caveman_LxK: L cliques of K nodes, connected in a ring
+        cliques, size = (int(x) for x in name.split("_")[1].split("x"))
+        return nx.connected_caveman_graph(cliques, size), np.repeat(np.arange(cliques), size), {}
     if name == "karate":
         G = nx.karate_club_graph()
         return G, np.array([G.nodes[v]["club"] == "Mr. Hi" for v in G], int), {}
@@ -64,7 +64,8 @@ def n_nodes(graph) -> int:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=Path("/work/shared/data"))
-    ap.add_argument("--datasets", default="caveman,karate,planted,cora,cora_directed")
+    ap.add_argument("--datasets", default="caveman_4x5,caveman_8x6,caveman_10x10,karate,planted,cora,"
+                    "cora_directed")
     ap.add_argument("--subsample", default="0,1e-3,rel10,default")
     ap.add_argument("--seeds", type=int, default=2)
     ap.add_argument("--n-jobs", type=int, default=1)

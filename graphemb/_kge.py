@@ -672,7 +672,8 @@ class KGEmbedder(FrameOutputMixin, TransformerMixin, BaseEstimator, auto_wrap_ou
         emb = self.entity_embeddings_
         if entities is None:
             return emb
-        if isinstance(entities, (str, bytes, tuple)) or not isinstance(entities, Iterable):
+        if isinstance(entities, (str, bytes)) or not isinstance(entities, Iterable) or \
+                (isinstance(entities, tuple) and entities in self.entities_):  # one id (tuples can be ids)
             entities = [entities]
         index = pd.Index(list(entities), tupleize_cols=False, name=emb.index.name)
         rows = self.entities_.get_indexer(index)

@@ -294,7 +294,8 @@ class Node2Vec(FrameOutputMixin, TransformerMixin, BaseEstimator, auto_wrap_outp
         check_is_fitted(self, "embedding_")
         if nodes is None:
             return self.embedding_.copy()
-        if isinstance(nodes, (str, bytes, tuple)) or not isinstance(nodes, Iterable):
+        if isinstance(nodes, (str, bytes)) or not isinstance(nodes, Iterable) or \
+                (isinstance(nodes, tuple) and nodes in self.nodes_):  # one id (tuples can be ids)
             nodes = [nodes]
         index = pd.Index(list(nodes), tupleize_cols=False)
         rows = self.nodes_.get_indexer(index)
