@@ -28,11 +28,11 @@ from pathlib import Path
 
 import networkx as nx
 import numpy as np
-import pandas as pd
 import scipy.io
 import scipy.sparse as sp
 
 from graphemb import Node2Vec
+from graphemb._node2vec import subsample_threshold
 from graphemb.evaluation import node_classification
 
 
@@ -89,16 +89,26 @@ def main() -> None:
                     emb = Node2Vec(**kw, n_jobs=args.n_jobs, random_state=seed).fit_transform(graph)
                 secs.append(time.perf_counter() - t0)
                 scores.append(node_classification(emb, labels, n_repeats=5, random_state=0)["micro_f1"])
-            row = {"dataset": name, "n_nodes": n, "subsample": setting,
-                   "threshold": kw.get("subsample", "default"), "micro_f1": float(np.mean(scores)),
+            used = subsample_threshold(kw.get("subsample", Node2Vec().subsample), n)
+            row = {"dataset": name, "n_nodes": n, "subsample": setting, "threshold": used, "micro_f1": float(np.mean(scores)),
                    "min": float(np.min(scores)), "max": float(np.max(scores)),
                    "fit_s": float(np.median(secs))}
             rows.append(row)
             print(json.dumps(row), flush=True)
-    df = pd.DataFrame(rows)
-    print(df.to_markdown(index=False, floatfmt=".3f"))
     if args.out:
         args.out.write_text(json.dumps(rows, indent=1) + "\n")
+    print(markdown(rows))
+
+
+def markdown(rows: list[dict]) -> str:
+    """The rows as a markdown table."""
+    lines = ["| graph | nodes | subsample | threshold | micro-F1 (mean) | min | max | fit s |",
+             "|---|---:|---|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        thr = r["threshold"] if isinstance(r["threshold"], str) else f"{r['threshold']:.3g}"
+        lines.append(f"| {r['dataset']} | {r['n_nodes']} | {r['subsample']} | {thr} | {r['micro_f1']:.3f} "
+                     f"| {r['min']:.3f} | {r['max']:.3f} | {r['fit_s']:.1f} |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
