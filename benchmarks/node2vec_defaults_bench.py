@@ -90,7 +90,8 @@ def main() -> None:
                 secs.append(time.perf_counter() - t0)
                 scores.append(node_classification(emb, labels, n_repeats=5, random_state=0)["micro_f1"])
             used = subsample_threshold(kw.get("subsample", Node2Vec().subsample), n)
-            row = {"dataset": name, "n_nodes": n, "subsample": setting, "threshold": used, "micro_f1": float(np.mean(scores)),
+            row = {"dataset": name, "n_nodes": n, "subsample": setting, "threshold": used,
+                   "micro_f1": float(np.mean(scores)),
                    "min": float(np.min(scores)), "max": float(np.max(scores)),
                    "fit_s": float(np.median(secs))}
             rows.append(row)
