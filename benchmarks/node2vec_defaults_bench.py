@@ -3,7 +3,7 @@
 Usage::
 
     PYTHONPATH=. python benchmarks/node2vec_defaults_bench.py --data /work/shared/data \
-        [--datasets caveman_4x5,caveman_10x10,karate,planted,cora,cora_directed,blogcatalog] \
+        [--datasets caveman_4x5,caveman_10x10,karate,planted,cora,cora_directed,ppi,wikipedia,blogcatalog] \
         [--subsample 0,1e-3,1e-4,rel10,default] [--seeds 2] [--n-jobs 1]
 
 For each graph and each ``subsample`` setting, ``Node2Vec(subsample=..., random_state=seed)``
@@ -51,8 +51,10 @@ def load(name: str, data: Path):
         z = np.load(data / "cora" / "cora.npz")
         A = sp.csr_matrix((z["adj_data"], z["adj_indices"], z["adj_indptr"]), shape=z["adj_shape"])
         return A, z["labels"].astype(int), ({"directed": True} if name == "cora_directed" else {})
-    if name == "blogcatalog":
-        m = scipy.io.loadmat(data / "blogcatalog" / "blogcatalog.mat")
+    files = {"blogcatalog": "blogcatalog/blogcatalog.mat", "ppi": "ppi_node2vec/Homo_sapiens.mat",
+             "wikipedia": "wikipedia_pos_node2vec/POS.mat"}
+    if name in files:  # multi-label, symmetric matrices
+        m = scipy.io.loadmat(data / files[name])
         return sp.csr_matrix(m["network"]), sp.csr_matrix(m["group"]), {}
     raise ValueError(name)
 
