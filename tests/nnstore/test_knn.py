@@ -76,7 +76,7 @@ def test_approximate_methods_reach_requested_recall(data, method, metric):
 
 def test_ivf_full_probe_is_exact(data):
     x, q = data
-    idx, dist = kneighbors(x, q, k=5, metric="euclidean", method="ivf", n_cells=10, n_probe=10,
+    _idx, dist = kneighbors(x, q, k=5, metric="euclidean", method="ivf", n_cells=10, n_probe=10,
                            random_state=0)
     _, bd = _brute(q, x, 5, "euclidean")
     np.testing.assert_allclose(dist, bd, rtol=1e-5, atol=1e-5)
@@ -101,7 +101,7 @@ def test_kdtree_exact_with_duplicates(metric):
     group = np.arange(len(x)) // 3
     assert (group[idx[:, :2]] == group[:, None]).all()
     q = rng.normal(size=(20, 3)).astype(np.float32)
-    qi, qd = kneighbors(x, q, k=6, metric=metric, method="kdtree")
+    _qi, qd = kneighbors(x, q, k=6, metric=metric, method="kdtree")
     np.testing.assert_allclose(qd, _brute(q, x, 6, metric)[1], rtol=1e-4, atol=1e-6)
 
 
@@ -151,7 +151,7 @@ def test_cross_both_directions_match_two_searches(data, metric):
 
 def test_cross_approximate(data):
     x, q = data
-    ia, da, ib, db = cross_kneighbors(q, x, k=5, method="ivf", random_state=0)
+    ia, _da, ib, _db = cross_kneighbors(q, x, k=5, method="ivf", random_state=0)
     assert _recall(ia, _brute(q, x, 5, "cosine")[0]) >= 0.9
     assert ib.shape == (1500, 5)
 
