@@ -38,6 +38,7 @@ from typing import Any
 
 import numba
 import numpy as np
+import pandas as pd
 
 from ._exact import BLOCK_BYTES, _block_scores, exact_search, pair_distances
 from ._validation import check_random_state, check_vectors
@@ -102,19 +103,22 @@ def _merge(rows_a, dist_a, rows_b, dist_b, k):
 
 
 def _exact(q: np.ndarray, x: np.ndarray, k: int, metric: str, self_rows: np.ndarray | None,
-           block_bytes: int) -> tuple[np.ndarray, np.ndarray]:
+           block_bytes: int, groups: tuple | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Exact search; the data is cut in chunks too when one query row would exceed the budget."""
     n = len(x)
     chunk = max(k + 1, block_bytes // 4 // 64)  # at least 64 query rows per block
     if n <= chunk:
-        return exact_search(q, x, k, metric, exclude_one=self_rows, block_bytes=block_bytes)
+        return exact_search(q, x, k, metric, exclude_one=self_rows, block_bytes=block_bytes,
+                            groups=groups)
     rows = np.full((len(q), k), -1, dtype=np.int64)
     dist = np.full((len(q), k), np.inf, dtype=np.float32)
     for s in range(0, n, chunk):
         one = None
         if self_rows is not None:
             one = np.where((self_rows >= s) & (self_rows < s + chunk), self_rows - s, -1)
-        r, d = exact_search(q, x[s:s + chunk], k, metric, exclude_one=one, block_bytes=block_bytes)
+        g = None if groups is None else (groups[0], groups[1][s:s + chunk])
+        r, d = exact_search(q, x[s:s + chunk], k, metric, exclude_one=one, block_bytes=block_bytes,
+                            groups=g)
         r = np.where(r >= 0, r + s, -1)
         rows, dist = _merge(rows, dist, r, d, k)
     return rows, dist
@@ -377,7 +381,7 @@ def _recall(found: np.ndarray, truth: np.ndarray) -> float:
 class _Prepared:
     """Checked inputs of one search call."""
 
-    def __init__(self, data, queries, k, metric, exclude_self, block_bytes):
+    def __init__(self, data, queries, k, metric, exclude_self, block_bytes, groups):
         self.metric = _check_choice(metric, "metric", METRICS)
         self.x, _ = check_vectors(data, name="data")
         if queries is None:
@@ -391,15 +395,36 @@ class _Prepared:
             self.self_join = False
         self.k = _check_int(k, "k")
         self.block_bytes = _check_int(block_bytes, "block_bytes", low=1 << 16, allow_none=True) or BLOCK_BYTES
+        self.groups = None
+        self.max_group = 1
         n_avail = len(self.x) - (1 if self.self_join else 0)
-        self.kk = max(1, min(self.k, n_avail))  # searched width; the rest is padding
-        if n_avail <= 0:
-            self.kk = 0
+        if groups is not None:
+            if queries is not None:
+                raise ValueError("groups needs queries=None (each row of data then never returns a row "
+                                 "of its own group); got separate queries")
+            codes, _ = pd.factorize(pd.Series(np.asarray(groups, dtype=object)
+                                                 if not isinstance(groups, pd.Series) else groups))
+            if len(codes) != len(self.x):
+                raise ValueError(f"groups must have one value per row of data ({len(self.x)}), "
+                                 f"got {len(codes)}")
+            if (codes < 0).any():
+                bad = np.flatnonzero(codes < 0)[:5].tolist()
+                raise ValueError(f"groups has missing values at rows {bad}")
+            self.groups = codes.astype(np.int64)
+            counts = np.bincount(self.groups)
+            self.max_group = int(counts.max())
+            n_avail = len(self.x) - int(counts.min())
+        self.kk = max(0, min(self.k, n_avail))  # searched width; the rest is padding
 
     def self_rows(self, idx: np.ndarray | None = None):
         if not self.self_join:
             return None
         return np.arange(len(self.q), dtype=np.int64) if idx is None else idx.astype(np.int64)
+
+    def group_pair(self, idx: np.ndarray | None = None):
+        if self.groups is None:
+            return None
+        return (self.groups if idx is None else self.groups[idx], self.groups)
 
 
 def _check_bool(v: Any, name: str) -> bool:
@@ -417,19 +442,23 @@ def _pad(rows: np.ndarray, dist: np.ndarray, k: int):
 
 
 def kneighbors(data: Any, queries: Any = None, *, k: int, metric: str = "cosine",
-               method: str = "auto", exclude_self: bool | None = None, recall: float = 0.95,
-               n_jobs: int | None = None, random_state: Any = None, block_bytes: int | None = None,
-               n_cells: int | None = None, n_probe: int | None = None, n_trees: int | None = None,
-               search_k: int | None = None, ef: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+               method: str = "auto", exclude_self: bool | None = None, groups: Any = None,
+               recall: float = 0.95, n_jobs: int | None = None, random_state: Any = None,
+               block_bytes: int | None = None, n_cells: int | None = None, n_probe: int | None = None,
+               n_trees: int | None = None, search_k: int | None = None,
+               ef: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The k nearest rows of ``data`` for each query.
 
     Parameters
     ----------
-    data : array-like or DataFrame of shape (n, dim)
-        The rows searched (float32 internally; NaN/inf refused).
+    data : array-like or DataFrame of shape (n, dim), or a NeighborStore
+        The rows searched (float32 internally; NaN/inf refused). A
+        :class:`~nnstore.NeighborStore` is searched with its own index and settings
+        (``method`` must stay "auto", ``metric`` must be the store's); its
+        rows are then the positions in ``store.keys``.
     queries : array-like or DataFrame of shape (n_queries, dim), optional
         None: the rows of ``data`` are the queries and each never returns itself
-        (its row number; identical rows elsewhere are returned, at distance 0).
+        (its own row number; identical rows elsewhere are returned, at distance 0).
     k : int
         Neighbours per query (>= 1). Past the rows available (``n``, or ``n - 1``
         without the query itself) the output is padded with -1 / inf.
@@ -443,6 +472,9 @@ def kneighbors(data: Any, queries: Any = None, *, k: int, metric: str = "cosine"
     exclude_self : bool or None, default None
         None: True when ``queries`` is None. False with ``queries=None`` lets each row
         return itself. True with separate ``queries`` is an error.
+    groups : array-like of shape (n,), optional
+        With ``queries=None``: a group label per row; a row never returns a row of its
+        own group (e.g. the nearest record of another entity).
     recall : float in (0, 1], default 0.95
         Target recall@k for ``"auto"`` and for approximate methods whose knob is None.
     n_jobs : int or None
@@ -461,16 +493,18 @@ def kneighbors(data: Any, queries: Any = None, *, k: int, metric: str = "cosine"
     Returns
     -------
     indices : ndarray of shape (n_queries, k), int64
-        Row numbers into ``data``, nearest first (ties by row number); -1 as padding.
+        Row numbers into ``data``, nearest first; -1 as padding.
     distances : ndarray of shape (n_queries, k), float32
-        Ascending; inf as padding.
+        Ascending, computed directly from the two rows whatever the method; inf as padding.
 
     Raises
     ------
     ValueError
         Unknown metric or method, k < 1, empty ``data``, a width mismatch, NaN/inf
-        values, ``exclude_self=True`` with separate queries, a method that cannot
-        serve the metric (``"kdtree"`` with dot).
+        values, ``exclude_self=True`` or ``groups`` with separate queries, a method that
+        cannot serve the metric (``"kdtree"`` with dot).
+    TypeError
+        ``exclude_self`` not a bool.
 
     Examples
     --------
@@ -481,7 +515,12 @@ def kneighbors(data: Any, queries: Any = None, *, k: int, metric: str = "cosine"
     >>> idx.ravel().tolist(), dist.ravel().tolist()
     ([1, 0, 1], [1.0, 1.0, 4.0])
     """
-    p = _Prepared(data, queries, k, metric, exclude_self, block_bytes)
+    from ._store import NeighborStore
+
+    if isinstance(data, NeighborStore):
+        return _store_kneighbors(data, queries, k=k, metric=metric, method=method,
+                                 exclude_self=exclude_self, groups=groups, n_jobs=n_jobs)
+    p = _Prepared(data, queries, k, metric, exclude_self, block_bytes, groups)
     method = _check_choice(method, "method", METHODS)
     recall = _check_recall(recall)
     n_threads = _threads(n_jobs)
@@ -498,18 +537,73 @@ def kneighbors(data: Any, queries: Any = None, *, k: int, metric: str = "cosine"
     if method == "kdtree" and p.metric == "dot":
         raise ValueError("method='kdtree' serves metric 'euclidean', 'manhattan' or 'cosine', not 'dot'")
     if method == "exact":
-        rows, dist = _exact(p.q, p.x, p.kk, p.metric, p.self_rows(), p.block_bytes)
-    elif method == "kdtree":
-        rows, _ = _kdtree(p.q, p.x, p.kk, p.metric, p.self_join, n_threads)
-        rows, dist = _finish_blocked(p.q, p.x, rows, p.metric)  # the same distances as "exact"
+        rows, dist = _exact(p.q, p.x, p.kk, p.metric, p.self_rows(), p.block_bytes, p.group_pair())
+        return _pad(rows, dist, p.k)
+    if method == "kdtree":
+        def search(q, idx, knob, kf):
+            return _kdtree(q, p.x, kf, p.metric, p.self_join, n_threads)[0]
+        knob = 0
     else:
-        searcher = _approx_searcher(method, p, rng, n_threads, n_cells=n_cells, n_trees=n_trees)
+        search = _approx_searcher(method, p, rng, n_threads, n_cells=n_cells, n_trees=n_trees)
         knob = {"ivf": n_probe, "annoy": search_k, "graph": ef}[method]
         if knob is None:
-            knob = _tune(searcher, p, rng, recall)
-        rows = searcher(p.q, None, knob)
-        rows, dist = _finish_blocked(p.q, p.x, rows, p.metric)
+            knob = _tune(search, p, rng, recall)
+    if p.groups is None:
+        rows = search(p.q, None, knob, p.kk)
+    else:
+        rows = _grouped(search, p, knob)
+    rows, dist = _finish_blocked(p.q, p.x, rows, p.metric)
     return _pad(rows, dist, p.k)
+
+
+def _grouped(search, p: _Prepared, knob: int) -> np.ndarray:
+    """Rows of other groups: over-fetch by the largest group, drop the query's group, complete
+    the queries left short exactly."""
+    n_avail = len(p.x) - 1
+    kf = min(n_avail, p.kk + p.max_group - 1)
+    rows = search(p.q, None, knob, kf)
+    g = p.groups
+    bad = (rows < 0) | (g[np.maximum(rows, 0)] == g[:, None])
+    # stable: keep the found order, the bad ones last
+    order = np.argsort(bad, axis=1, kind="stable")[:, :p.kk]
+    rows = np.where(np.take_along_axis(bad, order, axis=1), -1, np.take_along_axis(rows, order, axis=1))
+    short = np.flatnonzero((rows < 0).any(axis=1))
+    if len(short):
+        r2, _ = _exact(p.q[short], p.x, p.kk, p.metric, p.self_rows(short), p.block_bytes,
+                       p.group_pair(short))
+        rows[short] = r2
+    return rows
+
+
+def _store_kneighbors(store, queries, *, k, metric, method, exclude_self, groups, n_jobs):
+    """kneighbors over a NeighborStore: its own search; rows are positions in ``store.keys``."""
+    if method != "auto":
+        raise ValueError(f"data is a NeighborStore: it searches with its own index, so method must "
+                         f"stay 'auto', got {method!r}")
+    if metric != store.metric:
+        raise ValueError(f"data is a NeighborStore with metric {store.metric!r}: pass that metric, "
+                         f"got metric={metric!r}")
+    if groups is not None:
+        raise ValueError("groups is not supported when data is a NeighborStore (use its filters)")
+    k = _check_int(k, "k")
+    if queries is not None:
+        if exclude_self is not None and _check_bool(exclude_self, "exclude_self"):
+            raise ValueError("exclude_self=True needs queries=None; got separate queries")
+        _, dist, pos = store.query_arrays(queries, k, n_jobs=n_jobs)
+        return pos, dist
+    ex = True if exclude_self is None else _check_bool(exclude_self, "exclude_self")
+    store._maybe_rebuild()
+    st = store._state
+    slots = np.flatnonzero(st.alive[:st.n])
+    if not len(slots):
+        return np.zeros((0, k), np.int64), np.zeros((0, k), np.float32)
+    q = np.ascontiguousarray(st.vec[slots])
+    kk = max(1, min(k, st.n_alive - ex))
+    if st.n_alive - ex <= 0:
+        return np.full((len(q), k), -1, np.int64), np.full((len(q), k), np.inf, np.float32)
+    s, d = store._search(q, kk, self_slots=slots if ex else None, n_jobs=n_jobs, st=st)
+    _, d, pos = store._output(st, *store._pad(s, d, k))
+    return pos, d
 
 
 def _auto_method(n: int, nq: int, dim: int, metric: str, recall: float) -> str:
@@ -522,29 +616,29 @@ def _auto_method(n: int, nq: int, dim: int, metric: str, recall: float) -> str:
 
 def _approx_searcher(method: str, p: _Prepared, rng: np.random.Generator, n_threads: int, *,
                      n_cells: int | None, n_trees: int | None):
-    """``search(q, query_rows or None, knob) -> rows (nq, kk)`` for an approximate method."""
+    """``search(q, query_rows or None, knob, k) -> rows (nq, k)`` for an approximate method."""
     if method == "ivf":
         ivf = _IVF(p.x, p.metric, n_cells, rng)
 
-        def search(q, rows, knob):
+        def search(q, rows, knob, kf):
             own = p.self_rows(rows)
-            return ivf.search(q, p.kk, knob, p.self_join, n_threads, qrows=own)[0]
+            return ivf.search(q, kf, knob, p.self_join, n_threads, qrows=own)[0]
 
         search.knobs = _doubling(1, len(ivf.cent))
         return search
     from ._store import NeighborStore
 
+    extra = {"search": "graph"} if method == "graph" else {}
     store = NeighborStore(p.x.shape[1], metric=p.metric, n_trees=n_trees or 50, n_jobs=n_threads,
-                          random_state=int(rng.integers(0, 2**31 - 1)),
-                          **({"search": "graph"} if method == "graph" else {}))
+                          random_state=int(rng.integers(0, 2**31 - 1)), **extra)
     store.add(np.arange(len(p.x), dtype=np.int64), p.x)
     store.rebuild()
     st = store._state
 
-    def search(q, rows, knob):
+    def search(q, rows, knob, kf):
         own = p.self_rows(rows)
-        kw = {"ef": knob} if method == "graph" else {"search_k": knob}
-        slots, _ = store._search(q, p.kk, self_slots=own, n_jobs=n_threads, st=st, **kw)
+        kw = {"ef": knob} if method == "graph" else {"search_k": max(knob, knob * kf // max(p.kk, 1))}
+        slots, _ = store._search(q, kf, self_slots=own, n_jobs=n_threads, st=st, **kw)
         return slots
 
     if method == "graph":
@@ -570,7 +664,7 @@ def _tune(search, p: _Prepared, rng: np.random.Generator, recall: float) -> int:
     truth, _ = _exact(qs, p.x, p.kk, p.metric, p.self_rows(idx), p.block_bytes)
     knob = search.knobs[-1]
     for kn in search.knobs:
-        r = _recall(search(qs, idx, kn), truth)
+        r = _recall(search(qs, idx, kn, p.kk), truth)
         logger.debug("kneighbors tune: knob %d -> recall %.4f", kn, r)
         if r >= recall:
             knob = kn

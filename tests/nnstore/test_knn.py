@@ -184,3 +184,46 @@ def test_bad_arrays_are_named():
         kneighbors(np.zeros((0, 4)), k=2)
     with pytest.raises(ValueError, match="exclude_self=True needs queries=None"):
         kneighbors(x, x, k=2, exclude_self=True)
+
+
+@pytest.mark.parametrize("method", ["exact", "ivf", "kdtree"])
+def test_groups_never_return_own_group(data, method):
+    x, _ = data
+    groups = np.arange(len(x)) // 4  # groups of four rows
+    idx, dist = kneighbors(x, k=3, metric="euclidean", method=method, groups=groups, random_state=0)
+    assert (groups[idx] != groups[:, None]).all()
+    d = pair_distances(x[:, None, :], x[None, :, :], "euclidean")
+    d[groups[:, None] == groups[None, :]] = np.inf
+    truth = np.argsort(d, axis=1, kind="stable")[:, :3]
+    if method == "ivf":
+        assert _recall(idx, truth) >= 0.85
+    else:
+        np.testing.assert_allclose(dist, np.take_along_axis(d, truth, axis=1), rtol=1e-4, atol=1e-4)
+
+
+def test_groups_bad_length_named(data):
+    x, _ = data
+    with pytest.raises(ValueError, match="groups must have one value per row"):
+        kneighbors(x, k=2, groups=[0, 1])
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "cosine"])
+def test_store_as_data(data, metric):
+    from nnstore import NeighborStore
+
+    x, q = data
+    store = NeighborStore(x.shape[1], metric=metric, exact=True)
+    store.add([f"r{i}" for i in range(len(x))], x)
+    store.delete(["r0", "r5"])
+    pos, dist = kneighbors(store, k=4, metric=metric)
+    alive = np.delete(np.arange(len(x)), [0, 5])
+    assert pos.shape == (len(alive), 4)
+    assert not (pos == np.arange(len(alive))[:, None]).any()
+    _bi, bd = _brute(x[alive], x[alive], 4, metric, self_join=True)
+    np.testing.assert_allclose(dist, bd, rtol=1e-4, atol=1e-4)
+    _pq, dq = kneighbors(store, q, k=3, metric=metric)
+    np.testing.assert_allclose(dq, _brute(q, x[alive], 3, metric)[1], rtol=1e-4, atol=1e-4)
+    with pytest.raises(ValueError, match="method must"):
+        kneighbors(store, k=2, metric=metric, method="ivf")
+    with pytest.raises(ValueError, match="pass that metric"):
+        kneighbors(store, k=2, metric="dot")
