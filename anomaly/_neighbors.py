@@ -30,7 +30,8 @@ import numpy as np
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["AUTO_ANNOY_MIN_FEATURES", "AUTO_ANNOY_MIN_SAMPLES", "NeighborIndex", "resolve_backend"]
+__all__ = ["AUTO_ANNOY_MIN_FEATURES", "AUTO_ANNOY_MIN_SAMPLES", "BACKENDS", "NeighborIndex",
+           "resolve_backend"]
 
 #: ``backend="auto"`` uses the Annoy-backed NeighborStore from this many training rows on.
 AUTO_ANNOY_MIN_SAMPLES = 50_000
@@ -181,6 +182,33 @@ class NeighborIndex:
         if self._key_rows is not False:
             pos = self._key_rows[pos]
         return d, pos
+
+    # -- pickling: the Annoy index travels as the bytes of the store's artifact ----------
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        if self._store is not None:
+            import tempfile
+
+            with tempfile.TemporaryDirectory(prefix="anomaly-pickle-") as tmp:
+                root = Path(tmp) / "store"
+                self._store.save(root)
+                state["_store"] = {str(p.relative_to(root)): p.read_bytes()
+                                   for p in sorted(root.rglob("*")) if p.is_file()}
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        files = state.get("_store")
+        if isinstance(files, dict):
+            import tempfile
+
+            with tempfile.TemporaryDirectory(prefix="anomaly-unpickle-") as tmp:
+                root = Path(tmp) / "store"
+                for rel, data in files.items():
+                    target = root / rel
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_bytes(data)
+                state["_store"] = _store_class().load(root, mmap=False)
+        self.__dict__.update(state)
 
     # -- persistence ---------------------------------------------------------
     def save_store(self, path: Path) -> None:
