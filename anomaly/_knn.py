@@ -36,8 +36,9 @@ class KNNDetector(DistanceDetector):
     contamination : float in (0, 0.5], default 0.1
         Share of training points flagged; sets ``threshold_``.
     backend : {"auto", "exact", "annoy"}, default "auto"
-        The neighbour search. ``"exact"``: exact distances (a k-d tree over the
-        distinct rows); ``"annoy"``: the Annoy-backed
+        The neighbour search, nnstore's (:func:`nnstore.kneighbors`).
+        ``"exact"``: exact distances (nnstore's k-d tree in few dimensions, its
+        blocked exact search in many); ``"annoy"``: an Annoy-backed
         :class:`nnstore.NeighborStore` (approximate, much faster on large
         data); ``"auto"``: annoy from ``anomaly.AUTO_ANNOY_MIN_SAMPLES`` rows
         and ``AUTO_ANNOY_MIN_FEATURES`` features on, exact otherwise. The

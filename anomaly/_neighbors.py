@@ -6,16 +6,16 @@ nearest training rows of each new row" (at scoring). Both are answered by
 :func:`nnstore.kneighbors` with the Euclidean metric; this module only picks
 the method and keeps what scoring needs between calls:
 
-- ``"exact"``: nnstore's blocked exact search over the training rows;
-- ``"kdtree"``: nnstore's k-d tree (exact; identical rows searched once), the
-  fastest exact search in few dimensions;
+- ``"exact"``: exact answers, from nnstore's k-d tree (identical rows searched
+  once) below :data:`EXACT_KDTREE_MAX_FEATURES` features and from its blocked
+  exact search above (a k-d tree stops pruning in many dimensions);
 - ``"annoy"``: a :class:`nnstore.NeighborStore` built once at fit (Annoy
   trees, approximate, fast on large data), saved with the detector and
   memory-mapped at load;
 - ``"auto"``: ``"annoy"`` from :data:`AUTO_ANNOY_MIN_SAMPLES` training rows
-  and :data:`AUTO_ANNOY_MIN_FEATURES` features on; below, ``"kdtree"`` under
-  :data:`AUTO_ANNOY_MIN_FEATURES` features and ``"exact"`` otherwise. The
-  measurements behind the thresholds are in ``benchmarks/results/anomaly.md``.
+  and :data:`AUTO_ANNOY_MIN_FEATURES` features on, ``"exact"`` otherwise.
+
+The measurements behind the thresholds are in ``benchmarks/results/anomaly.md``.
 """
 
 from __future__ import annotations
@@ -29,24 +29,26 @@ from nnstore import NeighborStore, kneighbors
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["AUTO_ANNOY_MIN_FEATURES", "AUTO_ANNOY_MIN_SAMPLES", "BACKENDS", "NeighborIndex",
-           "resolve_backend"]
+__all__ = ["AUTO_ANNOY_MIN_FEATURES", "AUTO_ANNOY_MIN_SAMPLES", "BACKENDS",
+           "EXACT_KDTREE_MAX_FEATURES", "NeighborIndex", "exact_method", "resolve_backend"]
 
 #: ``backend="auto"`` uses the Annoy-backed NeighborStore from this many training rows on ...
 AUTO_ANNOY_MIN_SAMPLES = 50_000
 #: ... and from this many features (below it the k-d tree is exact and fast).
 AUTO_ANNOY_MIN_FEATURES = 6
+#: ``backend="exact"`` searches with the k-d tree below this many features, else by blocks
+EXACT_KDTREE_MAX_FEATURES = 48
 
 #: The accepted ``backend`` values.
-BACKENDS = ("auto", "exact", "kdtree", "annoy")
+BACKENDS = ("auto", "exact", "annoy")
 
 
 def resolve_backend(backend: str, n_samples: int, n_features: int) -> str:
-    """The concrete backend (``"exact"``, ``"kdtree"`` or ``"annoy"``) for the training data's shape.
+    """The concrete backend (``"exact"`` or ``"annoy"``) for the training data's shape.
 
     Parameters
     ----------
-    backend : {"auto", "exact", "kdtree", "annoy"}
+    backend : {"auto", "exact", "annoy"}
     n_samples, n_features : int
         The training data's shape.
 
@@ -63,9 +65,14 @@ def resolve_backend(backend: str, n_samples: int, n_features: int) -> str:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
     if backend != "auto":
         return backend
-    if n_features < AUTO_ANNOY_MIN_FEATURES:
-        return "kdtree"
-    return "annoy" if n_samples >= AUTO_ANNOY_MIN_SAMPLES else "exact"
+    if n_samples >= AUTO_ANNOY_MIN_SAMPLES and n_features >= AUTO_ANNOY_MIN_FEATURES:
+        return "annoy"
+    return "exact"
+
+
+def exact_method(n_features: int) -> str:
+    """nnstore's exact method for ``backend="exact"``: ``"kdtree"`` or ``"exact"`` (blocked)."""
+    return "kdtree" if n_features < EXACT_KDTREE_MAX_FEATURES else "exact"
 
 
 class NeighborIndex:
@@ -73,7 +80,7 @@ class NeighborIndex:
 
     Parameters
     ----------
-    backend : {"exact", "kdtree", "annoy"}
+    backend : {"exact", "annoy"}
     n_jobs : int
         Threads (already resolved: >= 1).
     random_state : int or None
@@ -133,8 +140,8 @@ class NeighborIndex:
         if self._store is not None:
             rows, dist = kneighbors(self._store, k=k, metric="euclidean", n_jobs=self.n_jobs)
         else:
-            rows, dist = kneighbors(self._X, k=k, metric="euclidean", method=self.backend,
-                                    n_jobs=self.n_jobs)
+            rows, dist = kneighbors(self._X, k=k, metric="euclidean",
+                                    method=exact_method(self._X.shape[1]), n_jobs=self.n_jobs)
         return self._checked(rows, dist, k)
 
     def kneighbors(self, Q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -142,8 +149,8 @@ class NeighborIndex:
         if self._store is not None:
             rows, dist = kneighbors(self._store, Q, k=k, metric="euclidean", n_jobs=self.n_jobs)
         else:
-            rows, dist = kneighbors(self._X, Q, k=k, metric="euclidean", method=self.backend,
-                                    n_jobs=self.n_jobs)
+            rows, dist = kneighbors(self._X, Q, k=k, metric="euclidean",
+                                    method=exact_method(self._X.shape[1]), n_jobs=self.n_jobs)
         return self._checked(rows, dist, k)
 
     @staticmethod

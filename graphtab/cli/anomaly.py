@@ -55,9 +55,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="set the threshold at this quantile of the training scores instead")
     f.add_argument("--threshold-score", type=float, default=None, metavar="S",
                    help="set the threshold at this fixed score instead")
-    f.add_argument("--backend", default="auto", choices=["auto", "exact", "kdtree", "annoy"],
-                   help="neighbour search (nnstore's): exact, kdtree (exact, few features), annoy "
-                        "(approximate, large data) or chosen by the data's shape")
+    f.add_argument("--backend", default="auto", choices=["auto", "exact", "annoy"],
+                   help="neighbour search (nnstore's): exact, annoy (approximate, for large data) or "
+                        "chosen by the data's shape")
     f.add_argument("--scaler", default="robust", choices=["standard", "robust", "none"],
                    help="per-feature scaling (robust: median / IQR)")
     f.add_argument("--n-trees", type=int, default=10, metavar="N",

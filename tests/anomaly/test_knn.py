@@ -73,7 +73,6 @@ def test_random_state_generator_reaches_the_store():
 
 
 def test_auto_backend_small_data_is_exact():
-    assert KNNDetector(3).fit(np.random.default_rng(0).normal(size=(50, 2))).backend_ == "kdtree"
     assert KNNDetector(3).fit(np.random.default_rng(0).normal(size=(50, 8))).backend_ == "exact"
 
 

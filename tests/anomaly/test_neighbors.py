@@ -1,4 +1,4 @@
-"""The detectors' neighbour search (anomaly/_neighbors.py): backend choice, and every backend
+"""The detectors' neighbour search (anomaly/_neighbors.py): backend choice, and every search
 answering through nnstore with the same semantics (self excluded, duplicates kept)."""
 
 import numpy as np
@@ -6,46 +6,50 @@ import pytest
 from sklearn.neighbors import NearestNeighbors
 
 from anomaly import AUTO_ANNOY_MIN_FEATURES, AUTO_ANNOY_MIN_SAMPLES, KNNDetector
-from anomaly._neighbors import NeighborIndex, resolve_backend
+from anomaly._neighbors import EXACT_KDTREE_MAX_FEATURES, NeighborIndex, exact_method, resolve_backend
 
 
 def test_auto_backend_by_shape():
     assert resolve_backend("auto", 1000, 32) == "exact"
-    assert resolve_backend("auto", 10**6, AUTO_ANNOY_MIN_FEATURES - 1) == "kdtree"
+    assert resolve_backend("auto", 10**6, AUTO_ANNOY_MIN_FEATURES - 1) == "exact"
     assert resolve_backend("auto", AUTO_ANNOY_MIN_SAMPLES, AUTO_ANNOY_MIN_FEATURES) == "annoy"
     assert resolve_backend("auto", AUTO_ANNOY_MIN_SAMPLES - 1, 64) == "exact"
-    for b in ("exact", "kdtree", "annoy"):
+    for b in ("exact", "annoy"):
         assert resolve_backend(b, 10, 2) == b
     with pytest.raises(ValueError, match="backend must be one of"):
         resolve_backend("faiss", 10, 2)
 
 
-@pytest.mark.parametrize("backend", ["exact", "kdtree", "annoy"])
-def test_backends_agree_with_brute_force(backend):
+def test_exact_method_by_dimension():
+    assert exact_method(EXACT_KDTREE_MAX_FEATURES - 1) == "kdtree"
+    assert exact_method(EXACT_KDTREE_MAX_FEATURES) == "exact"
+
+
+@pytest.mark.parametrize("backend, d", [("exact", 4), ("exact", EXACT_KDTREE_MAX_FEATURES), ("annoy", 4)])
+def test_searches_agree_with_brute_force(backend, d):
     rng = np.random.default_rng(0)
-    base = rng.normal(size=(150, 4)).astype(np.float32)
+    base = rng.normal(size=(150, d)).astype(np.float32)
     X = np.vstack([base, base[:10]])  # ten duplicated rows
-    Q = rng.normal(size=(20, 4)).astype(np.float32)
+    Q = rng.normal(size=(20, d)).astype(np.float32)
     index = NeighborIndex(backend, random_state=0, n_trees=20).fit(X)
     nn = NearestNeighbors().fit(X)
-    d, rows = index.train_kneighbors(5)
+    dist, rows = index.train_kneighbors(5)
     d_ref, _ = nn.kneighbors(n_neighbors=5)
-    assert d.dtype == np.float64 and rows.dtype == np.int64 and d.shape == (160, 5)
+    assert dist.dtype == np.float64 and rows.dtype == np.int64 and dist.shape == (160, 5)
     assert not (rows == np.arange(160)[:, None]).any()  # never the row itself
-    np.testing.assert_array_equal(d[np.arange(10), 0], 0.0)  # its duplicate, at distance 0
+    np.testing.assert_array_equal(dist[np.arange(10), 0], 0.0)  # its duplicate, at distance 0
     dq, _ = index.kneighbors(Q, 5)
     dq_ref, _ = nn.kneighbors(Q, n_neighbors=5)
     if backend == "annoy":  # approximate: distances never below the exact ones, mostly equal
-        assert (d >= d_ref - 1e-5).all() and np.isclose(d, d_ref, atol=1e-5).mean() > 0.9
+        assert (dist >= d_ref - 1e-5).all() and np.isclose(dist, d_ref, atol=1e-5).mean() > 0.9
         assert np.isclose(dq, dq_ref, atol=1e-5).mean() > 0.9
     else:
-        np.testing.assert_allclose(d, d_ref, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(dist, d_ref, rtol=1e-5, atol=1e-5)
         np.testing.assert_allclose(dq, dq_ref, rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("backend", ["exact", "kdtree"])
-def test_exact_backends_give_the_same_scores(backend):
-    X = np.random.default_rng(3).normal(size=(300, 8))
-    ref = KNNDetector(5, backend="kdtree").fit(X)
-    det = KNNDetector(5, backend=backend).fit(X)
-    np.testing.assert_allclose(det.decision_scores_, ref.decision_scores_, rtol=1e-5)
+def test_exact_gives_the_same_scores_in_many_dimensions():
+    X = np.random.default_rng(3).normal(size=(300, EXACT_KDTREE_MAX_FEATURES + 2))
+    det = KNNDetector(5, backend="exact", scaler=None).fit(X)
+    ref, _ = NearestNeighbors().fit(X).kneighbors(n_neighbors=5)
+    np.testing.assert_allclose(det.decision_scores_, ref[:, -1], rtol=1e-5)
