@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import numbers
+from abc import ABCMeta, abstractmethod
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -91,13 +92,14 @@ def check_contamination(contamination: Any, name: str = "contamination") -> floa
     return c
 
 
-class BaseDetector(OutlierMixin, BaseEstimator):
-    """Base class of the anomaly detectors: the PyOD surface on a scikit-learn estimator.
+class BaseDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
+    """Abstract base class of the anomaly detectors: the PyOD surface on a scikit-learn estimator.
 
-    Subclasses declare ``_parameter_constraints`` and implement
-    ``_fit(X)`` (learn from the checked float32 array, return the training
-    scores) and ``_decision_function(X)`` (scores of checked new rows), plus
-    ``save`` and ``_from_artifact``.
+    Not fitted itself (it cannot be instantiated): subclasses declare
+    ``_parameter_constraints`` and implement ``_fit(X)`` (learn from the
+    checked float32 array, return the training scores) and
+    ``_decision_function(X)`` (scores of checked new rows), plus ``save`` and
+    ``_from_artifact``.
 
     Attributes
     ----------
@@ -192,6 +194,14 @@ class BaseDetector(OutlierMixin, BaseEstimator):
         self.decision_scores_ = scores
         self._set_threshold_from_quantile(1.0 - float(self.contamination))
         return self
+
+    @abstractmethod
+    def _fit(self, X: np.ndarray) -> np.ndarray:
+        """Learn from the checked training rows; return their scores, shape (n_samples,)."""
+
+    @abstractmethod
+    def _decision_function(self, X: np.ndarray) -> np.ndarray:
+        """Scores of checked new rows, shape (n_queries,)."""
 
     def fit_predict(self, X: Any, y: Any = None) -> np.ndarray:
         """Fit on ``X`` and return the training labels ``labels_`` (1 = anomaly, 0 = normal).

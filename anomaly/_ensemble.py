@@ -52,6 +52,13 @@ class EnsembleDetector(BaseDetector):
     decision_scores_, threshold_, labels_, n_features_in_, keys_
         As in :class:`KNNDetector`.
 
+    Notes
+    -----
+    PyOD's conventions (higher = more anomalous, ``predict`` 1 = anomaly), not
+    scikit-learn's outlier convention; see :class:`KNNDetector` (Notes) for
+    what that means for scikit-learn tools, ``fit_predict`` and the
+    array-returning methods.
+
     Shapes
     ------
     fit: X (n_samples, n_features) -> decision_scores_ (n_samples,)

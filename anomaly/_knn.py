@@ -81,6 +81,24 @@ class KNNDetector(DistanceDetector):
     keys_ : pandas.Index
         The training rows' keys.
 
+    Notes
+    -----
+    The conventions are PyOD's, not scikit-learn's outlier convention:
+    ``decision_function`` is *higher* for more anomalous rows and ``predict``
+    gives 1 for an anomaly, 0 otherwise (scikit-learn's ``IsolationForest``
+    gives -1 / +1 with *lower* = more anomalous). The class is a
+    ``BaseEstimator`` with ``OutlierMixin`` (clone, ``get_params`` /
+    ``set_params``, pipelines), but its scikit-learn tags report no
+    ``"outlier_detector"`` type, so tools that assume scikit-learn's sign do not
+    read these scores the wrong way round. ``fit_predict(X)`` returns
+    ``labels_`` (the training rows scored with themselves left out), which can
+    differ from ``fit(X).predict(X)`` (the rows scored as new points).
+
+    The array-returning methods (``decision_function``, ``predict``,
+    ``predict_proba``) return plain arrays in the order of ``X``'s rows;
+    :meth:`score_frame` returns the same scores as a DataFrame indexed like
+    ``X``.
+
     Shapes
     ------
     fit: X (n_samples, n_features) -> decision_scores_ (n_samples,)

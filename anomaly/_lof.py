@@ -51,6 +51,13 @@ class LOFDetector(DistanceDetector):
     lrd_ : ndarray of shape (n_samples,)
         Each training point's local reachability density.
 
+    Notes
+    -----
+    PyOD's conventions (higher = more anomalous, ``predict`` 1 = anomaly), not
+    scikit-learn's outlier convention; see :class:`KNNDetector` (Notes) for
+    what that means for scikit-learn tools, ``fit_predict`` and the
+    array-returning methods.
+
     Shapes
     ------
     fit: X (n_samples, n_features) -> decision_scores_ (n_samples,)

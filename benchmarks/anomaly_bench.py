@@ -381,6 +381,42 @@ def scale_markdown(res: dict) -> str:
     return "\n".join([*out, "", *notes])
 
 
+def run_backends(shapes: list[str], threads: int, out_json: Path) -> dict:
+    """The detectors' fit search (every training row's k=5 nearest others, euclidean) with each
+    nnstore method, on generated n x d data (``make_scale_data``): seconds and the ROC-AUC of
+    the k-th distance. ``annoy`` is the detector's store (10 trees, built in the timing)."""
+    from sklearn.metrics import roc_auc_score
+
+    from nnstore import NeighborStore, kneighbors
+
+    res = {"threads": threads, "rows": []}
+    for shape in shapes:
+        n, d = (int(v) for v in shape.lower().split("x"))
+        X, y = make_scale_data(n, d)
+        for method in ("kdtree", "exact", "annoy"):
+            t0 = time.perf_counter()
+            if method == "annoy":
+                store = NeighborStore(d, metric="euclidean", n_trees=10, n_jobs=threads, random_state=0)
+                store.add(np.arange(n), X)
+                store.rebuild()
+                _, dist = kneighbors(store, k=K_KNN, metric="euclidean", n_jobs=threads)
+            else:
+                _, dist = kneighbors(X, k=K_KNN, metric="euclidean", method=method, n_jobs=threads)
+            row = {"n": n, "d": d, "method": method, "seconds": time.perf_counter() - t0,
+                   "roc_auc": float(roc_auc_score(y, dist[:, -1]))}
+            res["rows"].append(row)
+            print(json.dumps(row), flush=True)
+            out_json.write_text(json.dumps(res, indent=1))
+    return res
+
+
+def backends_markdown(res: dict) -> str:
+    out = ["| n x d | method | seconds | ROC-AUC (k-th distance) |", "|---|---|---|---|"]
+    for r in res["rows"]:
+        out.append(f"| {r['n']:,} x {r['d']} | {r['method']} | {r['seconds']:.1f} | {r['roc_auc']:.4f} |")
+    return "\n".join(out)
+
+
 def change_markdown(res: dict) -> str:
     """KNNDetector before (``--baseline-src``) and now, side by side, per n."""
     rows = {}
@@ -405,7 +441,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=HERE.parent.parent / "shared" / "data")
     ap.add_argument("--out", type=Path, default=HERE / "results")
-    ap.add_argument("--part", choices=["adbench", "scale", "all", "report"], default="all")
+    ap.add_argument("--part", choices=["adbench", "scale", "backends", "all", "report"], default="all")
+    ap.add_argument("--shapes", nargs="+", default=["20000x32", "10000x64", "10000x128"],
+                    help="n x d shapes of the backends part")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     ap.add_argument("--sizes", type=int, nargs="+", default=[50_000, 100_000, 200_000, 1_000_000])
     ap.add_argument("--pyod-sizes", type=int, nargs="+", default=[50_000, 100_000, 200_000])
@@ -415,7 +453,7 @@ def main() -> None:
     ap.add_argument("--variants-max-rows", type=int, default=50_000,
                     help="run the scaler variants only on sets with at most this many rows")
     ap.add_argument("--threads", type=int, default=2, help="threads per tool in the scale part")
-    ap.add_argument("--sampled-sizes", type=int, nargs="+", default=[1_000_000],
+    ap.add_argument("--sampled-sizes", type=int, nargs="*", default=[1_000_000],
                     help="sizes at which PyOD's fit is extrapolated from sampled queries")
     ap.add_argument("--queries", type=int, default=20_000, help="sampled PyOD queries in all")
     ap.add_argument("--repeats", type=int, default=4, help="disjoint subsets the queries are split in")
@@ -443,6 +481,10 @@ def main() -> None:
                   sampled_sizes=args.sampled_sizes, queries=args.queries, repeats=args.repeats,
                   out_json=args.out / "anomaly_scale.json", peer_python=args.peer_python,
                   baseline_src=args.baseline_src)
+    if args.part == "backends":
+        res = run_backends(args.shapes, args.threads, args.out / "anomaly_backends.json")
+        print(backends_markdown(res))
+        return
     # report from whatever JSON exists
     parts = [
         "## Anomaly detection: benchmarks/anomaly_bench.py",
