@@ -8,17 +8,17 @@ in a script call ``fig.savefig(path)``). matplotlib is imported on first use,
 so ``import graphtab.plot`` costs nothing; install it with
 ``pip install graphtab[notebook]``.
 
-================================  =============================================
-:func:`embedding`                 2-D projection of embeddings coloured by a label
-:func:`score_distribution`        histogram of scores, split by label, with the threshold
-:func:`roc_pr_curves`             ROC and precision-recall curves of scores against labels
-:func:`anomaly_report`            an anomaly detector's scores: distribution (+ ROC, PR)
-:func:`precision_recall_by_threshold`  precision, recall and F1 as the threshold moves
-:func:`match_report`              record-matching scores: distribution + precision/recall
-:func:`metrics_at_k`              retrieval / recommendation metrics at k, per model
-:func:`recall_vs_qps`             a store's recall against queries per second
-:func:`measure_recall_qps`        measure that trade-off on a store, one row per setting
-================================  =============================================
+=======================================  =============================================================
+:func:`embedding`                        2-D projection of embeddings coloured by a label
+:func:`score_distribution`               histogram of scores, split by label, with the threshold
+:func:`roc_pr_curves`                    ROC and precision-recall curves of scores against labels
+:func:`anomaly_report`                   an anomaly detector's scores: distribution (+ ROC, PR)
+:func:`precision_recall_by_threshold`    precision, recall and F1 as the threshold moves
+:func:`match_report`                     record-matching scores: distribution (+ precision/recall)
+:func:`metrics_at_k`                     retrieval / recommendation metrics at k, per model
+:func:`recall_vs_qps`                    a store's recall against queries per second
+:func:`measure_recall_qps`               measure that trade-off on a store, one row per setting
+=======================================  =============================================================
 """
 
 from __future__ import annotations
