@@ -4,10 +4,11 @@ Each record's ``n_neighbors`` nearest records of the other table by cosine
 similarity (both directions for linkage; the table itself for
 deduplication, never a record with itself): exact while the two tables'
 sizes multiply to at most :data:`EXACT_MAX`, else approximate (inverted lists
-over k-means cells, or Annoy trees in a :class:`nnstore.NeighborStore`).
+over k-means cells, or Annoy trees).
 Records that agree exactly on a blocking-key column are added (blocks
 larger than ``max_block_size`` records per table are skipped). Pairs come
-back unique, as sorted row positions; for deduplication ``ia < ib``.
+back unique, as sorted row positions; for deduplication ``ia < ib``. The
+search itself is :func:`nnstore.kneighbors`'s.
 """
 
 from __future__ import annotations
@@ -15,9 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from nnstore import NeighborStore
-
-from ._knn import exact_topk, ivf_topk
+from nnstore import cross_kneighbors, kneighbors
 
 __all__ = ["EXACT_MAX", "blocking_key_pairs", "candidate_pairs", "neighbour_pairs"]
 
@@ -32,53 +31,47 @@ def _pairs_of(nn: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return q[ok], r[ok]
 
 
-def _annoy_pairs(base: np.ndarray, queries: np.ndarray, k: int, *, n_trees: int, search_k: int | None,
-                 n_jobs, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """(query row, base row) of each query's ``k`` nearest base rows through a NeighborStore."""
-    exact = len(base) * len(queries) <= EXACT_MAX
-    store = NeighborStore(base.shape[1], metric="cosine", n_trees=n_trees, exact=exact, n_jobs=n_jobs,
-                          random_state=seed)
-    store.add(np.arange(len(base)), base)
-    k = min(k, len(base))
-    sk = None if exact else (search_k or n_trees * k * 8)
-    _, _, pos = store.query_arrays(queries, k=k, search_k=sk, n_jobs=n_jobs)
-    q = np.repeat(np.arange(len(queries), dtype=np.int64), k)
-    r = pos.ravel()
-    ok = r >= 0
-    return q[ok], r[ok]
-
-
 def neighbour_pairs(ea: np.ndarray, eb: np.ndarray | None, k: int, *, approximate: str, n_probe: int,
                     n_trees: int, search_k: int | None, n_jobs, seed: int) -> list:
     """The nearest-neighbour candidate pairs as a list of ``(ia, ib)`` parts (duplicates possible).
 
-    ``eb=None``: deduplication of ``ea`` (each record's ``k`` nearest others).
+    All search goes through :func:`nnstore.kneighbors` (cosine): ``"exact"`` while
+    ``n_queries * n_rows <= EXACT_MAX`` (for linkage both directions from one pass,
+    :func:`nnstore.cross_kneighbors`), else ``approximate`` (``"ivf"`` with ``n_probe``
+    cells per query, or ``"annoy"`` with ``n_trees`` trees and ``search_k`` nodes,
+    default ``8 * n_trees * k``). ``eb=None``: deduplication of ``ea`` (each record's
+    ``k`` nearest others).
     """
+    opts = {"metric": "cosine", "n_jobs": n_jobs, "random_state": seed}
+    if approximate == "ivf":
+        opts.update(method="ivf", n_probe=n_probe)
+    else:
+        opts.update(method="annoy", n_trees=n_trees)
     parts = []
     if eb is None:
         if len(ea) > 1:
+            kk = min(k, len(ea) - 1)
             if len(ea) * len(ea) <= EXACT_MAX:
-                parts.append(_pairs_of(exact_topk(ea, None, k)[0]))
-            elif approximate == "ivf":
-                parts.append(_pairs_of(ivf_topk(ea, None, k, n_probe=n_probe, random_state=seed)))
+                nn = kneighbors(ea, k=kk, metric="cosine", method="exact")[0]
             else:
-                parts.append(_annoy_pairs(ea, ea, k + 1, n_trees=n_trees, search_k=search_k,
-                                          n_jobs=n_jobs, seed=seed))
-    elif len(ea) * len(eb) <= EXACT_MAX:
-        nn_a, nn_b = exact_topk(ea, eb, k, k)
-        parts.append(_pairs_of(nn_a))
-        qb, ra = _pairs_of(nn_b)
-        parts.append((ra, qb))
-    elif approximate == "ivf":
-        parts.append(_pairs_of(ivf_topk(ea, eb, k, n_probe=n_probe, random_state=seed)))
-        qb, ra = _pairs_of(ivf_topk(eb, ea, k, n_probe=n_probe, random_state=seed))
-        parts.append((ra, qb))
+                if approximate == "annoy":
+                    opts["search_k"] = search_k or n_trees * (kk + 1) * 8
+                nn = kneighbors(ea, k=kk, **opts)[0]
+            parts.append(_pairs_of(nn))
+        return parts
+    ka, kb = min(k, len(eb)), min(k, len(ea))
+    if len(ea) * len(eb) <= EXACT_MAX:
+        nn_a, _, nn_b, _ = cross_kneighbors(ea, eb, k=ka, k_b=kb, metric="cosine", method="exact")
     else:
-        opts = {"n_trees": n_trees, "search_k": search_k, "n_jobs": n_jobs, "seed": seed}
-        qb, ra = _annoy_pairs(ea, eb, k, **opts)
-        parts.append((ra, qb))
-        qa, rb = _annoy_pairs(eb, ea, k, **opts)
-        parts.append((qa, rb))
+        if approximate == "annoy":
+            opts["search_k"] = search_k or n_trees * ka * 8
+        nn_a = kneighbors(eb, ea, k=ka, **opts)[0]
+        if approximate == "annoy":
+            opts["search_k"] = search_k or n_trees * kb * 8
+        nn_b = kneighbors(ea, eb, k=kb, **opts)[0]
+    parts.append(_pairs_of(nn_a))
+    qb, ra = _pairs_of(nn_b)
+    parts.append((ra, qb))
     return parts
 
 

@@ -122,8 +122,8 @@ class RecordMatcher(BaseEstimator):
         Neighbour search when ``n_queries * n_records`` exceeds 1e8 (below that
         it is exact): ``"ivf"``, inverted lists over spherical k-means cells
         (about ``sqrt(n)`` cells, each query compared exactly with the rows of
-        its ``n_probe`` nearest cells), or ``"annoy"``, the Annoy trees of a
-        :class:`nnstore.NeighborStore`.
+        its ``n_probe`` nearest cells), or ``"annoy"``, Annoy trees; both through
+        :func:`nnstore.kneighbors`.
     n_probe : int, default 16
         Cells searched per query with ``approximate="ivf"``: more cells find
         more true neighbours (pair completeness) at a cost linear in

@@ -109,10 +109,11 @@ def test_bad_inputs():
                                                           "label": [1]}))
 
 
-def test_dedupe_through_ivf_blocking_finds_duplicates(monkeypatch):
+@pytest.mark.parametrize("approximate", ["ivf", "annoy"])
+def test_dedupe_through_approximate_blocking_finds_duplicates(monkeypatch, approximate):
     rec, ent = corrupt_records(generate_people(150, random_state=0), random_state=1)
     monkeypatch.setattr(_candidates, "EXACT_MAX", 10)  # force the approximate path
-    res = dedupe(rec, n_neighbors=5, random_state=0)
+    res = dedupe(rec, n_neighbors=5, approximate=approximate, random_state=0)
     m = pair_metrics(clusters_to_pairs(res.clusters), clusters_to_pairs(ent), unordered=True)
     assert m["f1"] >= 0.9
     with pytest.raises(ValueError, match="approximate"):
