@@ -604,8 +604,7 @@ probe_weight_decay : deprecated
         Returns
         -------
         DataFrame of shape (|V|, dim)
-            float32, index = node id, columns ``emb_0 ...``; with
-            ``set_output(transform="polars")`` a polars DataFrame.
+            float32, index = node id, columns ``emb_0 ...`` (whatever ``set_output`` says).
 
         Raises
         ------
@@ -618,9 +617,9 @@ probe_weight_decay : deprecated
         if graph is None:
             if features is not None:
                 raise ValueError("features were given without a graph: pass the graph they belong to")
-            return self._wrap(self.embedding_.copy())
+            return self.embedding_.copy()
         g, x, structure = self._inputs(graph, features, fitting=False, caller="transform")
-        return self._wrap(nnstore.embeddings_frame(self._embed(x, structure), g.nodes))
+        return nnstore.embeddings_frame(self._embed(x, structure), g.nodes)
 
     def fit_transform(self, graph: Any, features: Any = None, labels: Any = None) -> pd.DataFrame:
         """``fit(graph, features, labels)``, then the training graph's embeddings."""
@@ -640,30 +639,26 @@ probe_weight_decay : deprecated
 
         Parameters
         ----------
-        transform : {"default", "pandas", "polars"} or None
-            ``"default"`` and ``"pandas"``: a pandas DataFrame indexed by node
-            id (the default output already is one); ``"polars"``: a polars
-            DataFrame with the node ids in a first column ``node``;
-            ``None``: unchanged.
+        transform : {"default", "pandas"} or None
+            Both give the embeddings DataFrame (index = node id, float32
+            columns ``emb_*``), this estimator's only output container;
+            ``None`` leaves the setting unchanged.
 
         Returns
         -------
         self : GNNEmbedder
+
+        Raises
+        ------
+        ValueError
+            For any other container (``"polars"``, ...).
         """
-        if transform is None:
-            return self
-        if transform not in ("default", "pandas", "polars"):
-            raise ValueError(f"set_output: transform must be 'default', 'pandas' or 'polars', "
-                             f"got {transform!r}")
-        self._sklearn_output_config = {"transform": transform}
+        if transform not in (None, "default", "pandas"):
+            raise ValueError(f"graphemb.GNNEmbedder.set_output: transform must be 'default' or 'pandas' "
+                             f"(the outputs are DataFrames indexed by node id), got {transform!r}")
+        if transform is not None:
+            self._sklearn_output_config = {"transform": transform}
         return self
-
-    def _wrap(self, frame: pd.DataFrame):
-        if getattr(self, "_sklearn_output_config", {}).get("transform") == "polars":
-            import polars as pl
-
-            return pl.from_pandas(frame.rename_axis("node").reset_index())
-        return frame
 
     def predict_proba(self, graph: Any = None, features: Any = None) -> pd.DataFrame:
         """Class probabilities from the fine-tuned head.
@@ -683,9 +678,7 @@ probe_weight_decay : deprecated
         check_is_fitted(self)
         if self.head_ is None:
             raise NotFittedError("predict needs a classification head: call fine_tune (or fit with labels)")
-        emb = self.transform(graph, features) if graph is not None else self.embedding_
-        if not isinstance(emb, pd.DataFrame):
-            emb = self.embedding_ if graph is None else emb.to_pandas().set_index("node")
+        emb = self.transform(graph, features)
         with torch.no_grad():
             z = torch.from_numpy(np.array(emb.to_numpy(dtype=np.float32))).to(self._torch_device)
             p = torch.softmax(self.head_(z), dim=1).cpu().numpy()
