@@ -314,7 +314,7 @@ def roc_pr_curves(scores: Any, labels: Any, *, fig: Any = None, title: str | Non
     ax_roc.set_ylabel("true positive rate")
     ax_roc.set_title(f"ROC (AUC {roc_auc_score(y, s):.3f})")
     precision, recall, _ = precision_recall_curve(y, s)
-    ax_pr.plot(recall, precision, color="C3")
+    ax_pr.plot(recall, precision, color="C3", drawstyle="steps-post")
     ax_pr.axhline(y.mean(), color="grey", linestyle=":", label="chance")
     ax_pr.set_xlabel("recall")
     ax_pr.set_ylabel("precision")
