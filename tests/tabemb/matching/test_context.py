@@ -1,4 +1,4 @@
-"""tabemb._match_context: record-context pair features (rank / gap among whole-table partners)."""
+"""tabemb._matching._context: record-context pair features (rank / gap among whole-table partners)."""
 
 import warnings
 
@@ -8,8 +8,8 @@ import pytest
 import scipy.sparse as sp
 
 from tabemb import RecordMatcher
-from tabemb import _match_context as mc
-from tabemb._match_context import CONTEXT_FEATURES, char_tfidf, context_features
+from tabemb._matching import _context as mc
+from tabemb._matching._context import CONTEXT_FEATURES, char_tfidf, context_features
 
 
 def _unit(x):
@@ -117,15 +117,15 @@ def test_matcher_context_features_on_off_and_round_trip(tmp_path):
 
 
 def test_matcher_context_features_warn_on_large_tables(monkeypatch):
-    from tabemb import _match
+    from tabemb._matching import _features
 
     labels = pd.DataFrame([(f"a{i}", f"b{i}", 1) for i in range(6)] + [("a0", "b1", 0), ("a2", "b3", 0)],
                           columns=["index_a", "index_b", "label"])
     tp = {"max_iter": 5, "min_samples_leaf": 2}
-    monkeypatch.setattr(_match, "_CONTEXT_WARN_PAIRS", 35)  # 6 x 6 = 36 record pairs
+    monkeypatch.setattr(_features, "_CONTEXT_WARN_PAIRS", 35)  # 6 x 6 = 36 record pairs
     with pytest.warns(UserWarning, match="context_features=False"):
         RecordMatcher(random_state=0, tree_params=tp).fit(PRODUCTS_A, PRODUCTS_B, labels=labels)
-    monkeypatch.setattr(_match, "_CONTEXT_WARN_PAIRS", 36)
+    monkeypatch.setattr(_features, "_CONTEXT_WARN_PAIRS", 36)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         RecordMatcher(random_state=0, tree_params=tp).fit(PRODUCTS_A, PRODUCTS_B, labels=labels)
