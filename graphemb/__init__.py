@@ -8,7 +8,7 @@ user-item graphs. Imports nnstore only.
 import importlib
 import logging
 
-from nnstore import __version__
+from nnstore import __version__, set_public_module
 
 from ._gnn import GNNEmbedder
 from ._graph import Graph, as_graph
@@ -36,12 +36,14 @@ def __getattr__(name: str):
     if name in _LAZY:
         value = getattr(importlib.import_module(_LAZY[name], __name__), name)
         globals()[name] = value
+        set_public_module(globals(), [name])
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "ALSRecommender",
@@ -61,3 +63,5 @@ __all__ = [
     "read_triples",
     "train_test_split_interactions",
 ]
+
+set_public_module(globals(), __all__)

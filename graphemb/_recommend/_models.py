@@ -14,7 +14,7 @@
   plus ``l2 / 2`` times the squared norms of the batch's layer-0 embeddings,
   divided by the batch size; Adam. ``n_layers=0`` is plain BPR matrix
   factorisation.
-- :func:`train_node2vec`: :class:`graphemb.Node2Vec` on the same bipartite graph.
+- :func:`train_node2vec`: :class:`graphemb.Node2Vec` item vectors from the same bipartite graph.
 
 Shapes
 ------
@@ -33,7 +33,7 @@ import scipy.sparse as sp
 
 from nnstore import seed_from
 
-from ._recommend_data import Interactions
+from ._data import Interactions
 
 __all__ = ["bipartite_matrix", "train_lightgcn", "train_node2vec"]
 
@@ -153,16 +153,18 @@ def train_lightgcn(data: Interactions, *, dim: int, n_layers: int, epochs: int, 
 
 
 def train_node2vec(data: Interactions, *, dim: int, params: dict[str, Any], rng: np.random.Generator,
-                   verbose: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Node2Vec on the bipartite graph (users then items as nodes 0..n-1)."""
-    from ._graph import Graph
-    from ._node2vec import Node2Vec
+                   verbose: bool = False) -> np.ndarray:
+    """Node2Vec on the bipartite graph (users then items as nodes 0..n-1); returns the item
+    vectors, of shape (n_items, dim) (users' own node vectors are not comparable with them
+    and are not used: the recommender solves users from their items)."""
+    from .._graph import Graph
+    from .._node2vec import Node2Vec
 
     A = bipartite_matrix(data)
     g = Graph.from_scipy(A, nodes=range(A.shape[0]), directed=False)
-    kw = {"walk_length": 40, "n_walks": 10, "window": 5, "epochs": 1, "n_jobs": 1}
+    kw = {"walk_length": 40, "n_walks": 10, "window": 5, "epochs": 1, "n_jobs": None}
     kw.update(params)
     model = Node2Vec(dim=dim, random_state=seed_from(rng), verbose=verbose, **kw)
     emb = model.fit_transform(g)
     vec = emb.loc[list(range(A.shape[0]))].to_numpy(dtype=np.float32)
-    return vec[:data.n_users].copy(), vec[data.n_users:].copy()
+    return vec[data.n_users:].copy()

@@ -1,12 +1,12 @@
-"""The :class:`Recommender` estimator: user-item graph embeddings + the neighbour store.
+"""The :class:`Recommender` estimator: user and item vectors + the neighbour store.
 
-Users and items become nodes of one bipartite graph and share one embedding
-space (LightGCN/BPR or Node2Vec, see :mod:`graphemb._recommend_models`). The
-item vectors go into an :class:`nnstore.NeighborStore`; a user's
-recommendations are the items nearest to the user's vector (``dot`` for the
-BPR-trained models, whose scores are inner products; ``cosine`` for
-Node2Vec), with the user's seen items passed to the store's ``exclude`` and
-any metadata filter to its ``filter``.
+Users and items share one embedding space, learned by one of the encoders
+(iALS, LightGCN/BPR, or Node2Vec item vectors with users solved from their
+items; see :mod:`graphemb._recommend._ials` and
+:mod:`graphemb._recommend._models`). The item vectors go into an
+:class:`nnstore.NeighborStore`; a user's recommendations are the items nearest
+to the user's vector under the inner product, with the user's seen items
+passed to the store's ``exclude`` and any metadata filter to its ``filter``.
 """
 
 from __future__ import annotations
@@ -14,91 +14,142 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Hashable, Iterable
+from numbers import Integral, Real
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator
 
 from nnstore import (
+    DEPRECATED,
+    N_JOBS,
+    RANDOM_STATE,
+    VERBOSE,
     ArtifactWriter,
+    Interval,
     NeighborStore,
     NotFittedError,
+    StrOptions,
+    check_is_fitted,
     check_keys,
     check_random_state,
-    check_vectors,
+    effective_n_jobs,
     evaluate_filter,
     read_artifact,
+    renamed_param,
+    validate_params,
 )
 from nnstore import keys_from_frame as _keys_from_frame
 from nnstore import keys_to_frame as _keys_frame
 
-from ._recommend_data import prepare_interactions
-from ._recommend_models import train_lightgcn, train_node2vec
+from ._coldstart import apply_feature_map, check_features, fit_feature_map
+from ._data import prepare_interactions
+from ._ials import numba_threads, solve_users, train_ials
+from ._models import train_lightgcn, train_node2vec
 
 __all__ = ["Recommender"]
 
 logger = logging.getLogger(__name__)
 
 _KIND = "recommender"
-_MODELS = ("lightgcn", "bpr", "node2vec")
+
+#: per-model defaults of the parameters whose default is None
+MODEL_DEFAULTS = {
+    "ials": {"epochs": 16, "l2": 0.02},
+    "lightgcn": {"epochs": 100, "l2": 1e-3},
+    "bpr": {"epochs": 100, "l2": 1e-3},
+    "node2vec": {"epochs": 1, "l2": 0.02},
+}
 
 
-def _check_int(name: str, v: Any, minimum: int = 1) -> None:
-    if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {v!r}")
+def _check_k(k: Any) -> int:
+    if isinstance(k, bool) or not isinstance(k, Integral) or k < 1:
+        raise ValueError(f"k must be a positive int, got {k!r}")
+    return int(k)
 
 
-def _check_float(name: str, v: Any, *, positive: bool = False) -> None:
-    ok = isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and np.isfinite(v)
-    if not ok or v < 0 or (positive and v == 0):
-        raise ValueError(f"{name} must be a {'positive' if positive else 'non-negative'} number, got {v!r}")
-
-
-class Recommender:
+class Recommender(BaseEstimator):
     """Top-k recommendations from user-item interactions (implicit feedback).
 
     Parameters
     ----------
-    model : {"lightgcn", "bpr", "node2vec"}, default "lightgcn"
-        ``"lightgcn"``: LightGCN propagation trained with the BPR ranking loss
-        (plain torch); ``"bpr"``: the same with ``n_layers=0`` (BPR matrix
-        factorisation); ``"node2vec"``: :class:`graphemb.Node2Vec` on the
-        bipartite graph (users and items as nodes). Node2Vec's (input) vectors
-        of the two sides of a bipartite graph are only indirectly comparable:
-        its item-to-item similarities are good, its user-to-item rankings weak
-        (below popularity on MovieLens-100K, see the benchmark); prefer lightgcn.
+    model : {"ials", "lightgcn", "bpr", "node2vec"}, default "ials"
+        The encoder of users and items:
+
+        - ``"ials"``: implicit alternating least squares with the
+          frequency-scaled regularisation of Rendle et al. (2022), solved by
+          conjugate gradient (numba); see :mod:`graphemb._recommend._ials`.
+        - ``"lightgcn"``: LightGCN propagation trained with the BPR ranking
+          loss (plain torch); ``"bpr"``: the same without propagation (BPR
+          matrix factorisation).
+        - ``"node2vec"``: :class:`graphemb.Node2Vec` item vectors from walks on
+          the bipartite graph; a user's vector is then solved from the vectors
+          of the items they interacted with (the iALS user step with the items
+          fixed, using ``l2``, ``unobserved_weight`` and
+          ``frequency_exponent``), so users are scored by their items, in the
+          items' space.
+
+        The benchmark page ``benchmarks/results/recommend.md`` compares them.
     dim : int, default 64
         Embedding dimension of users and items.
+    epochs : int, optional
+        Passes over the data: iALS alternations (default 16), BPR epochs for
+        lightgcn/bpr (default 100), Node2Vec skip-gram epochs (default 1).
+    l2 : float, optional
+        L2 penalty. iALS and node2vec: the coefficient of the
+        frequency-scaled penalty (default 0.02); lightgcn/bpr: the penalty on
+        the batch's layer-0 embeddings (default 1e-3).
+    unobserved_weight : float, default 0.3
+        iALS (and node2vec's user step): the weight of every (user, item) pair
+        pushed towards a score of 0, relative to an observed interaction's
+        weight of 1. Larger values favour less popular items.
+    frequency_exponent : float, default 1.0
+        iALS: the penalty of a user (item) row is ``l2 * (n + unobserved_weight
+        * n_items) ** frequency_exponent`` with ``n`` its number of
+        interactions; 0 gives the classic constant penalty.
+    cg_steps : int, default 3
+        iALS: conjugate-gradient steps per row and half step.
+    recency_half_life : float or None, default 20.0
+        Only when ``fit`` gets a ``time_col``: an interaction followed by ``n``
+        later interactions of the same user has its weight multiplied by
+        ``1 + recency_boost * 0.5 ** (n / recency_half_life)``, so a user's
+        recent interactions count more (every model). None: no recency weighting.
+    recency_boost : float, default 3.0
+        The extra weight of a user's latest interaction (0: none).
     n_layers : int, default 3
         LightGCN propagation layers.
-    epochs : int, default 100
-        BPR epochs (passes over the interactions). The defaults of ``n_layers``,
-        ``epochs``, ``learning_rate`` and ``l2`` are the best of a grid on a
-        MovieLens-100K validation split (benchmarks/recommend_bench.py).
     batch_size : int, default 4096
-        (user, positive, negative) triples per Adam step.
+        lightgcn/bpr: (user, positive, negative) triples per Adam step.
     learning_rate : float, default 0.01
-    l2 : float, default 1e-3
-        L2 penalty on the batch's layer-0 embeddings (small data wants more).
+        lightgcn/bpr: Adam's step size.
     init_std : float, default 0.1
-        Standard deviation of the normal initial embeddings.
+        Scale of the normal initial embeddings (iALS divides it by ``sqrt(dim)``).
     node2vec_params : dict, optional
         Keyword arguments for :class:`graphemb.Node2Vec` (model "node2vec";
-        defaults ``walk_length=40, n_walks=10, window=5, n_jobs=1``).
+        defaults ``walk_length=40, n_walks=10, window=5``).
     metric : {"dot", "cosine"}, optional
-        Store metric; default ``"dot"`` for lightgcn/bpr, ``"cosine"`` for node2vec.
-    ridge_alpha : float, default 1.0
+        Store metric of :meth:`recommend`; default ``"dot"`` (every model's user
+        and item vectors are fitted for inner-product scores).
+    cold_start_l2 : float, default 1.0
         Ridge penalty of the cold-start map from item features to item vectors.
     exact : bool, optional
         True: the store searches exactly (blocked matrix products); False: Annoy.
         Default: exact for catalogues of at most ``EXACT_MAX_ITEMS`` items (then
         exact top-k is also the fastest), Annoy above. ``exact_`` says which runs.
-    n_trees, search_k : int
-        Annoy knobs of the store when it is not exact.
+    n_trees : int, default 50
+        Annoy trees of the store when it is not exact.
+    search_k : int, optional
+        Annoy's search budget when the store is not exact.
+    n_jobs : int, optional
+        Threads of the iALS solver (``None``: 1, ``-1``: all cores).
     random_state : int, Generator or None
+        Seeds the initial factors, the samplers and the store.
     verbose : bool, default False
         Progress bar over training epochs.
+    ridge_alpha : float
+        Deprecated name of ``cold_start_l2``.
 
     Attributes
     ----------
@@ -108,15 +159,22 @@ class Recommender:
         Items in the store: warm items (with interactions) then cold items
         (from ``item_features`` only, or :meth:`add_items`).
     n_warm_items_ : int
+    n_interactions_ : int
+        Distinct (user, item) pairs after merging duplicates.
     user_embeddings_ : DataFrame of shape (n_users, dim)
     item_embeddings_ : DataFrame of shape (n_items, dim)
     popularity_ : Series
         Share of the total interaction weight per warm item (the cold-user fallback).
+    metric_ : str
+        The store metric in use.
     store_ : nnstore.NeighborStore
         Item vectors (+ ``item_metadata``) searched by :meth:`recommend`.
     exact_ : bool
     history_ : list of dict
-        Training loss per epoch (lightgcn/bpr).
+        Training loss per epoch (lightgcn/bpr; iALS: the last epoch, or every
+        epoch with ``verbose``).
+    cold_start_r2_ : float
+        R^2 of the cold-start map on the warm items (only with ``item_features``).
 
     Shapes
     ------
@@ -133,71 +191,92 @@ class Recommender:
     - **Cold-start items**: ``item_features`` (a numeric DataFrame indexed by item,
       e.g. ``tabemb.TableEncoder().fit_transform(item_attributes)``) is mapped to
       the item space by ridge regression fitted on the warm items (centred
-      features -> centred learned item vectors, penalty ``ridge_alpha``); items
+      features -> centred learned item vectors, penalty ``cold_start_l2``); items
       with features but no interactions get the mapped vector and are
       recommendable at once. :meth:`add_items` does the same after ``fit``.
     - **Duplicates** are merged (weights summed, repeats counted); negative weights
       raise ``ValueError`` naming the column; an empty frame raises ``ValueError``.
-    - Determinism: same ``random_state`` and one torch/numba thread give the same
-      embeddings and recommendations.
+    - **Weights** scale an interaction's confidence (iALS: its weight in the
+      squared loss, divided by the mean weight; BPR: how often it is sampled).
+    - Determinism: same ``random_state`` and one thread (``n_jobs=None``, one
+      torch thread) give the same embeddings and recommendations.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from graphemb import Recommender
+    >>> df = pd.DataFrame({"user": ["a", "a", "b", "b", "c"], "item": ["x", "y", "x", "z", "y"]})
+    >>> rec = Recommender(dim=4, random_state=0).fit(df)
+    >>> rec.recommend(["c"], k=2)["item"].tolist()  # doctest: +SKIP
+    ['x', 'z']
     """
 
     #: catalogues up to this size are searched exactly by default
     EXACT_MAX_ITEMS = 50_000
 
-    def __init__(self, *, model: str = "lightgcn", dim: int = 64, n_layers: int = 3, epochs: int = 100,
-                 batch_size: int = 4096, learning_rate: float = 0.01, l2: float = 1e-3,
+    _parameter_constraints: ClassVar[dict] = {
+        "model": [StrOptions({"ials", "lightgcn", "bpr", "node2vec"})],
+        "dim": [Interval(Integral, 1, None, closed="left")],
+        "epochs": [Interval(Integral, 1, None, closed="left"), None],
+        "l2": [Interval(Real, 0, None, closed="left"), None],
+        "unobserved_weight": [Interval(Real, 0, None, closed="neither")],
+        "frequency_exponent": [Interval(Real, 0, None, closed="left")],
+        "cg_steps": [Interval(Integral, 1, None, closed="left")],
+        "recency_half_life": [Interval(Real, 0, None, closed="neither"), None],
+        "recency_boost": [Interval(Real, 0, None, closed="left")],
+        "n_layers": [Interval(Integral, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "init_std": [Interval(Real, 0, None, closed="neither")],
+        "node2vec_params": [dict, None],
+        "metric": [StrOptions({"dot", "cosine"}), None],
+        "cold_start_l2": [Interval(Real, 0, None, closed="left")],
+        "exact": ["boolean", None],
+        "n_trees": [Interval(Integral, 1, None, closed="left")],
+        "search_k": [Interval(Integral, 1, None, closed="left"), None],
+        "n_jobs": N_JOBS,
+        "random_state": RANDOM_STATE,
+        "verbose": VERBOSE,
+        "ridge_alpha": [Interval(Real, 0, None, closed="left"), *DEPRECATED],
+    }
+
+    def __init__(self, *, model: str = "ials", dim: int = 64, epochs: int | None = None,
+                 l2: float | None = None, unobserved_weight: float = 0.3, frequency_exponent: float = 1.0,
+                 cg_steps: int = 3, recency_half_life: float | None = 20.0, recency_boost: float = 3.0,
+                 n_layers: int = 3, batch_size: int = 4096, learning_rate: float = 0.01,
                  init_std: float = 0.1, node2vec_params: dict | None = None, metric: str | None = None,
-                 ridge_alpha: float = 1.0, exact: bool | None = None, n_trees: int = 50,
-                 search_k: int | None = None, random_state: Any = None, verbose: bool = False) -> None:
+                 cold_start_l2: float = 1.0, exact: bool | None = None, n_trees: int = 50,
+                 search_k: int | None = None, n_jobs: int | None = None, random_state: Any = None,
+                 verbose: bool = False, ridge_alpha: Any = "deprecated") -> None:
         self.model = model
         self.dim = dim
-        self.n_layers = n_layers
         self.epochs = epochs
+        self.l2 = l2
+        self.unobserved_weight = unobserved_weight
+        self.frequency_exponent = frequency_exponent
+        self.cg_steps = cg_steps
+        self.recency_half_life = recency_half_life
+        self.recency_boost = recency_boost
+        self.n_layers = n_layers
         self.batch_size = batch_size
         self.learning_rate = learning_rate
-        self.l2 = l2
         self.init_std = init_std
         self.node2vec_params = node2vec_params
         self.metric = metric
-        self.ridge_alpha = ridge_alpha
+        self.cold_start_l2 = cold_start_l2
         self.exact = exact
         self.n_trees = n_trees
         self.search_k = search_k
+        self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
+        self.ridge_alpha = ridge_alpha
 
-    _PARAMS = ("model", "dim", "n_layers", "epochs", "batch_size", "learning_rate", "l2", "init_std",
-               "node2vec_params", "metric", "ridge_alpha", "exact", "n_trees", "search_k", "verbose")
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "store_")
 
-    def get_params(self, deep: bool = True) -> dict:
-        return {k: getattr(self, k) for k in (*self._PARAMS, "random_state")}
-
-    def set_params(self, **params: Any) -> Recommender:
-        for k, v in params.items():
-            if k not in self.get_params():
-                raise ValueError(f"invalid parameter {k!r} for Recommender")
-            setattr(self, k, v)
-        return self
-
-    def __repr__(self) -> str:
-        return f"Recommender(model={self.model!r}, dim={self.dim})"
-
-    def _validate(self) -> None:
-        if self.model not in _MODELS:
-            raise ValueError(f"model must be one of {_MODELS}, got {self.model!r}")
-        _check_int("dim", self.dim)
-        _check_int("n_layers", self.n_layers, 0)
-        _check_int("epochs", self.epochs)
-        _check_int("batch_size", self.batch_size)
-        _check_float("learning_rate", self.learning_rate, positive=True)
-        _check_float("l2", self.l2)
-        _check_float("init_std", self.init_std, positive=True)
-        _check_float("ridge_alpha", self.ridge_alpha)
-        if self.metric not in (None, "dot", "cosine"):
-            raise ValueError(f"metric must be None, 'dot' or 'cosine', got {self.metric!r}")
-        if self.node2vec_params is not None and not isinstance(self.node2vec_params, dict):
-            raise TypeError(f"node2vec_params must be a dict, got {type(self.node2vec_params).__name__}")
+    def _check_fitted(self) -> None:
+        check_is_fitted(self, "store_", hint="fit(interactions)")
 
     # -- fitting ------------------------------------------------------------------------
     def fit(self, interactions: pd.DataFrame, *, user_col: str = "user", item_col: str = "item",
@@ -217,8 +296,21 @@ class Recommender:
             Weights enter the normalised adjacency (LightGCN), the positive sampling
             (BPR: proportional to weight) and the walk transitions (Node2Vec).
         time_col : str, optional
-            Only checked to exist and used for nothing else: the models are
-            order-free (use it with ``train_test_split_interactions(method="leave_last")``).
+            Timestamps: with ``recency_half_life`` set, a user's recent
+            interactions weigh more (see the parameter); the models are
+            otherwise order-free.
+
+        Returns
+        -------
+        self : Recommender
+
+        Raises
+        ------
+        ValueError
+            A bad parameter value (naming it), an empty frame, a missing id or a
+            negative / non-finite weight.
+        KeyError
+            A column that ``interactions`` lacks.
         item_features : DataFrame of shape (n_items_with_features, n_features), optional
             Numeric item attributes indexed by item id (e.g. tabemb record
             embeddings); enables cold-start items (see the class notes).
@@ -226,22 +318,16 @@ class Recommender:
             Columns the ``filter`` of :meth:`recommend` can test (genre, in stock...).
             Items without a row have missing values (never pass a comparison).
         """
-        self._validate()
+        validate_params(self)
+        self._cold_l2 = float(renamed_param(self, "ridge_alpha", "cold_start_l2"))
         data = prepare_interactions(interactions, user_col=user_col, item_col=item_col,
-                                    weight_col=weight_col, time_col=time_col)
+                                    weight_col=weight_col, time_col=time_col,
+                                    recency_half_life=self.recency_half_life,
+                                    recency_boost=float(self.recency_boost))
         rng = check_random_state(self.random_state)
-        self.history_ = []
-        if self.model == "node2vec":
-            uvec, ivec = train_node2vec(data, dim=int(self.dim), params=dict(self.node2vec_params or {}),
-                                        rng=rng, verbose=self.verbose)
-            self._state = None
-        else:
-            uvec, ivec, self._state, self.history_ = train_lightgcn(
-                data, dim=int(self.dim), n_layers=0 if self.model == "bpr" else int(self.n_layers),
-                epochs=int(self.epochs), batch_size=int(self.batch_size),
-                learning_rate=float(self.learning_rate), l2=float(self.l2), init_std=float(self.init_std),
-                rng=rng, verbose=self.verbose)
-        self.metric_ = self.metric or ("cosine" if self.model == "node2vec" else "dot")
+        self._store_seed = int(rng.integers(2**31 - 1))
+        uvec, ivec, self._state, self.history_ = self._encode(data, rng)
+        self.metric_ = self.metric or "dot"
         self.users_ = data.users
         self._user_vec = uvec
         self._item_vec = ivec
@@ -260,6 +346,34 @@ class Recommender:
         self._build_store()
         return self
 
+    def _setting(self, name: str) -> Any:
+        value = getattr(self, name)
+        return MODEL_DEFAULTS[self.model][name] if value is None else value
+
+    def _encode(self, data, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, dict | None, list]:
+        """Run the chosen encoder: (user vectors, item vectors, torch state or None, history)."""
+        epochs, l2 = int(self._setting("epochs")), float(self._setting("l2"))
+        dim = int(self.dim)
+        threads = effective_n_jobs(self.n_jobs)
+        if self.model == "ials":
+            with numba_threads(threads):
+                uvec, ivec, history = train_ials(
+                    data, dim=dim, epochs=epochs, l2=l2, alpha0=float(self.unobserved_weight),
+                    nu=float(self.frequency_exponent), init_std=float(self.init_std),
+                    cg_steps=int(self.cg_steps), rng=rng, verbose=bool(self.verbose))
+            return uvec, ivec, None, history
+        if self.model == "node2vec":
+            params = {"epochs": epochs, **dict(self.node2vec_params or {})}
+            ivec = train_node2vec(data, dim=dim, params=params, rng=rng, verbose=bool(self.verbose))
+            with numba_threads(threads):
+                uvec = solve_users(data, ivec, l2=l2, alpha0=float(self.unobserved_weight),
+                                   nu=float(self.frequency_exponent))
+            return uvec, ivec, None, []
+        return train_lightgcn(
+            data, dim=dim, n_layers=0 if self.model == "bpr" else int(self.n_layers), epochs=epochs,
+            batch_size=int(self.batch_size), learning_rate=float(self.learning_rate), l2=l2,
+            init_std=float(self.init_std), rng=rng, verbose=bool(self.verbose))
+
     @staticmethod
     def _check_metadata(meta: Any) -> pd.DataFrame | None:
         if meta is None:
@@ -270,20 +384,7 @@ class Recommender:
         return meta
 
     def _features(self, features: Any, name: str) -> tuple[np.ndarray, pd.Index]:
-        if not isinstance(features, pd.DataFrame):
-            raise TypeError(f"{name} must be a DataFrame indexed by item id, got {type(features).__name__}")
-        if self._feature_names is not None:
-            missing = [c for c in self._feature_names if c not in features.columns]
-            if missing:
-                raise KeyError(f"{name} lacks feature column(s) {missing[:5]} seen in fit")
-            features = features[self._feature_names]
-        non_num = [c for c in features.columns if not pd.api.types.is_numeric_dtype(features[c])]
-        if non_num:
-            raise ValueError(f"{name} must be numeric (embed attributes first, e.g. with "
-                             f"tabemb.TableEncoder); non-numeric columns: {non_num[:5]}")
-        X, keys = check_vectors(features, name=name)
-        check_keys(keys, name=f"{name} index")
-        return X.astype(np.float64), keys
+        return check_features(features, name, self._feature_names)
 
     def _fit_cold_start(self, item_features: pd.DataFrame) -> None:
         self._feature_names = None
@@ -294,21 +395,14 @@ class Recommender:
         if warm.sum() < 2:
             raise ValueError("item_features must cover at least 2 items that have interactions "
                              f"(to fit the cold-start map); it covers {int(warm.sum())}")
-        Xw, Yw = X[warm], self._item_vec[pos[warm]].astype(np.float64)
-        xm, ym = Xw.mean(0), Yw.mean(0)
-        Xc, Yc = Xw - xm, Yw - ym
-        G = Xc.T @ Xc + float(self.ridge_alpha) * np.eye(X.shape[1])
-        W = np.linalg.solve(G, Xc.T @ Yc) if self.ridge_alpha > 0 else np.linalg.lstsq(Xc, Yc, rcond=None)[0]
-        self._ridge = (W, xm, ym)
-        resid = Yc - Xc @ W
-        self.cold_start_r2_ = float(1.0 - (resid ** 2).sum() / max((Yc ** 2).sum(), 1e-12))
+        self._ridge, self.cold_start_r2_ = fit_feature_map(
+            X[warm], self._item_vec[pos[warm]].astype(np.float64), self._cold_l2)
         cold = ~warm
         if cold.any():
             self._append_items(keys[cold], self._map(X[cold]))
 
     def _map(self, X: np.ndarray) -> np.ndarray:
-        W, xm, ym = self._ridge
-        return ((X - xm) @ W + ym).astype(np.float32)
+        return apply_feature_map(self._ridge, X)
 
     def _append_items(self, keys: pd.Index, vec: np.ndarray) -> None:
         pos = self._items.get_indexer(keys)
@@ -326,7 +420,7 @@ class Recommender:
         self.exact_ = bool(self.exact) if self.exact is not None else n <= self.EXACT_MAX_ITEMS
         store = NeighborStore(int(self._item_vec.shape[1]), metric=self.metric_, exact=self.exact_,
                               n_trees=int(self.n_trees), search_k=self.search_k, n_jobs=1,
-                              random_state=0)
+                              random_state=self._store_seed)
         meta = None
         if self._metadata is not None:
             meta = self._metadata.reindex(self._items)
@@ -439,7 +533,7 @@ class Recommender:
 
     def _recommend_arrays(self, uidx: pd.Index, k: int, *, filter: Any, exclude_seen: bool,
                           unknown_users: str) -> tuple[np.ndarray, np.ndarray]:
-        _check_int("k", k)
+        k = _check_k(k)
         rows = self.users_.get_indexer(uidx)
         unknown = rows < 0
         if unknown.any() and unknown_users == "error":
@@ -476,7 +570,8 @@ class Recommender:
         from tqdm.auto import tqdm
 
         self._check_fitted()
-        _check_int("batch_size", batch_size)
+        if isinstance(batch_size, bool) or not isinstance(batch_size, Integral) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
         n = len(self.users_)
         writer = tmp = None
         parts = []
@@ -531,7 +626,7 @@ class Recommender:
                 self._sim_store = self.store_
             else:
                 s = NeighborStore(self._item_vec.shape[1], metric="cosine", exact=self.exact_,
-                                  n_trees=int(self.n_trees), n_jobs=1, random_state=0)
+                                  n_trees=int(self.n_trees), n_jobs=1, random_state=self._store_seed)
                 meta = self._metadata.reindex(self._items) if self._metadata is not None else None
                 s.add(list(self._items), self._item_vec, metadata=meta)
                 self._sim_store = s
@@ -540,17 +635,29 @@ class Recommender:
                              "score": (1.0 - res["distance"]).astype(np.float32)})
 
     # -- persistence ----------------------------------------------------------------------
-    def save(self, path: str | os.PathLike) -> None:
-        """Save as an artifact directory (kind ``"recommender"``); the store is rebuilt on load."""
+    def save(self, path: str | os.PathLike) -> Path:
+        """Save as an artifact directory (kind ``"recommender"``); the store is rebuilt on load.
+
+        Parameters
+        ----------
+        path : str or Path
+            The directory to write (replaced atomically when it exists).
+
+        Returns
+        -------
+        Path
+            The artifact directory.
+        """
         self._check_fitted()
-        params = self.get_params()
-        if not isinstance(self.random_state, (int, type(None))):
+        params = self.get_params(deep=False)
+        if not isinstance(self.random_state, (Integral, type(None))):
             params["random_state"] = None
         with ArtifactWriter(path, kind=_KIND, params=params, dim=int(self._user_vec.shape[1]),
                             metric=self.metric_, n_users=len(self.users_), n_items=len(self._items),
                             n_warm_items=int(self.n_warm_items_), exact=self.exact_,
                             n_interactions=int(self.n_interactions_),
-                            cold_start=self._ridge is not None,
+                            cold_start=self._ridge is not None, store_seed=int(self._store_seed),
+                            cold_start_l2=float(self._cold_l2),
                             feature_names=self._feature_names) as w:
             w.save_frame("users", _keys_frame(np.asarray(list(self.users_), dtype=object)))
             w.save_frame("items", _keys_frame(np.asarray(list(self._items), dtype=object)))
@@ -573,13 +680,33 @@ class Recommender:
                 w.save_frame("metadata_keys", _keys_frame(mkeys))
             if self._state is not None:
                 w.save_state_dict("model", self._state)
+        return Path(path)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Recommender:
-        """Load a saved recommender (checks the manifest: kind, format, checksums)."""
+        """Load a saved recommender (checks the manifest: kind, format, checksums).
+
+        Parameters
+        ----------
+        path : str or Path
+            A directory written by :meth:`save`.
+
+        Returns
+        -------
+        Recommender
+            Fitted, with the same recommendations as the saved one.
+
+        Raises
+        ------
+        nnstore.ArtifactError
+            Not a recommender artifact, a newer format, a missing file or a checksum mismatch.
+        """
         art = read_artifact(path, kind=_KIND)
-        obj = cls(**{k: v for k, v in art.params.items() if k in (*cls._PARAMS, "random_state")})
+        names = cls._get_param_names()
+        obj = cls(**{k: v for k, v in art.params.items() if k in names})
         info = art.info
+        obj._store_seed = int(info.get("store_seed", 0))
+        obj._cold_l2 = float(info.get("cold_start_l2", art.params.get("cold_start_l2", 1.0)))
         obj.metric_ = info["metric"]
         obj.users_ = pd.Index(_keys_from_frame(art.load_frame("users")), tupleize_cols=False)
         obj._items = pd.Index(_keys_from_frame(art.load_frame("items")), tupleize_cols=False)

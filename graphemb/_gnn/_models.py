@@ -68,6 +68,7 @@ class GNNEncoder(nn.Module):
 
         self.dropout = float(dropout)
         self.encoder = encoder
+        self.out_dim = int(dim)
         # GCN: the projection *is* the first layer's weight (A_hat (X P) = A_hat X P), so the first
         # convolution gets no linear map of its own and the projection has that layer's width.
         first = (dim if n_layers == 1 else hidden_dim) if encoder == "gcn" else hidden_dim
