@@ -11,3 +11,5 @@
 from ._estimator import GNNEmbedder
 
 __all__ = ["GNNEmbedder"]
+
+GNNEmbedder.__module__ = "graphemb"  # its public module (what graphemb's set_public_module sets too)
