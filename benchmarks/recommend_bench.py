@@ -52,13 +52,13 @@ import pandas as pd  # noqa: E402
 
 from graphemb import (  # noqa: E402
     ALSRecommender,
+    EASERecommender,
     ItemKNNRecommender,
     PopularityRecommender,
     Recommender,
     evaluate_recommender,
     train_test_split_interactions,
 )
-from graphemb._recommend import EASERecommender  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 

@@ -280,7 +280,7 @@ def test_als_old_parameter_names_warn_and_keep_working(data):
 
 
 def test_ease_closed_form_on_a_tiny_matrix():
-    from graphemb._recommend import EASERecommender  # public as graphemb.EASERecommender once exported
+    from graphemb import EASERecommender
 
     train = pd.DataFrame({"user": ["u1", "u1", "u2", "u2", "u3"], "item": ["a", "b", "b", "c", "a"]})
     ease = EASERecommender(l2=1.0).fit(train)
@@ -296,7 +296,7 @@ def test_ease_closed_form_on_a_tiny_matrix():
 
 
 def test_ease_and_ials_beat_popularity_on_planted_groups(data):
-    from graphemb._recommend import EASERecommender  # public as graphemb.EASERecommender once exported
+    from graphemb import EASERecommender
 
     df, _ = data
     train, test = train_test_split_interactions(df, random_state=0)
@@ -441,7 +441,7 @@ def test_ridge_alpha_is_renamed_cold_start_l2(data):
 
 @pytest.mark.parametrize("name", ["popularity", "itemknn", "ease", "als"])
 def test_baseline_save_load_round_trip(tmp_path, data, name):
-    from graphemb._recommend import ALSRecommender, EASERecommender
+    from graphemb import ALSRecommender, EASERecommender
 
     if name == "als":
         pytest.importorskip("implicit")
