@@ -351,7 +351,8 @@ def main(argv=None) -> int:
     if args.scale:
         text = run_scale(args, log)
         if args.out:
-            args.out.write_text("## Recommenders at 1M interactions\n\n" + "\n".join(head) + text + "\n")
+            page = "## Recommenders at 1M interactions\n\n" + "\n".join(head) + "\n" + text + "\n"
+            args.out.write_text(page)
         return 0
 
     if args.tune_default:
@@ -360,7 +361,7 @@ def main(argv=None) -> int:
         log(text)
         if args.out:
             args.out.write_text("## Validation grid of Recommender()'s iALS defaults\n\n" + "\n".join(head)
-                                + text + "\n")
+                                + "\n" + text + "\n")
         return 0
 
     import torch
