@@ -460,3 +460,22 @@ def test_baseline_save_load_round_trip(tmp_path, data, name):
     assert back.get_params() == m.get_params()
     with pytest.raises(ArtifactError):
         Recommender.load(path)
+
+
+def test_compare_recommenders_defaults_side_by_side(data):
+    from graphemb import compare_recommenders
+
+    df, _ = data
+    train, test = train_test_split_interactions(df, random_state=0)
+    res = compare_recommenders(None, train, test, k=5)
+    expected = {"recommender", "ease", "itemknn", "popularity"}
+    try:
+        import implicit  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        expected.add("als")
+    assert set(res.index) == expected
+    assert {"ndcg@5", "recall@5", "fit_s", "recommend_s"} <= set(res.columns)
+    assert res.loc["recommender", "ndcg@5"] > res.loc["popularity", "ndcg@5"] + 0.1
+    assert res.loc["ease", "ndcg@5"] > res.loc["popularity", "ndcg@5"] + 0.1
