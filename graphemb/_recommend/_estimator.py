@@ -514,8 +514,21 @@ class Recommender(BaseEstimator):
         return self._items[self._seen_indices[self._seen_indptr[r]:self._seen_indptr[r + 1]]].tolist()
 
     # -- recommending ---------------------------------------------------------------------
-    def _score(self, dist: np.ndarray) -> np.ndarray:
-        return (-dist if self.metric_ == "dot" else 1.0 - dist).astype(np.float32)
+    def _pair_scores(self, rows: np.ndarray, keys: np.ndarray) -> np.ndarray:
+        """Scores of (user row, item key) pairs, one row-wise product each, so that a user's
+        scores do not depend on which other users share the batch (the store's blocked
+        products round differently for different batch shapes); NaN where no item."""
+        found = keys != None  # noqa: E711 - elementwise on an object array
+        out = np.full(keys.shape, np.nan, dtype=np.float32)
+        if not found.any():
+            return out
+        u = self._user_vec[np.repeat(rows, found.sum(1))]
+        v = self._item_vec[self._items.get_indexer(pd.Index(keys[found].tolist(), tupleize_cols=False))]
+        if self.metric_ == "cosine":
+            u = u / np.maximum(np.linalg.norm(u, axis=1, keepdims=True), 1e-12)
+            v = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+        out[found] = np.einsum("ij,ij->i", u, v)
+        return out
 
     def _popular(self, n: int, k: int, filter: Any) -> tuple[np.ndarray, np.ndarray]:
         order = np.argsort(-self._pop, kind="stable")
@@ -578,9 +591,9 @@ class Recommender(BaseEstimator):
             if exclude_seen:
                 ip, ix, items = self._seen_indptr, self._seen_indices, self._items
                 exclude = [items[ix[ip[u]:ip[u + 1]]] for u in r]
-            kk, dd, _ = self.store_.query_arrays(self._user_vec[r], k, filter=filter, exclude=exclude)
+            kk, _, _ = self.store_.query_arrays(self._user_vec[r], k, filter=filter, exclude=exclude)
             keys[known] = kk
-            scores[known] = np.where(kk == None, np.nan, self._score(dd))  # noqa: E711
+            scores[known] = self._pair_scores(r, kk)
         cold = np.flatnonzero(unknown)
         if len(cold):
             pk, ps = self._popular(len(cold), k, filter)
