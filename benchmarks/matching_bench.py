@@ -385,7 +385,8 @@ def part_dm_unsup(data: Path, results: dict, names: list[str]) -> None:
 
 
 def part_scale(n_entities: int, results: dict) -> None:
-    """One size, in this process (peak RSS = this process's ``VmHWM``, :mod:`_peak_rss`)."""
+    """One size, in this process (peak RSS = this process's ``VmHWM``, :mod:`_peak_rss`; CPU time of
+    ``dedupe`` beside its wall time, which other processes on the machine inflate)."""
     from tabemb import clusters_to_pairs, corrupt_records, dedupe, generate_people, pair_metrics
 
     t0 = time.perf_counter()
@@ -393,12 +394,13 @@ def part_scale(n_entities: int, results: dict) -> None:
     rec, ent = corrupt_records(df, random_state=1)
     gen = time.perf_counter() - t0
     rss_data = peak_rss_bytes() / 1024 ** 3
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     res = dedupe(rec, n_neighbors=5, random_state=0)
-    elapsed = time.perf_counter() - t0
+    elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
     rss = peak_rss_bytes() / 1024 ** 3
     m = pair_metrics(clusters_to_pairs(res.clusters), clusters_to_pairs(ent), unordered=True)
     row = {"n_entities": n_entities, "n_records": len(rec), "generate_s": gen, "dedupe_s": elapsed,
+           "dedupe_cpu_s": cpu,
            "peak_rss_gb": rss, "peak_rss_after_generate_gb": rss_data, **m,
            "n_candidates": len(res.candidates)}
     results.setdefault("scale", {})[str(len(rec))] = row

@@ -60,11 +60,18 @@ def _codes(sets: list[tuple[np.ndarray, np.ndarray]], unordered: bool) -> list[n
 def pair_metrics(predicted: Any, true: Any, *, unordered: bool = False) -> dict:
     """Pair precision, recall and F1 of ``predicted`` against ``true`` pairs.
 
+    Parameters
+    ----------
+    predicted, true : DataFrame, MultiIndex or sequence of (key_a, key_b)
+        A DataFrame's first two columns are the keys.
+    unordered : bool, default False
+        Deduplication: ``(x, y)`` and ``(y, x)`` are one pair, ``(x, x)`` none.
+
     Returns
     -------
-    dict with ``precision``, ``recall``, ``f1``, ``tp``, ``fp``, ``fn``
-    (precision is 1.0 when nothing is predicted; recall is 1.0 when there is
-    nothing to find).
+    dict
+        ``precision``, ``recall``, ``f1``, ``tp``, ``fp``, ``fn`` (precision is
+        1.0 when nothing is predicted; recall is 1.0 when there is nothing to find).
 
     Examples
     --------

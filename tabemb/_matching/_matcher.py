@@ -151,8 +151,8 @@ class RecordMatcher(BaseEstimator):
         products by blocks of rows), so they suit tables up to tens of
         thousands of rows.
     n_jobs : int, optional
-        Threads of the neighbour search (``approximate="annoy"``): None means 1,
-        -1 all cores (scikit-learn's meaning).
+        Threads of the approximate neighbour search (:func:`nnstore.kneighbors`):
+        None means 1, -1 all cores (scikit-learn's meaning).
     random_state : int, Generator or None
         Seeds every random step: the default encoder, the approximate search,
         the random pairs and EM's subsample, the trees.

@@ -76,13 +76,40 @@ class FellegiSunter:
     field, disagree on given name, birth date and number) next to
     *unrelated neighbours*: with only two classes, conditional independence
     lets the many correlated address agreements outvote the few identifying
-    disagreements and EM converges to "same address" as the match class
-    (measured on generated households: pair precision 0.69). The match class
-    is the class with the highest mean probability of the best level over
-    the features; ``m`` is its level distribution, ``u`` the others' mixture.
+    disagreements and EM can converge to "same address" as the match class.
+    The match class is the class with the highest mean probability of the
+    best level over the features; ``m`` is its level distribution, ``u`` the
+    others' mixture.
 
-    Shapes: ``levels`` int8 of shape (n_pairs, n_features) with -1 = missing;
-    ``n_levels`` one int per feature.
+    Parameters
+    ----------
+    n_levels : list of int
+        Levels of each feature.
+    n_classes : int, default 3
+        Latent classes (>= 2).
+    max_iter : int, default 100
+        EM iterations at most.
+    tol : float, default 1e-6
+        Stop when the log-likelihood changes by less than ``tol`` (relative).
+    pseudo_count : float, default 0.5
+        Dirichlet pseudo-count added to every level count.
+
+    Attributes
+    ----------
+    pi_ : ndarray of shape (n_classes,)
+        Class shares.
+    theta_ : list of list of ndarray
+        ``theta_[c][f]``: level distribution of feature ``f`` in class ``c``.
+    match_class_ : int
+    m_, u_ : list of ndarray
+        Level distributions of the match class and of the others' mixture.
+    lambda_ : float
+        Share of the match class.
+    n_iter_ : int
+
+    Shapes
+    ------
+    ``levels``: int8 (n_pairs, n_features), -1 = missing.
     """
 
     def __init__(self, n_levels: list[int], *, n_classes: int = 3, max_iter: int = 100,
@@ -153,6 +180,21 @@ class FellegiSunter:
 
     def fit(self, levels: np.ndarray, random_levels: np.ndarray | None = None,
             lambda_init: float = 0.1) -> FellegiSunter:
+        """Fit by EM.
+
+        Parameters
+        ----------
+        levels : int8 ndarray of shape (n_pairs, n_features)
+            Levels of the candidate pairs.
+        random_levels : int8 ndarray of shape (n_random, n_features), optional
+            Levels of random pairs: the u distributions' start (uniform without them).
+        lambda_init : float, default 0.1
+            Starting share of the match class.
+
+        Returns
+        -------
+        self : FellegiSunter
+        """
         pat, cnt = self._compress(levels)
         if random_levels is not None and len(random_levels):
             rp, rc = self._compress(random_levels)
@@ -211,15 +253,18 @@ class FellegiSunter:
         return (ll[:, mc] - other)[inv.ravel()]
 
     def predict_proba(self, levels: np.ndarray) -> np.ndarray:
+        """Match probability (float64, shape (n_pairs,)) of each row of ``levels``."""
         lo = self.log_odds(levels)
         return 1.0 / (1.0 + np.exp(-np.clip(lo, -50, 50)))
 
     def state(self) -> dict:
+        """The fitted parameters as JSON types (:meth:`from_state` reads them back)."""
         return {"n_levels": self.n_levels, "n_classes": self.n_classes, "pi": self.pi_.tolist(),
                 "theta": [[p.tolist() for p in th] for th in self.theta_], "n_iter": self.n_iter_}
 
     @classmethod
     def from_state(cls, s: dict) -> FellegiSunter:
+        """A fitted model from :meth:`state`'s dict."""
         self = cls(s["n_levels"], n_classes=s["n_classes"])
         self.pi_ = np.asarray(s["pi"])
         self.theta_ = [[np.asarray(p) for p in th] for th in s["theta"]]
@@ -243,6 +288,28 @@ class TreeEnsemble:
 
     @classmethod
     def fit(cls, X: np.ndarray, y: np.ndarray, random_state: int, **params) -> TreeEnsemble:
+        """Train a HistGradientBoostingClassifier and export its trees.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_pairs, n_features)
+            NaN = missing (handled by the trees).
+        y : ndarray of shape (n_pairs,)
+            0/1 labels.
+        random_state : int
+        **params
+            HistGradientBoostingClassifier parameters.
+
+        Returns
+        -------
+        TreeEnsemble
+            With ``sklearn_model_``, the trained classifier (not saved).
+
+        Raises
+        ------
+        RuntimeError
+            When the classifier made a categorical split (never with numeric features).
+        """
         from sklearn.ensemble import HistGradientBoostingClassifier
 
         hgb = HistGradientBoostingClassifier(random_state=random_state, **params).fit(X, y)
@@ -271,6 +338,7 @@ class TreeEnsemble:
         return self
 
     def decision_function(self, X: np.ndarray) -> np.ndarray:
+        """Raw scores (log-odds, float64 of shape (n_pairs,)): the trees walked in numpy."""
         a = self.arrays
         X = np.asarray(X, dtype=np.float64)
         raw = np.full(len(X), self.baseline)
@@ -289,4 +357,5 @@ class TreeEnsemble:
         return raw
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """Match probability (float64, shape (n_pairs,))."""
         return 1.0 / (1.0 + np.exp(-self.decision_function(X)))

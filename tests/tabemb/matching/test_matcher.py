@@ -118,3 +118,15 @@ def test_dedupe_through_approximate_blocking_finds_duplicates(monkeypatch, appro
     assert m["f1"] >= 0.9
     with pytest.raises(ValueError, match="approximate"):
         dedupe(rec, approximate="hnsw")
+
+
+def test_approximate_search_is_the_same_in_fit_every_predict_and_after_load(monkeypatch, tmp_path):
+    rec, _ = corrupt_records(generate_people(100, random_state=0), random_state=1)
+    monkeypatch.setattr(_candidates, "EXACT_MAX", 10)  # the seeded approximate (IVF) path
+    first = RecordMatcher(n_neighbors=4, random_state=3).fit_predict(rec).candidates
+    m = RecordMatcher(n_neighbors=4, random_state=3).fit(rec)
+    pd.testing.assert_frame_equal(m.predict(rec).candidates, first)
+    pd.testing.assert_frame_equal(m.predict(rec).candidates, first)
+    loaded = RecordMatcher.load(m.save(tmp_path / "m"))
+    assert loaded.search_seed_ == m.search_seed_
+    pd.testing.assert_frame_equal(loaded.predict(rec).candidates, first)
