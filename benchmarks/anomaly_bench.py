@@ -446,7 +446,7 @@ def main() -> None:
                     help="n x d shapes of the backends part")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     ap.add_argument("--sizes", type=int, nargs="+", default=[50_000, 100_000, 200_000, 1_000_000])
-    ap.add_argument("--pyod-sizes", type=int, nargs="+", default=[50_000, 100_000, 200_000])
+    ap.add_argument("--pyod-sizes", type=int, nargs="*", default=[50_000, 100_000, 200_000])
     ap.add_argument("--pyod-timeout", type=float, default=1200)
     ap.add_argument("--n-trees", type=int, default=None)
     ap.add_argument("--sets", nargs="+", default=None, help="ADBench set names (default all)")

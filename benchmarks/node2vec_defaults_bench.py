@@ -3,7 +3,7 @@
 Usage::
 
     PYTHONPATH=. python benchmarks/node2vec_defaults_bench.py --data /work/shared/data \
-        [--datasets caveman_4x5,caveman_10x10,karate,planted,cora,cora_directed,blogcatalog] \
+        [--datasets caveman_4x5,caveman_10x10,karate,planted,cora,cora_directed,ppi,wikipedia,blogcatalog] \
         [--subsample 0,1e-3,1e-4,rel10,default] [--seeds 2] [--n-jobs 1]
 
 For each graph and each ``subsample`` setting, ``Node2Vec(subsample=..., random_state=seed)``
@@ -28,11 +28,11 @@ from pathlib import Path
 
 import networkx as nx
 import numpy as np
-import pandas as pd
 import scipy.io
 import scipy.sparse as sp
 
 from graphemb import Node2Vec
+from graphemb._node2vec import subsample_threshold
 from graphemb.evaluation import node_classification
 
 
@@ -51,8 +51,10 @@ def load(name: str, data: Path):
         z = np.load(data / "cora" / "cora.npz")
         A = sp.csr_matrix((z["adj_data"], z["adj_indices"], z["adj_indptr"]), shape=z["adj_shape"])
         return A, z["labels"].astype(int), ({"directed": True} if name == "cora_directed" else {})
-    if name == "blogcatalog":
-        m = scipy.io.loadmat(data / "blogcatalog" / "blogcatalog.mat")
+    files = {"blogcatalog": "blogcatalog/blogcatalog.mat", "ppi": "ppi_node2vec/Homo_sapiens.mat",
+             "wikipedia": "wikipedia_pos_node2vec/POS.mat"}
+    if name in files:  # multi-label, symmetric matrices
+        m = scipy.io.loadmat(data / files[name])
         return sp.csr_matrix(m["network"]), sp.csr_matrix(m["group"]), {}
     raise ValueError(name)
 
@@ -89,16 +91,27 @@ def main() -> None:
                     emb = Node2Vec(**kw, n_jobs=args.n_jobs, random_state=seed).fit_transform(graph)
                 secs.append(time.perf_counter() - t0)
                 scores.append(node_classification(emb, labels, n_repeats=5, random_state=0)["micro_f1"])
-            row = {"dataset": name, "n_nodes": n, "subsample": setting,
-                   "threshold": kw.get("subsample", "default"), "micro_f1": float(np.mean(scores)),
+            used = subsample_threshold(kw.get("subsample", Node2Vec().subsample), n)
+            row = {"dataset": name, "n_nodes": n, "subsample": setting, "threshold": used,
+                   "micro_f1": float(np.mean(scores)),
                    "min": float(np.min(scores)), "max": float(np.max(scores)),
                    "fit_s": float(np.median(secs))}
             rows.append(row)
             print(json.dumps(row), flush=True)
-    df = pd.DataFrame(rows)
-    print(df.to_markdown(index=False, floatfmt=".3f"))
     if args.out:
         args.out.write_text(json.dumps(rows, indent=1) + "\n")
+    print(markdown(rows))
+
+
+def markdown(rows: list[dict]) -> str:
+    """The rows as a markdown table."""
+    lines = ["| graph | nodes | subsample | threshold | micro-F1 (mean) | min | max | fit s |",
+             "|---|---:|---|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        thr = r["threshold"] if isinstance(r["threshold"], str) else f"{r['threshold']:.3g}"
+        lines.append(f"| {r['dataset']} | {r['n_nodes']} | {r['subsample']} | {thr} | {r['micro_f1']:.3f} "
+                     f"| {r['min']:.3f} | {r['max']:.3f} | {r['fit_s']:.1f} |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

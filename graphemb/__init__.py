@@ -13,14 +13,15 @@ from nnstore import __version__, set_public_module
 from ._gnn import GNNEmbedder
 from ._graph import Graph, as_graph
 from ._node2vec import Node2Vec
-from ._recommend import Recommender
-from ._recommend_data import train_test_split_interactions
-from ._recommend_eval import (
+from ._recommend import (
     ALSRecommender,
+    EASERecommender,
     ItemKNNRecommender,
     PopularityRecommender,
+    Recommender,
     compare_recommenders,
     evaluate_recommender,
+    train_test_split_interactions,
 )
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
@@ -47,6 +48,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "ALSRecommender",
+    "EASERecommender",
     "GNNEmbedder",
     "Graph",
     "ItemKNNRecommender",

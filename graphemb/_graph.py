@@ -78,7 +78,7 @@ def _int_array(value: Any, name: str) -> np.ndarray:
         raise ValueError(f"Graph {name} must be 1-D, got an array of shape {arr.shape}")
     if arr.size and arr.dtype.kind not in "iu":
         raise TypeError(f"Graph {name} must hold integers, got dtype {arr.dtype}")
-    return arr.astype(np.int64, copy=False) if arr.size else np.empty(0, np.int64)
+    return arr if arr.size else np.empty(0, np.int64)
 
 
 @dataclass(frozen=True, eq=False)
@@ -139,9 +139,9 @@ class Graph:
     directed: bool
 
     def __post_init__(self) -> None:
-        self._check(symmetry=True)
+        self._check(trusted=False)
 
-    def _check(self, *, symmetry: bool) -> None:
+    def _check(self, *, trusted: bool) -> None:
         if not isinstance(self.directed, (bool, np.bool_)):
             raise TypeError(f"Graph directed must be a bool, got {self.directed!r}")
         nodes = _to_index(self.nodes)
@@ -151,7 +151,7 @@ class Graph:
         n = len(nodes)
         if n > _INT32_MAX:
             raise ValueError(f"Graph has {n} nodes; at most {_INT32_MAX} are supported")
-        indptr = _int_array(self.indptr, "indptr")
+        indptr = _int_array(self.indptr, "indptr").astype(np.int64, copy=False)
         indices = _int_array(self.indices, "indices")
         if len(indptr) != n + 1:
             raise ValueError(f"Graph indptr must have n_nodes + 1 = {n + 1} entries (one more than "
@@ -166,11 +166,15 @@ class Graph:
         if indptr[-1] != len(indices):
             raise ValueError(f"Graph indptr must end at len(indices) = {len(indices)}, "
                              f"got {int(indptr[-1])}")
-        bad = (indices < 0) | (indices >= n)
-        if bad.any():
+        if len(indices) and (indices.min() < 0 or indices.max() >= n):
+            bad = (indices < 0) | (indices >= n)
             i = int(np.flatnonzero(bad)[0])
             raise ValueError(f"Graph indices must be node rows in [0, {n}); {int(bad.sum())} are not, "
                              f"first indices[{i}] = {int(indices[i])}")
+        # a Graph built by hand owns copies: later edits to the caller's arrays cannot undo the checks
+        indices32 = indices.astype(np.int32, copy=not trusted)
+        if not trusted:
+            indptr = indptr.copy()
         weights = None
         if self.weights is not None:
             w = np.asarray(self.weights)
@@ -180,22 +184,21 @@ class Graph:
             if w.size and w.dtype.kind not in "iuf":
                 raise TypeError(f"Graph weights must be real numbers, got dtype {w.dtype}")
             with np.errstate(over="ignore"):
-                w32 = w.astype(np.float32)
+                w32 = w.astype(np.float32, copy=not trusted)
             badw = ~np.isfinite(w32) | (w32 <= 0)
             if badw.any():
                 i = int(np.flatnonzero(badw)[0])
                 raise ValueError(f"Graph weights must be finite (in float32) and > 0; "
                                  f"{int(badw.sum())} are not, first weights[{i}] = {w[i]!r}")
             weights = w32
-        indices32 = indices.astype(np.int32)
-        # rows sorted (walkers binary-search them); sort the ones that are not
-        rows = np.repeat(np.arange(n, dtype=np.int64), steps)
-        unsorted = (np.diff(indices32) < 0) & (rows[1:] == rows[:-1]) if len(indices32) > 1 else []
-        if np.any(unsorted):
-            order = np.lexsort((indices32, rows))
-            indices32 = indices32[order]
-            weights = weights[order] if weights is not None else None
-        if symmetry and not self.directed and len(indices32):
+        if not trusted and len(indices32) > 1:
+            # rows sorted (walkers binary-search them); sort the ones that are not
+            rows = np.repeat(np.arange(n, dtype=np.int64), steps)
+            if ((np.diff(indices32) < 0) & (rows[1:] == rows[:-1])).any():
+                order = np.lexsort((indices32, rows))
+                indices32 = indices32[order]
+                weights = weights[order] if weights is not None else None
+        if not trusted and not self.directed and len(indices32):
             data = weights if weights is not None else np.ones(len(indices32), np.float32)
             A = sp.csr_matrix((data, indices32, indptr), shape=(n, n))
             diff = A - A.T
@@ -214,13 +217,13 @@ class Graph:
     @classmethod
     def _trusted(cls, indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray | None,
                  nodes: pd.Index, directed: bool) -> Graph:
-        """A graph from arrays built here (symmetric when undirected): checked without the
-        symmetry test, which costs a transpose."""
+        """A graph from arrays built here (rows sorted, symmetric when undirected): checked
+        without the sort and symmetry tests, which cost a pass and a transpose."""
         g = object.__new__(cls)
         for k, v in (("indptr", indptr), ("indices", indices), ("weights", weights), ("nodes", nodes),
                      ("directed", directed)):
             object.__setattr__(g, k, v)
-        g._check(symmetry=False)
+        g._check(trusted=True)
         return g
 
     # -- sizes -----------------------------------------------------------------

@@ -226,7 +226,21 @@ class _KGEModule(nn.Module):
 
 # -- ranks and metrics ---------------------------------------------------------------
 def rank_metrics(ranks: np.ndarray) -> dict[str, float]:
-    """MRR, mean rank and Hits@1/3/10 from an array of (1-based) ranks."""
+    """MRR, mean rank and Hits@1/3/10 from an array of (1-based) ranks.
+
+    Parameters
+    ----------
+    ranks : array-like of shape (n,)
+
+    Returns
+    -------
+    dict with ``mrr``, ``mean_rank``, ``hits@1``, ``hits@3``, ``hits@10``
+
+    Raises
+    ------
+    ValueError
+        For no ranks at all.
+    """
     ranks = np.asarray(ranks, dtype=np.float64)
     if ranks.size == 0:
         raise ValueError("no ranks to summarise")
@@ -519,9 +533,22 @@ class KGEmbedder(FrameOutputMixin, TransformerMixin, BaseEstimator, auto_wrap_ou
 
     # -- scoring ---------------------------------------------------------------------------
     def score(self, triples: pd.DataFrame) -> np.ndarray:
-        """Plausibility of each triple (higher = more plausible), shape (n,).
+        """Plausibility of each triple (higher = more plausible).
 
-        Raises ``KeyError`` naming unknown entities or relations.
+        Parameters
+        ----------
+        triples : DataFrame with columns head, relation, tail
+
+        Returns
+        -------
+        ndarray of shape (n_triples,), float32
+
+        Raises
+        ------
+        NotFittedError
+            Before :meth:`fit`.
+        KeyError
+            Naming unknown entities or relations.
         """
         check_is_fitted(self)
         df = _check_triples(triples)
@@ -593,17 +620,42 @@ class KGEmbedder(FrameOutputMixin, TransformerMixin, BaseEstimator, auto_wrap_ou
                      exact: bool = False, exclude_known: pd.DataFrame | None = None) -> pd.DataFrame:
         """The ``k`` most plausible tails of ``(head, relation, ?)``.
 
-        Answered from a neighbour store over the entity embeddings (approximate,
-        fast) or, with ``exact=True``, by scoring every entity. ``exclude_known``
-        removes tails already in the given triples (e.g. the training set).
-        Returns a DataFrame with columns rank, entity, score (higher = better).
+        Parameters
+        ----------
+        head, relation : hashable
+            A known entity and relation.
+        k : int, default 10
+        exact : bool, default False
+            ``False``: search a neighbour store over the entity embeddings
+            (approximate, fast; built on first use, seeded from
+            ``random_state``). ``True``: score every entity.
+        exclude_known : DataFrame, optional
+            Triples whose tails for ``(head, relation)`` are left out (e.g. the
+            training set).
+
+        Returns
+        -------
+        DataFrame with columns rank, entity, score
+            ``k`` rows (fewer if the model knows fewer entities), best first;
+            higher scores are more plausible.
+
+        Raises
+        ------
+        KeyError
+            For an unknown entity or relation.
+        ValueError
+            For ``k`` that is not a positive int.
         """
         return self._predict(head, relation, k, reciprocal=False, exact=exact,
                              exclude_known=exclude_known)
 
     def predict_head(self, tail: Hashable, relation: Hashable, k: int = 10, *,
                      exact: bool = False, exclude_known: pd.DataFrame | None = None) -> pd.DataFrame:
-        """The ``k`` most plausible heads of ``(?, relation, tail)`` (via the reciprocal relation)."""
+        """The ``k`` most plausible heads of ``(?, relation, tail)`` (via the reciprocal relation).
+
+        Parameters and return value as :meth:`predict_tail`, with ``tail`` the
+        known entity and ``exclude_known`` leaving out known heads.
+        """
         return self._predict(tail, relation, k, reciprocal=True, exact=exact,
                              exclude_known=exclude_known)
 
@@ -612,8 +664,21 @@ class KGEmbedder(FrameOutputMixin, TransformerMixin, BaseEstimator, auto_wrap_ou
                  batch_size: int = 256) -> dict[str, float]:
         """Filtered MRR, mean rank and Hits@1/3/10 over tail and head prediction.
 
-        ``known`` are the other true triples to filter (train, valid); the
-        evaluated triples are filtered too.
+        Parameters
+        ----------
+        triples : DataFrame with columns head, relation, tail
+            The triples to rank (every id must be known to the model).
+        known : sequence of DataFrame
+            The other true triples to filter (train, valid); the evaluated
+            triples are filtered too.
+        batch_size : int, default 256
+            Queries scored at once.
+
+        Returns
+        -------
+        dict
+            ``mrr``, ``mean_rank``, ``hits@1``, ``hits@3``, ``hits@10``
+            (tail and head prediction together), ``tail_mrr``, ``head_mrr``.
         """
         check_is_fitted(self)
         df = _check_triples(triples)

@@ -41,7 +41,9 @@ _EXP_TABLE_SIZE = 1000
 
 
 def _exp_table() -> np.ndarray:
-    x = (np.arange(_EXP_TABLE_SIZE, dtype=np.float64) / _EXP_TABLE_SIZE * 2 - 1) * _MAX_EXP
+    """sigmoid on ``_EXP_TABLE_SIZE + 1`` points of ``[-_MAX_EXP, _MAX_EXP]`` (both ends included:
+    a dot product equal to ``_MAX_EXP``, or one that rounds up to it, reads the last entry)."""
+    x = (np.arange(_EXP_TABLE_SIZE + 1, dtype=np.float64) / _EXP_TABLE_SIZE * 2 - 1) * _MAX_EXP
     return (1.0 / (1.0 + np.exp(-x))).astype(np.float32)
 
 
@@ -200,12 +202,13 @@ def _train_epoch(walks, syn0, syn1, keep, neg_prob, neg_alias, exp_table, window
                     for s in range(nt):
                         label = np.float32(1.0) if s == 0 else np.float32(0.0)
                         f = fs[s]
-                        if f > max_exp:
+                        if f >= max_exp:
                             g = (label - np.float32(1.0)) * alpha
-                        elif f < -max_exp:
+                        elif f <= -max_exp:
                             g = label * alpha
-                        else:
-                            g = (label - exp_table[int((f + max_exp) * scale)]) * alpha
+                        else:  # the index is in [0, _EXP_TABLE_SIZE] (the table has one more entry)
+                            g = (label - exp_table[min(int((f + max_exp) * scale), _EXP_TABLE_SIZE)]) \
+                                * alpha
                         v1 = syn1[tg[s]]
                         for d in range(dim):
                             neu1e[d] += g * v1[d]

@@ -106,7 +106,7 @@ def _project(X: np.ndarray, method: str, random_state: Any) -> tuple[np.ndarray,
 
 
 def embedding(emb: Any, labels: Any = None, *, method: str = "pca", ax: Any = None,
-              random_state: Any = 0, title: str | None = None, point_size: float = 12.0,
+              random_state: Any = 0, title: str | None = None, point_size: float | None = None,
               legend: bool = True) -> Any:
     """Scatter a 2-D projection of embeddings, one point per row, coloured by a label.
 
@@ -129,7 +129,9 @@ def embedding(emb: Any, labels: Any = None, *, method: str = "pca", ax: Any = No
         Seed of the projection (t-SNE and UMAP are random).
     title : str, optional
         Default ``"Embeddings (<method>)"``.
-    point_size : float, default 12
+    point_size : float, optional
+        Marker area; default by the number of rows (40 up to 100 rows, 16 up
+        to 1,000, 6 above).
     legend : bool, default True
 
     Returns
@@ -169,6 +171,8 @@ def embedding(emb: Any, labels: Any = None, *, method: str = "pca", ax: Any = No
     if not np.isfinite(X).all():
         raise ValueError("emb has NaN or infinite values")
     xy, axis_name = _project(X, method, random_state)
+    if point_size is None:
+        point_size = 40.0 if len(X) <= 100 else 16.0 if len(X) <= 1000 else 6.0
     ax = _axes(ax, figsize=(6.0, 5.0))
     if labels is None:
         ax.scatter(xy[:, 0], xy[:, 1], s=point_size, alpha=0.8)
@@ -314,7 +318,7 @@ def roc_pr_curves(scores: Any, labels: Any, *, fig: Any = None, title: str | Non
     ax_roc.set_ylabel("true positive rate")
     ax_roc.set_title(f"ROC (AUC {roc_auc_score(y, s):.3f})")
     precision, recall, _ = precision_recall_curve(y, s)
-    ax_pr.plot(recall, precision, color="C3")
+    ax_pr.plot(recall, precision, color="C3", drawstyle="steps-post")
     ax_pr.axhline(y.mean(), color="grey", linestyle=":", label="chance")
     ax_pr.set_xlabel("recall")
     ax_pr.set_ylabel("precision")

@@ -49,13 +49,15 @@ __all__ = ["AUTO_APPROX", "AUTO_EXACT_PAIRS", "KDTREE_MAX_DIM", "METHODS", "METR
 logger = logging.getLogger(__name__)
 
 METRICS = ("cosine", "euclidean", "dot", "manhattan")
-METHODS = ("auto", "exact", "kdtree", "ivf", "annoy")
+METHODS = ("auto", "exact", "kdtree", "ivf", "annoy", "graph")
 #: ``method="auto"`` searches exactly while ``n_queries * n_data`` is at most this
 AUTO_EXACT_PAIRS = 500_000_000
 #: ... and with the k-d tree (exact) up to this many dimensions (euclidean, manhattan, cosine)
 KDTREE_MAX_DIM = 6
 #: ... and otherwise with this approximate method (tuned to ``recall``)
 AUTO_APPROX = "ivf"
+#: method="graph": Annoy trees when n_trees is None (they seed the graph and give entry points)
+GRAPH_TREES = 10
 #: queries (at most) on which an approximate method's knob is tuned
 TUNE_QUERIES = 256
 
@@ -628,9 +630,10 @@ def _approx_searcher(method: str, p: _Prepared, rng: np.random.Generator, n_thre
         return search
     from ._store import NeighborStore
 
-    extra = {"search": "graph"} if method == "graph" else {}
+    if method == "graph" and n_trees is None:
+        n_trees = GRAPH_TREES
     store = NeighborStore(p.x.shape[1], metric=p.metric, n_trees=n_trees or 50, n_jobs=n_threads,
-                          random_state=int(rng.integers(0, 2**31 - 1)), **extra)
+                          random_state=int(rng.integers(0, 2**31 - 1)), search=method)
     store.add(np.arange(len(p.x), dtype=np.int64), p.x)
     store.rebuild()
     st = store._state

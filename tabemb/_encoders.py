@@ -56,11 +56,13 @@ class TextEncoder:
     kind = "text"
 
     def __init__(self, name: str, *, salt: int, n_buckets: int, ngram_range: tuple[int, int],
-                 max_chars: int, dim: int, words: int = 1, join: bool = True) -> None:
+                 max_chars: int, dim: int, words: int = 1, join: bool = True, char_wb: bool = False) -> None:
         self.name, self.salt, self.n_buckets = name, int(salt), int(n_buckets)
         self.ngram_range, self.max_chars, self.dim = tuple(ngram_range), int(max_chars), int(dim)
         # words: 0 = n-grams only, 1 = + words, 2 = + words and joined tokens (see tabemb._text)
         self.words, self.join = int(words), bool(join)
+        # char_wb: n-grams inside words only (scikit-learn's analyzer="char_wb"), else across words too
+        self.char_wb = bool(char_wb)
         self.idf: np.ndarray | None = None
         # kind of each bucket (token kind x document-frequency bin, see tabemb._text.token_kinds):
         # what fine_tune_pairs(weights="kinds") learns one weight for
@@ -70,7 +72,7 @@ class TextEncoder:
         """``(ids, tf, indptr)`` of rows given as parts of a code-point buffer (see ``hash_parts``)."""
         return hash_parts(codes, starts, ends, n_buckets=self.n_buckets, salt=self.salt,
                           ngram_range=self.ngram_range, max_chars=self.max_chars, words=self.words,
-                          join=self.join)
+                          join=self.join, char_wb=self.char_wb)
 
     def fit(self, s: pd.Series) -> TextEncoder:
         return self.fit_codes(*text_codes(s))
@@ -80,7 +82,7 @@ class TextEncoder:
         self.idf = idf_weights(ids, indptr, self.n_buckets)
         base = bucket_kinds(codes, starts, ends, n_buckets=self.n_buckets, salt=self.salt,
                             ngram_range=self.ngram_range, max_chars=self.max_chars, words=self.words,
-                            join=self.join)
+                            join=self.join, char_wb=self.char_wb)
         self.kinds = token_kinds(ids, indptr, base)
         return self
 
@@ -91,7 +93,7 @@ class TextEncoder:
     def state(self) -> dict:
         return {"kind": self.kind, "name": self.name, "salt": self.salt, "n_buckets": self.n_buckets,
                 "ngram_range": list(self.ngram_range), "max_chars": self.max_chars, "dim": self.dim,
-                "words": self.words, "join": self.join}
+                "words": self.words, "join": self.join, "char_wb": self.char_wb}
 
 
 class CategoricalEncoder:
@@ -246,7 +248,8 @@ def make_encoder(kind: str, name: str, *, salt: int, params: dict):
     if kind == "text":
         return TextEncoder(name, salt=salt, n_buckets=params["n_buckets"],
                            ngram_range=tuple(params["ngram_range"]), max_chars=params["max_chars"],
-                           dim=params["text_dim"], words=_words_mode(params))
+                           dim=params["text_dim"], words=_words_mode(params),
+                           char_wb=params.get("analyzer", "char") == "char_wb")
         # (the row-text block passes its own text_dim)
     if kind in ("categorical", "boolean"):
         return CategoricalEncoder(name, min_frequency=params["min_frequency"],
@@ -266,6 +269,7 @@ def encoder_from_state(state: dict, params: dict):
     if kind == "text":
         enc.join = bool(state.get("join", True))
         enc.words = int(state.get("words", enc.words))  # saved as a bool before joined tokens
+        enc.char_wb = bool(state.get("char_wb", False))  # saved before char_wb existed: "char"
     if kind in ("categorical", "boolean"):
         enc.vocabulary = list(state["vocabulary"])
     elif kind == "numeric":

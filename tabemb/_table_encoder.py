@@ -334,7 +334,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
                  ngram_dropout: float = 0.2, temperature: float = 0.1, text_dim: int = 64,
                  numeric_dim: int = 8, max_categorical_dim: int = 32, min_frequency: int = 2,
                  max_categories: int = 50, n_buckets: int = 2**18, ngram_range: tuple = (2, 4),
-                 max_chars: int = 256, words: bool = True, joined_tokens: bool = True,
+                 max_chars: int = 256, analyzer: str = "char", words: bool = True, joined_tokens: bool = True,
                  sublinear_tf: bool = True,
                  self_training: int = 0, hidden_dim: int = 128, row_text: bool = True,
                  row_text_dim: int = 1024,
@@ -356,6 +356,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         self.n_buckets = n_buckets
         self.ngram_range = ngram_range
         self.max_chars = max_chars
+        self.analyzer = analyzer
         self.words = words
         self.joined_tokens = joined_tokens
         self.sublinear_tf = sublinear_tf
@@ -542,7 +543,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
                              part_blocks=[blocks.get(c) for c in parts], row_block=row,
                              n_buckets=enc0.n_buckets, salt=enc0.salt,
                              ngram_range=enc0.ngram_range, max_chars=enc0.max_chars, words=enc0.words,
-                             sublinear=self.sublinear_tf, unit=not mlp)
+                             sublinear=self.sublinear_tf, unit=not mlp, char_wb=enc0.char_wb)
             if mlp:
                 for start in range(0, n, _CHUNK):
                     z = torch.from_numpy(out[start:start + _CHUNK])
@@ -1045,6 +1046,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         params = dict(art.params)
         params["ngram_range"] = tuple(params["ngram_range"])
         params.setdefault("joined_tokens", False)  # saved before the parameter existed
+        params.setdefault("analyzer", "char")
         params.setdefault("idf_anchor", 0.0)  # (only used in fit)
         self = cls(**params)
         self.schema_ = Schema.from_json(art.load_json("schema"))

@@ -216,8 +216,8 @@ def _scan_token(buf, t, m, seed, prime, mask):
 
 
 @numba.njit(cache=True)
-def _hash_buf(buf, m, n_buckets, seed, lo, hi, words, dedup, ids, tf, out, slot_key, slot_pos, slot_stamp,
-              stamp):
+def _hash_buf(buf, m, n_buckets, seed, lo, hi, words, wb, dedup, ids, tf, out, slot_key, slot_pos,
+              slot_stamp, stamp):
     """Hash the n-grams (and words) of the padded text ``buf[0:m]`` into ``ids``/``tf`` from
     position ``out``; returns the new length. One pass per start position hashes its n-grams of
     every size (the size is mixed in at the end)."""
@@ -237,6 +237,8 @@ def _hash_buf(buf, m, n_buckets, seed, lo, hi, words, dedup, ids, tf, out, slot_
             if t + 1 >= lo:
                 out = _emit(_ngram_key(h, t, nb, mask), 1.0, out, ids, tf, dedup, slot_key, slot_pos,
                             slot_stamp, stamp, mask_t)
+            if wb and t > 0 and buf[s0 + t] == 32:  # char_wb: an n-gram ends at its word's end
+                break
     if words:
         t = 1
         while t < m:
@@ -258,8 +260,8 @@ def _hash_buf(buf, m, n_buckets, seed, lo, hi, words, dedup, ids, tf, out, slot_
 
 
 @numba.njit(cache=True)
-def _row_ngrams(codes, starts, ends, i, n_buckets, seed, lo, hi, max_chars, words, dedup, join, buf, ids,
-                tf, slot_key, slot_pos, slot_stamp, stamp):
+def _row_ngrams(codes, starts, ends, i, n_buckets, seed, lo, hi, max_chars, words, wb, dedup, join, buf,
+                ids, tf, slot_key, slot_pos, slot_stamp, stamp):
     """Row ``i``'s bucket ids (and counts) into ``ids``/``tf``; returns how many. ``join``: the
     parts joined by single spaces make one text; else each part is padded and hashed on its own
     and the row's entries are its parts' entries one after the other (a bucket in two parts
@@ -272,15 +274,15 @@ def _row_ngrams(codes, starts, ends, i, n_buckets, seed, lo, hi, max_chars, word
         for j in range(p):
             m = _clean_into(codes, starts[i, j], ends[i, j], max_chars, buf, m)
         if m > 1:
-            out = _hash_buf(buf, m, n_buckets, seed, lo, hi, words, dedup, ids, tf, 0, slot_key, slot_pos,
-                            slot_stamp, stamp)
+            out = _hash_buf(buf, m, n_buckets, seed, lo, hi, words, wb, dedup, ids, tf, 0, slot_key,
+                            slot_pos, slot_stamp, stamp)
         return out
     for j in range(p):
         buf[0] = 32
         m = _clean_into(codes, starts[i, j], ends[i, j], max_chars, buf, 1)
         if m > 1:
-            out = _hash_buf(buf, m, n_buckets, seed, lo, hi, words, dedup, ids, tf, out, slot_key, slot_pos,
-                            slot_stamp, stamp * p + j)
+            out = _hash_buf(buf, m, n_buckets, seed, lo, hi, words, wb, dedup, ids, tf, out, slot_key,
+                            slot_pos, slot_stamp, stamp * p + j)
     return out
 
 
@@ -299,7 +301,7 @@ def _seed(salt):
 
 
 @numba.njit(cache=True)
-def _hash_kernel(codes, starts, ends, n_buckets, salt, lo, hi, max_chars, words, dedup, join):
+def _hash_kernel(codes, starts, ends, n_buckets, salt, lo, hi, max_chars, words, wb, dedup, join):
     n, p = starts.shape
     nk = _keys_per_char(lo, hi, words)
     row_max = _row_max(starts, ends, max_chars)
@@ -312,7 +314,7 @@ def _hash_kernel(codes, starts, ends, n_buckets, salt, lo, hi, max_chars, words,
     indptr = np.zeros(n + 1, dtype=np.int64)
     out = 0
     for i in range(n):
-        c = _row_ngrams(codes, starts, ends, i, n_buckets, seed, lo, hi, max_chars, words, dedup, join, buf,
+        c = _row_ngrams(codes, starts, ends, i, n_buckets, seed, lo, hi, max_chars, words, wb, dedup, join, buf,
                         rids, rtf, slot_key, slot_pos, slot_stamp, i)
         if out + c > cap:
             while out + c > cap:
@@ -343,7 +345,7 @@ def _set_kind(out, key, kind):
 
 
 @numba.njit(cache=True)
-def _kinds_buf(buf, m, n_buckets, seed, lo, hi, words, out):
+def _kinds_buf(buf, m, n_buckets, seed, lo, hi, words, wb, out):
     """Record in ``out`` the kind of every key the padded text ``buf[0:m]`` emits (a bucket keeps
     the first kind seen). The keys are computed exactly as in ``_hash_buf``."""
     mask = np.uint64(0xFFFFFFFF)
@@ -364,6 +366,8 @@ def _kinds_buf(buf, m, n_buckets, seed, lo, hi, words, out):
             if t + 1 >= lo:
                 content = 1 if digit else (2 if other else 0)
                 _set_kind(out, _ngram_key(h, t, nb, mask), 1 + 3 * min(t + 1 - lo, 3) + content)
+            if wb and t > 0 and c == 32:
+                break
     if words:
         t = 1
         while t < m:
@@ -388,7 +392,7 @@ def _word_kind(n_dig, length):
 
 
 @numba.njit(cache=True)
-def _kinds_kernel(codes, starts, ends, n_buckets, salt, lo, hi, max_chars, words, join):
+def _kinds_kernel(codes, starts, ends, n_buckets, salt, lo, hi, max_chars, words, wb, join):
     n, p = starts.shape
     out = np.zeros(n_buckets, dtype=np.int8)
     buf = np.empty(p * (max_chars + 1) + 2, dtype=np.uint64)
@@ -400,19 +404,19 @@ def _kinds_kernel(codes, starts, ends, n_buckets, salt, lo, hi, max_chars, words
             for j in range(p):
                 m = _clean_into(codes, starts[i, j], ends[i, j], max_chars, buf, m)
             if m > 1:
-                _kinds_buf(buf, m, n_buckets, seed, lo, hi, words, out)
+                _kinds_buf(buf, m, n_buckets, seed, lo, hi, words, wb, out)
         else:
             for j in range(p):
                 buf[0] = 32
                 m = _clean_into(codes, starts[i, j], ends[i, j], max_chars, buf, 1)
                 if m > 1:
-                    _kinds_buf(buf, m, n_buckets, seed, lo, hi, words, out)
+                    _kinds_buf(buf, m, n_buckets, seed, lo, hi, words, wb, out)
     return out
 
 
 def bucket_kinds(codes: np.ndarray, starts: np.ndarray, ends: np.ndarray, *, n_buckets: int, salt: int,
                  ngram_range: tuple[int, int] = (2, 4), max_chars: int = 256, words: int = 0,
-                 join: bool = True) -> np.ndarray:
+                 join: bool = True, char_wb: bool = False) -> np.ndarray:
     """The token kind of every bucket the rows hash into (arguments as :func:`hash_parts`).
 
     Returns an int8 array of shape (n_buckets,): 0 for a bucket no token of these rows hashed
@@ -425,7 +429,7 @@ def bucket_kinds(codes: np.ndarray, starts: np.ndarray, ends: np.ndarray, *, n_b
     """
     codes, starts, ends, lo, hi = _part_args(codes, starts, ends, ngram_range)
     return _kinds_kernel(codes, starts, ends, int(n_buckets), int(salt), lo, hi, int(max_chars),
-                         int(words), bool(join))
+                         int(words), bool(char_wb), bool(join))
 
 
 @numba.njit(cache=True, inline="always")
@@ -473,7 +477,7 @@ def _scale_to(row, dim, scale):
 
 
 @numba.njit(cache=True, parallel=True)
-def _embed_kernel(codes, starts, ends, n_buckets, salt, lo, hi, max_chars, words, sublinear, part_col0,
+def _embed_kernel(codes, starts, ends, n_buckets, salt, lo, hi, max_chars, words, wb, sublinear, part_col0,
                   part_dim, part_scale, part_weight, row_col0, row_dim, row_scale, row_weight, out, unit):
     n, p = starts.shape
     nk = _keys_per_char(lo, hi, words)
@@ -488,8 +492,8 @@ def _embed_kernel(codes, starts, ends, n_buckets, salt, lo, hi, max_chars, words
                 m = _clean_into(codes, starts[i, j], ends[i, j], max_chars, buf, 1)
                 if m == 1:
                     continue
-                c = _hash_buf(buf, m, n_buckets, seed, lo, hi, words, True, ids, tf, 0, slot_key, slot_pos,
-                              slot_stamp, i * p + j)
+                c = _hash_buf(buf, m, n_buckets, seed, lo, hi, words, wb, True, ids, tf, 0, slot_key,
+                              slot_pos, slot_stamp, i * p + j)
                 if part_col0[j] >= 0:
                     blk = out[i, part_col0[j]:part_col0[j] + part_dim[j]]
                     _add_sketch(blk, part_dim[j], ids, tf, c, part_weight[j], sublinear)
@@ -505,7 +509,8 @@ def _embed_kernel(codes, starts, ends, n_buckets, salt, lo, hi, max_chars, words
 
 def hash_parts(codes: np.ndarray, starts: np.ndarray, ends: np.ndarray, *, n_buckets: int, salt: int,
                ngram_range: tuple[int, int] = (2, 4), max_chars: int = 256, words: int = 0,
-               dedup: bool = True, join: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+               dedup: bool = True, join: bool = True,
+               char_wb: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Hash the rows of a code-point buffer; row ``i`` is the parts ``codes[starts[i, j]:ends[i, j]]``
     (each stripped, white space collapsed, cut to ``max_chars``), joined by single spaces into one
     text (``join=True``), or each hashed on its own with the counts added up (``join=False``: the
@@ -513,6 +518,8 @@ def hash_parts(codes: np.ndarray, starts: np.ndarray, ends: np.ndarray, *, n_buc
 
     ``starts``/``ends``: int64 arrays of shape (n_rows,) or (n_rows, n_parts). ``words``: 0 / False
     = n-grams only, 1 / True = also words, 2 = also words and joined tokens (see the module text).
+    ``char_wb``: character n-grams only inside a word and its padding spaces (scikit-learn's
+    ``analyzer="char_wb"``), else across word boundaries too (``analyzer="char"``).
 
     Returns
     -------
@@ -524,7 +531,7 @@ def hash_parts(codes: np.ndarray, starts: np.ndarray, ends: np.ndarray, *, n_buc
     """
     codes, starts, ends, lo, hi = _part_args(codes, starts, ends, ngram_range)
     return _hash_kernel(codes, starts, ends, int(n_buckets), int(salt), lo, hi, int(max_chars),
-                        int(words), bool(dedup), bool(join))
+                        int(words), bool(char_wb), bool(dedup), bool(join))
 
 
 def _part_args(codes, starts, ends, ngram_range):
@@ -541,7 +548,8 @@ def _part_args(codes, starts, ends, ngram_range):
 
 
 def hash_char_ngrams(s: pd.Series, *, n_buckets: int, salt: int, ngram_range: tuple[int, int] = (2, 4),
-                     max_chars: int = 256, words: int = 0) -> tuple[np.ndarray, np.ndarray]:
+                     max_chars: int = 256, words: int = 0,
+                     char_wb: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Bucket ids of every character n-gram (and word, with ``words``) of every value, as CSR.
 
     Returns
@@ -553,7 +561,8 @@ def hash_char_ngrams(s: pd.Series, *, n_buckets: int, salt: int, ngram_range: tu
     """
     codes, starts, ends = text_codes(s)
     ids, _tf, indptr = hash_parts(codes, starts, ends, n_buckets=n_buckets, salt=salt,
-                                  ngram_range=ngram_range, max_chars=max_chars, words=words, dedup=False)
+                                  ngram_range=ngram_range, max_chars=max_chars, words=words, dedup=False,
+                                  char_wb=char_wb)
     return ids, indptr
 
 
@@ -567,7 +576,7 @@ def sketch_columns(n_buckets: int, dim: int) -> tuple[np.ndarray, np.ndarray]:
 def embed_blocks(out: np.ndarray, codes: np.ndarray, starts: np.ndarray, ends: np.ndarray, *,
                  part_blocks: list, row_block: tuple | None, n_buckets: int, salt: int = 0,
                  ngram_range: tuple[int, int] = (2, 4), max_chars: int = 256, words: int = 0,
-                 sublinear: bool = True, unit: bool = False) -> None:
+                 sublinear: bool = True, unit: bool = False, char_wb: bool = False) -> None:
     """All text blocks of a table in one compiled pass (threads over rows).
 
     Row ``i`` has parts ``codes[starts[i, j]:ends[i, j]]`` (the text columns and the other columns
@@ -605,7 +614,8 @@ def embed_blocks(out: np.ndarray, codes: np.ndarray, starts: np.ndarray, ends: n
         r_weight = np.ascontiguousarray(row_block[3], dtype=np.float32)
     lo, hi = (int(v) for v in ngram_range)
     _embed_kernel(np.ascontiguousarray(codes), starts, ends, int(n_buckets), int(salt), lo, hi,
-                  int(max_chars), int(words), bool(sublinear), col0, dim, scale, weight, r_col0, r_dim,
+                  int(max_chars), int(words), bool(char_wb), bool(sublinear), col0, dim, scale, weight,
+                  r_col0, r_dim,
                   r_scale, r_weight, out, bool(unit))
 
 

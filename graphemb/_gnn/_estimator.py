@@ -5,16 +5,15 @@ The estimator wires the stages, each in its own module:
 - input preparation (:mod:`._inputs`): graph, node features, labels;
 - pre-training (:mod:`._pretrain`): Deep Graph Infomax or link prediction;
 - fine-tuning and the linear probe (:mod:`._finetune`);
-- the torch modules (:mod:`._models`).
+- the torch modules (:mod:`._models`);
+- parameter constraints and renames (:mod:`._params`), saving and loading (:mod:`._persist`).
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import warnings
 from contextlib import contextmanager
-from numbers import Integral, Real
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -24,22 +23,13 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 import nnstore
 from nnstore import (
-    DEPRECATED,
-    DEVICE,
-    RANDOM_STATE,
-    VERBOSE,
-    Interval,
     NotFittedError,
-    StrOptions,
     check_device,
     check_is_fitted,
-    renamed_param,
-    validate_params,
 )
 
-from ._finetune import FineTuneSettings, fit_finetune, fit_probe
+from ._finetune import fit_finetune, fit_probe
 from ._inputs import (
-    NORMALIZE,
     FeatureSchema,
     check_labels,
     check_validation,
@@ -49,50 +39,15 @@ from ._inputs import (
     pyg_labels,
     to_tensors,
 )
-from ._models import ENCODERS
+from ._params import CONSTRAINTS, fine_tune_settings, pretrain_settings
+from ._persist import load_model, save_model
 from ._pretrain import PretrainSettings, train_dgi, train_link
 
 __all__ = ["GNNEmbedder"]
 
 logger = logging.getLogger(__name__)
 
-KIND = "gnn_embedder"
 _MODES = ("finetune", "probe")
-_POSITIVE_INT = [Interval(Integral, 1, None, closed="left")]
-_RATE = Interval(Real, 0, None, closed="neither")
-_PENALTY = Interval(Real, 0, None, closed="left")
-_FRACTION = Interval(Real, 0, 1, closed="left")
-_COUNT = Interval(Integral, 0, None, closed="left")
-
-#: fine-tuning knobs that were constructor arguments: old name -> fine_tune() argument
-_MOVED = {
-    "finetune_epochs": "epochs",
-    "finetune_lr": "learning_rate",
-    "finetune_encoder_lr": "encoder_learning_rate",
-    "finetune_weight_decay": "l2",
-    "finetune_dropout": "dropout",
-    "finetune_patience": "patience",
-    "warm_start": "probe_first",
-    "probe_epochs": "probe_epochs",
-    "probe_lr": "probe_learning_rate",
-    "probe_weight_decay": "probe_l2",
-}
-#: constructor arguments renamed: old -> new
-_RENAMED = {"lr": "learning_rate", "weight_decay": "l2", "pretrain_epochs": "epochs"}
-_FT_DEFAULTS = FineTuneSettings()
-_FT_CONSTRAINTS = {
-    "epochs": [_COUNT],
-    "learning_rate": [_RATE],
-    "encoder_learning_rate": [_RATE, None],
-    "l2": [_PENALTY],
-    "dropout": [_FRACTION, None],
-    "patience": _POSITIVE_INT,
-    "probe_first": ["boolean"],
-    "probe_epochs": [_COUNT],
-    "probe_learning_rate": [_RATE],
-    "probe_l2": [_PENALTY],
-}
-
 
 class GNNEmbedder(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     """Node embeddings from a GNN encoder, pre-trained without labels and fine-tuned with them.
@@ -229,29 +184,7 @@ probe_weight_decay : deprecated
     (34, 8)
     """
 
-    _parameter_constraints: ClassVar[dict] = {
-        "encoder": [StrOptions(set(ENCODERS))],
-        "dim": _POSITIVE_INT,
-        "hidden_dim": _POSITIVE_INT,
-        "n_layers": _POSITIVE_INT,
-        "dropout": [_FRACTION],
-        "heads": _POSITIVE_INT,
-        "normalize": [StrOptions({k for k in NORMALIZE if k}), None],
-        "pretrain": [StrOptions({"dgi", "link"}), None],
-        "epochs": [_COUNT],
-        "patience": _POSITIVE_INT,
-        "learning_rate": [_RATE],
-        "l2": [_PENALTY],
-        "n_negatives": _POSITIVE_INT,
-        "link_batch_size": _POSITIVE_INT,
-        "device": DEVICE,
-        "random_state": RANDOM_STATE,
-        "verbose": VERBOSE,
-        "lr": [_RATE, *DEPRECATED],
-        "weight_decay": [_PENALTY, *DEPRECATED],
-        "pretrain_epochs": [_COUNT, *DEPRECATED],
-        **{old: [*_FT_CONSTRAINTS[new], *DEPRECATED] for old, new in _MOVED.items()},
-    }
+    _parameter_constraints: ClassVar[dict] = CONSTRAINTS
 
     def __init__(self, *, encoder: str = "gcn", dim: int = 512, hidden_dim: int = 512, n_layers: int = 1,
                  dropout: float = 0.0, heads: int = 4, normalize: str | None = "auto",
@@ -303,32 +236,7 @@ probe_weight_decay : deprecated
 
     def _check_params(self) -> PretrainSettings:
         """Validate the constructor arguments; the pre-training settings they give."""
-        validate_params(self)
-        check_device(self.device)
-        return PretrainSettings(
-            epochs=int(renamed_param(self, "pretrain_epochs", "epochs")),
-            patience=int(self.patience),
-            learning_rate=float(renamed_param(self, "lr", "learning_rate")),
-            l2=float(renamed_param(self, "weight_decay", "l2")),
-            n_negatives=int(self.n_negatives),
-            link_batch_size=int(self.link_batch_size))
-
-    def _fine_tune_settings(self, given: dict) -> FineTuneSettings:
-        """``fine_tune``'s arguments, with the deprecated constructor knobs where those were set."""
-        values = dict(given)
-        for old, new in _MOVED.items():
-            old_value = getattr(self, old)
-            if isinstance(old_value, str) and old_value == "deprecated":
-                continue
-            warnings.warn(f"graphemb.GNNEmbedder: the constructor argument {old!r} moved to fine_tune("
-                          f"{new}=...); {old}= stops working in graphtab 0.3.", FutureWarning, stacklevel=3)
-            if values[new] == getattr(_FT_DEFAULTS, new):
-                values[new] = old_value
-        validate_params(self, _FT_CONSTRAINTS, values)
-        if values["dropout"] is None:
-            values["dropout"] = float(self.dropout)
-        return FineTuneSettings(**{k: (float(v) if isinstance(v, Real) and not isinstance(v, bool | Integral)
-                                       else v) for k, v in values.items()})
+        return pretrain_settings(self)
 
     @property
     def _torch_device(self):
@@ -541,7 +449,7 @@ probe_weight_decay : deprecated
         if mode not in _MODES:
             raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
         self._check_params()
-        settings = self._fine_tune_settings(dict(
+        settings = fine_tune_settings(self, dict(
             epochs=epochs, learning_rate=learning_rate, encoder_learning_rate=encoder_learning_rate, l2=l2,
             dropout=dropout, patience=patience, probe_first=probe_first, probe_epochs=probe_epochs,
             probe_learning_rate=probe_learning_rate, probe_l2=probe_l2))
@@ -697,26 +605,16 @@ probe_weight_decay : deprecated
         Returns
         -------
         Path
-            The artifact directory.
+            The artifact directory; a previous artifact there is replaced only
+            once the new one is complete.
+
+        Raises
+        ------
+        NotFittedError
+            Before ``fit``.
         """
         check_is_fitted(self)
-        schema = {**self._schema.to_json(),
-                  "finetune_mode": self.finetune_mode_,
-                  "pretrain_history": [float(v) for v in self.pretrain_history_],
-                  "finetune_history": list(self.finetune_history_),
-                  "best_epoch": self.best_epoch_}
-        params = self.get_params()
-        if not isinstance(params["random_state"], Integral | None):
-            params["random_state"] = None
-        with nnstore.ArtifactWriter(path, kind=KIND, params=params, dim=int(self.dim),
-                                    counts={"nodes": len(self.embedding_)}) as w:
-            w.save_state_dict("encoder", self.encoder_.state_dict())
-            if self.head_ is not None:
-                w.save_state_dict("head", self.head_.state_dict())
-                w.save_frame("classes", pd.DataFrame({"class": self.classes_}))
-            w.save_json("schema", schema)
-            w.save_frame("embeddings", self.embedding_)
-        return Path(path)
+        return save_model(self, path)
 
     @classmethod
     def load(cls, path: str | os.PathLike, *, device: str | None = None) -> GNNEmbedder:
@@ -730,40 +628,4 @@ probe_weight_decay : deprecated
         nnstore.ArtifactError
             Not a ``gnn_embedder`` artifact, or a damaged one.
         """
-        import torch
-
-        from ._models import GNNEncoder
-
-        art = nnstore.read_artifact(path, kind=KIND)
-        params = dict(art.params)
-        for old, new in _RENAMED.items():
-            if old in params and not (isinstance(params[old], str) and params[old] == "deprecated"):
-                params[new] = params.pop(old)
-        for old in _MOVED:  # fine-tuning knobs of older artifacts: fine_tune() arguments now
-            if old in params and not (isinstance(params[old], str) and params[old] == "deprecated"):
-                params.pop(old)
-        params.setdefault("normalize", None)  # artifacts from before the input normalisation
-        if device is not None:
-            params["device"] = device
-        est = cls(**params)
-        schema = art.load_json("schema")
-        dev = est._torch_device
-        est._set_schema(FeatureSchema.from_json(schema))
-        est.finetune_mode_ = schema["finetune_mode"]
-        est.pretrain_history_ = list(schema["pretrain_history"])
-        est.finetune_history_ = list(schema.get("finetune_history", []))
-        est.best_epoch_ = schema.get("best_epoch")
-        est.encoder_ = GNNEncoder(est.n_features_in_, int(est.hidden_dim), int(est.dim), int(est.n_layers),
-                                  est.encoder, float(est.dropout), int(est.heads))
-        est.encoder_.load_state_dict(art.load_state_dict("encoder"))
-        est.encoder_.to(dev).eval()
-        est.head_, est.classes_ = None, None
-        if "head.pt" in art.files:
-            state = art.load_state_dict("head")
-            head = torch.nn.Linear(state["weight"].shape[1], state["weight"].shape[0])
-            head.load_state_dict(state)
-            est.head_ = head.to(dev).eval()
-            est.classes_ = art.load_frame("classes")["class"].to_numpy()
-        emb = art.load_frame("embeddings")
-        est.embedding_ = nnstore.embeddings_frame(emb.to_numpy(dtype=np.float32), emb.index)
-        return est
+        return load_model(cls, path, device=device)

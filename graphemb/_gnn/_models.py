@@ -104,13 +104,25 @@ class GNNEncoder(nn.Module):
             self.acts.append(nn.PReLU())  # one shared slope, as in DGI
 
     def project(self, x: torch.Tensor) -> torch.Tensor:
-        """The input projection; a sparse-dense product for a sparse ``x``."""
+        """The input projection; a sparse-dense product for a sparse ``x``.
+
+        Parameters
+        ----------
+        x : Tensor of shape (n_nodes, in_dim)
+            Dense, or sparse COO / CSR.
+
+        Returns
+        -------
+        Tensor of shape (n_nodes, width of the first layer)
+        """
         if x.layout != torch.strided:  # sparse COO or CSR
             out = torch.sparse.mm(x, self.proj.weight.t())
             return out if self.proj.bias is None else out + self.proj.bias
         return self.proj(x)
 
     def forward(self, x: torch.Tensor, edge_index: torch.Tensor, *, projected: bool = False) -> torch.Tensor:
+        """Node embeddings ``(n_nodes, dim)``; ``projected=True`` skips the input projection
+        (``x`` is already ``project(x)``, as Deep Graph Infomax's corruption passes it)."""
         h = x if projected else self.project(x)
         for conv, act in zip(self.convs, self.acts, strict=True):
             h = nn.functional.dropout(h, p=self.dropout, training=self.training)
@@ -127,8 +139,20 @@ def message_structure(edge_index: torch.Tensor, n_nodes: int, encoder: str) -> t
       then aggregates with a sparse-dense product, ``reduce="mean"``);
     - ``"gat"``: the ``(2, |E|)`` edge index itself (attention is per edge).
 
-    Sparse products are about twice as fast as PyG's gather/scatter path on CPU
-    and need no compiled extension.
+    Sparse products need no compiled extension (see ``benchmarks/results/gnn.md``
+    for their cost against PyG's gather/scatter path).
+
+    Parameters
+    ----------
+    edge_index : Tensor of shape (2, n_arcs), int64
+        Arcs ``src -> dst`` (an undirected edge listed both ways).
+    n_nodes : int
+    encoder : {"gcn", "sage", "gat"}
+
+    Returns
+    -------
+    Tensor
+        A sparse CSR ``(n_nodes, n_nodes)`` matrix, or ``edge_index`` for ``"gat"``.
     """
     if encoder == "gat":
         return edge_index
@@ -167,6 +191,7 @@ class DGIHead(nn.Module):
         nn.init.xavier_uniform_(self.weight)
 
     def loss(self, h: torch.Tensor, h_corrupt: torch.Tensor) -> torch.Tensor:
+        """Binary cross-entropy of telling ``h`` (real) from ``h_corrupt`` against the summary of ``h``."""
         s = torch.sigmoid(h.mean(dim=0))
         ws = self.weight @ s
         logits = torch.cat([h @ ws, h_corrupt @ ws]) + self.bias

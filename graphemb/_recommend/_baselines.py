@@ -12,6 +12,7 @@ popular items, and saves as an artifact directory.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Hashable, Iterable
 from numbers import Integral, Real
 from pathlib import Path
@@ -392,7 +393,10 @@ class ALSRecommender(_MatrixRecommender):
                                         calculate_training_loss=False)
         from threadpoolctl import threadpool_limits
 
-        with threadpool_limits(1, "blas"):  # implicit's advice: its own threads, single-threaded BLAS
+        with threadpool_limits(1, "blas"), warnings.catch_warnings():
+            # implicit's advice (its own threads, single-threaded BLAS) is followed here; its check
+            # still reads the process-wide setting and warns
+            warnings.filterwarnings("ignore", message="OpenBLAS is configured", category=RuntimeWarning)
             model.fit(R.astype(np.float32), show_progress=False)
         self.user_factors_ = np.asarray(model.user_factors, dtype=np.float32)
         self.item_factors_ = np.asarray(model.item_factors, dtype=np.float32)

@@ -57,10 +57,10 @@ _KIND = "recommender"
 
 #: per-model defaults of the parameters whose default is None
 MODEL_DEFAULTS = {
-    "ials": {"epochs": 16, "l2": 0.02},
-    "lightgcn": {"epochs": 100, "l2": 1e-3},
-    "bpr": {"epochs": 100, "l2": 1e-3},
-    "node2vec": {"epochs": 1, "l2": 0.02},
+    "ials": {"dim": 128, "epochs": 16, "l2": 0.03},
+    "lightgcn": {"dim": 64, "epochs": 100, "l2": 1e-3},
+    "bpr": {"dim": 64, "epochs": 100, "l2": 1e-3},
+    "node2vec": {"dim": 64, "epochs": 1, "l2": 0.02},
 }
 
 
@@ -92,16 +92,18 @@ class Recommender(BaseEstimator):
           items' space.
 
         The benchmark page ``benchmarks/results/recommend.md`` compares them.
-    dim : int, default 64
-        Embedding dimension of users and items.
+    dim : int, optional
+        Embedding dimension of users and items (default 128 for ials, 64 for
+        the others).
     epochs : int, optional
         Passes over the data: iALS alternations (default 16), BPR epochs for
         lightgcn/bpr (default 100), Node2Vec skip-gram epochs (default 1).
     l2 : float, optional
         L2 penalty. iALS and node2vec: the coefficient of the
-        frequency-scaled penalty (default 0.02); lightgcn/bpr: the penalty on
+        frequency-scaled penalty (default 0.03 for ials, 0.02 for node2vec's
+        user step); lightgcn/bpr: the penalty on
         the batch's layer-0 embeddings (default 1e-3).
-    unobserved_weight : float, default 0.3
+    unobserved_weight : float, default 0.1
         iALS (and node2vec's user step): the weight of every (user, item) pair
         pushed towards a score of 0, relative to an observed interaction's
         weight of 1. Larger values favour less popular items.
@@ -111,12 +113,12 @@ class Recommender(BaseEstimator):
         interactions; 0 gives the classic constant penalty.
     cg_steps : int, default 3
         iALS: conjugate-gradient steps per row and half step.
-    recency_half_life : float or None, default 20.0
+    recency_half_life : float or None, default 5.0
         Only when ``fit`` gets a ``time_col``: an interaction followed by ``n``
         later interactions of the same user has its weight multiplied by
         ``1 + recency_boost * 0.5 ** (n / recency_half_life)``, so a user's
         recent interactions count more (every model). None: no recency weighting.
-    recency_boost : float, default 3.0
+    recency_boost : float, default 5.0
         The extra weight of a user's latest interaction (0: none).
     n_layers : int, default 3
         LightGCN propagation layers.
@@ -216,7 +218,7 @@ class Recommender(BaseEstimator):
 
     _parameter_constraints: ClassVar[dict] = {
         "model": [StrOptions({"ials", "lightgcn", "bpr", "node2vec"})],
-        "dim": [Interval(Integral, 1, None, closed="left")],
+        "dim": [Interval(Integral, 1, None, closed="left"), None],
         "epochs": [Interval(Integral, 1, None, closed="left"), None],
         "l2": [Interval(Real, 0, None, closed="left"), None],
         "unobserved_weight": [Interval(Real, 0, None, closed="neither")],
@@ -240,9 +242,9 @@ class Recommender(BaseEstimator):
         "ridge_alpha": [Interval(Real, 0, None, closed="left"), *DEPRECATED],
     }
 
-    def __init__(self, *, model: str = "ials", dim: int = 64, epochs: int | None = None,
-                 l2: float | None = None, unobserved_weight: float = 0.3, frequency_exponent: float = 1.0,
-                 cg_steps: int = 3, recency_half_life: float | None = 20.0, recency_boost: float = 3.0,
+    def __init__(self, *, model: str = "ials", dim: int | None = None, epochs: int | None = None,
+                 l2: float | None = None, unobserved_weight: float = 0.1, frequency_exponent: float = 1.0,
+                 cg_steps: int = 3, recency_half_life: float | None = 5.0, recency_boost: float = 5.0,
                  n_layers: int = 3, batch_size: int = 4096, learning_rate: float = 0.01,
                  init_std: float = 0.1, node2vec_params: dict | None = None, metric: str | None = None,
                  cold_start_l2: float = 1.0, exact: bool | None = None, n_trees: int = 50,
@@ -353,7 +355,7 @@ class Recommender(BaseEstimator):
     def _encode(self, data, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, dict | None, list]:
         """Run the chosen encoder: (user vectors, item vectors, torch state or None, history)."""
         epochs, l2 = int(self._setting("epochs")), float(self._setting("l2"))
-        dim = int(self.dim)
+        dim = int(self._setting("dim"))
         threads = effective_n_jobs(self.n_jobs)
         if self.model == "ials":
             with numba_threads(threads):
@@ -652,7 +654,7 @@ class Recommender(BaseEstimator):
         params = self.get_params(deep=False)
         if not isinstance(self.random_state, (Integral, type(None))):
             params["random_state"] = None
-        with ArtifactWriter(path, kind=_KIND, params=params, dim=int(self._user_vec.shape[1]),
+        with ArtifactWriter(path, kind=_KIND, params=params, dim=int(self._item_vec.shape[1]),
                             metric=self.metric_, n_users=len(self.users_), n_items=len(self._items),
                             n_warm_items=int(self.n_warm_items_), exact=self.exact_,
                             n_interactions=int(self.n_interactions_),

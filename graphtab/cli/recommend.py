@@ -45,14 +45,15 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "--recency-half-life)")
     f.add_argument("--model", default="ials", choices=["ials", "lightgcn", "bpr", "node2vec"],
                    help="encoder of users and items (see graphemb.Recommender; default ials)")
-    f.add_argument("--dim", type=int, default=64, metavar="N", help="embedding dimension")
+    f.add_argument("--dim", type=int, default=None, metavar="N",
+                   help="embedding dimension (default: the model's, ials 128, others 64)")
     f.add_argument("--epochs", type=int, default=None, metavar="N",
                    help="training epochs (default: the model's, ials 16, lightgcn/bpr 100)")
     f.add_argument("--l2", type=float, default=None, metavar="W",
-                   help="L2 penalty (default: the model's, ials 0.02, lightgcn/bpr 0.001)")
-    f.add_argument("--unobserved-weight", type=float, default=0.3, metavar="W",
+                   help="L2 penalty (default: the model's, ials 0.03, lightgcn/bpr 0.001)")
+    f.add_argument("--unobserved-weight", type=float, default=0.1, metavar="W",
                    help="ials: weight of the unobserved user-item pairs")
-    f.add_argument("--recency-half-life", type=float, default=20.0, metavar="N",
+    f.add_argument("--recency-half-life", type=float, default=5.0, metavar="N",
                    help="with --time-col: later interactions after which a user's recency boost halves")
     f.add_argument("--no-recency", action="store_true", help="ignore --time-col for weighting")
     f.add_argument("--n-layers", type=int, default=3, metavar="N", help="LightGCN propagation layers")

@@ -187,3 +187,19 @@ def test_unhashable_node_ids():
     df = pd.DataFrame({"src": [[1], [2]], "dst": [[2], [3]]})
     with pytest.raises(TypeError, match="unhashable"):
         Node2Vec(walk_length=5, window=2).fit(df)
+
+
+def test_same_embedding_whatever_the_container():
+    import scipy.sparse as sp
+    import torch
+    from torch_geometric.data import Data
+
+    G = nx.karate_club_graph()
+    A = nx.to_scipy_sparse_array(G, weight=None, format="csr")
+    upper = sp.triu(A, k=1).tocoo()
+    inputs = {"scipy": sp.csr_matrix(A), "triangular scipy": upper, "dense": A.toarray(),
+              "pyg": Data(edge_index=torch.as_tensor(np.vstack(A.nonzero())), num_nodes=34)}
+    kw = dict(dim=8, walk_length=10, n_walks=2, window=3, weight=None, n_jobs=1, random_state=0)
+    ref = Node2Vec(**kw).fit_transform(G)
+    for name, x in inputs.items():
+        pd.testing.assert_frame_equal(Node2Vec(**kw).fit_transform(x), ref, obj=name)

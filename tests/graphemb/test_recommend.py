@@ -71,7 +71,9 @@ def test_annoy_store_agrees_with_exact(data, fitted):
     approx = Recommender(random_state=0, exact=False, search_k=2000, **FAST).fit(df, item_metadata=items)
     assert fitted.exact_ and not approx.exact_
     a, e = approx.recommend_all(3, verbose=False), fitted.recommend_all(3, verbose=False)
-    pd.testing.assert_frame_equal(a[["user", "rank", "item"]], e[["user", "rank", "item"]])
+    # the same top-3 per user with the same scores (near-ties may swap ranks)
+    assert a.groupby("user")["item"].apply(set).equals(e.groupby("user")["item"].apply(set))
+    np.testing.assert_allclose(a["score"], e["score"], rtol=1e-4, atol=1e-5)
     rec = approx.recommend(["u0_0"], k=4, filter=col("genre") == "g1")
     assert len(rec) == 4 and set(rec["item"].map(group)) == {"1"}
 
@@ -183,7 +185,9 @@ def test_save_load_round_trip(tmp_path, data):
 def test_recommend_all_to_parquet(tmp_path, fitted):
     path = fitted.recommend_all(4, tmp_path / "out" / "recs.parquet", verbose=False)
     got = pd.read_parquet(path)
-    pd.testing.assert_frame_equal(got, fitted.recommend_all(4, verbose=False, batch_size=7))
+    # scores agree to float32 rounding whatever the batch size (the BLAS blocking differs)
+    pd.testing.assert_frame_equal(got, fitted.recommend_all(4, verbose=False, batch_size=7),
+                                  check_exact=False, rtol=1e-5, atol=1e-6)
     assert got["user"].nunique() == N_GROUPS * USERS_PER_GROUP
 
 

@@ -61,7 +61,7 @@ def test_self_join_excludes_each_row(data, metric):
     assert (idx2[:, 0] == np.arange(len(x))).all()
 
 
-@pytest.mark.parametrize("method", ["ivf", "annoy"])
+@pytest.mark.parametrize("method", ["ivf", "annoy", "graph"])
 @pytest.mark.parametrize("metric", METRICS)
 def test_approximate_methods_reach_requested_recall(data, method, metric):
     x, q = data
@@ -161,6 +161,7 @@ def test_cross_approximate(data):
     ({"k": 2.5}, ValueError, "k must be"),
     ({"k": 3, "metric": "cos"}, ValueError, "metric must be one of"),
     ({"k": 3, "method": "hnsw"}, ValueError, "method must be one of"),
+    ({"k": 3, "ef": 0}, ValueError, "ef must be"),
     ({"k": 3, "recall": 1.5}, ValueError, "recall must be"),
     ({"k": 3, "n_jobs": 0}, ValueError, "n_jobs"),
     ({"k": 3, "n_probe": 0}, ValueError, "n_probe"),

@@ -1,9 +1,38 @@
-"""tabemb._text: the linear document-frequency count (moved here from test_match_knn.py)."""
+"""tabemb._text: the compiled n-gram hashing (char and char_wb analyzers) and the document-frequency count."""
 
 import numpy as np
+import pandas as pd
 import pytest
+from sklearn.feature_extraction.text import CountVectorizer
 
-from tabemb._text import idf_weights
+from tabemb._text import hash_char_ngrams, hash_parts, idf_weights, text_codes
+
+VALUES = ["Sony  Bravia KDL-40XBR", "a b", "x", "hp laserjet 1020 (q5911a)", "  lead  and trail "]
+
+
+@pytest.mark.parametrize("ngram_range", [(2, 4), (3, 5), (2, 2)])
+def test_char_wb_emits_scikit_learns_char_wb_ngrams(ngram_range):
+    analyzer = CountVectorizer(analyzer="char_wb", ngram_range=ngram_range).build_analyzer()
+    for v in VALUES:
+        grams = analyzer(v)
+        ids, _indptr = hash_char_ngrams(pd.Series([v]), n_buckets=1 << 30, salt=3, ngram_range=ngram_range,
+                                       char_wb=True)
+        assert len(ids) == len(grams), v  # one key per n-gram, repeats included
+        assert len(np.unique(ids)) == len(set(grams)), v  # distinct n-grams -> distinct buckets
+        full, _ = hash_char_ngrams(pd.Series([v]), n_buckets=1 << 30, salt=3, ngram_range=ngram_range)
+        # every within-word n-gram is one of the n-grams across words, and the cross-word ones are gone
+        assert set(ids) <= set(full)
+        if ngram_range[1] >= 3 and " " in v.strip():  # (2-grams never hold a space inside)
+            assert len(set(full) - set(ids)) > 0
+
+
+def test_char_wb_counts_and_words_together():
+    codes, st, en = text_codes(pd.Series(["ab ab", None]))
+    _ids, tf, indptr = hash_parts(codes, st, en, n_buckets=1 << 30, salt=0, ngram_range=(2, 3), words=1,
+                                 char_wb=True)
+    # " ab ab " within words: " a", "ab", "b ", " ab", "ab " twice each, the word "ab" twice
+    assert indptr.tolist() == [0, 6, 6]
+    assert sorted(tf.tolist()) == [2.0] * 6
 
 
 def test_idf_weights_equals_sorting_reference():
