@@ -65,7 +65,7 @@ def test_a_sparse_matrix_is_never_densified():
     X, schema = prepare_features(as_graph(G), sp.csr_matrix(B), None, "auto")
     assert sp.issparse(X) and schema.row == "l1"
     m = GNNEmbedder(random_state=0, **SMALL)
-    _, x, _ = m._inputs(G, sp.csr_matrix(B), fitting=True)
+    _, x, _, _ = m._inputs(G, sp.csr_matrix(B), fitting=True)
     assert x.layout == torch.sparse_csr
 
 
