@@ -168,7 +168,8 @@ def test_save_load_round_trip(tmp_path, data):
 
 def test_structural_fallback_and_round_trip(tmp_path, data):
     G, _, _ = data
-    m = GNNEmbedder(random_state=0, **SMALL).fit(G)
+    with pytest.warns(UserWarning, match=r"node attributes \['block'\] are not used"):
+        m = GNNEmbedder(random_state=0, **SMALL).fit(G)
     assert m.feature_source_ == "structural" and m.feature_columns_ == STRUCTURAL_COLUMNS
     m.save(tmp_path / "m")
     back = GNNEmbedder.load(tmp_path / "m")
