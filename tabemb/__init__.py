@@ -7,7 +7,7 @@ nnstore only.
 
 import logging
 
-from nnstore import __version__
+from nnstore import __version__, set_public_module
 
 from ._hubness import hub_corrected, hub_penalties
 from ._match import MatchResult, RecordMatcher, dedupe, link
@@ -23,3 +23,5 @@ __all__ = ["KINDS", "ColumnSpec", "MatchResult", "RecordMatcher", "Schema", "Tab
            "blocking_metrics", "cluster_metrics", "clusters_to_pairs", "corrupt_records", "dedupe",
            "generate_people", "hub_corrected", "hub_penalties", "infer_schema", "jaro_winkler", "link",
            "pair_metrics"]
+
+set_public_module(globals(), __all__)

@@ -129,7 +129,7 @@ def embed_rows(net, encoders: list, row_columns: list, df: pd.DataFrame, *, subl
             rows = np.arange(start, min(n, start + _CHUNK))
             if other:
                 blk = net.blocks(take_batch(encoders, feats, rows, sublinear_tf=sublinear_tf, text=False),
-                                 skip_text=True)
+                                 skip_text=True, row_exact=True)
                 for i in other:
                     out[rows[0]:rows[-1] + 1, offsets[i]:offsets[i + 1]] = (blk[i] * scales[i]).numpy()
         mlp = bool(net.mlp_active)

@@ -85,11 +85,14 @@ class TableNet(nn.Module):
         self.register_buffer("mlp_active", torch.zeros((), dtype=torch.bool))
         self.mlp = nn.Sequential(nn.Linear(self.dim, hidden_dim), nn.GELU(), nn.Linear(hidden_dim, self.dim))
 
-    def blocks(self, inputs: dict, *, skip_text: bool = False) -> list:
+    def blocks(self, inputs: dict, *, skip_text: bool = False, row_exact: bool = False) -> list:
         """The blocks of one batch, each unit length (before the block weights).
 
         ``inputs``: ``{"n": B, "cols": [per column: (flat, signed_tf, ids) for text, else a
-        tensor]}``. With ``skip_text`` the text blocks are None (filled elsewhere).
+        tensor]}``. With ``skip_text`` the text blocks are None (filled elsewhere). With
+        ``row_exact`` the numeric projections are computed in float64 (then rounded), so that
+        a row's block does not depend on the other rows of the batch (float32 matrix products
+        round differently at different positions of a batch).
         """
         b = inputs["n"]
         out, t, m = [], 0, 0
@@ -106,7 +109,8 @@ class TableNet(nn.Module):
                 blk = F.normalize(mod(x), dim=1, eps=1e-6)
             else:  # numeric / datetime: the missing indicator is the feature at -1 resp. 1
                 miss = x[:, -1:] if kind == "datetime" else x[:, 1:2]
-                blk = F.normalize(mod(x), dim=1, eps=1e-6) * (1 - miss) + miss * self.missing_vec[m]
+                proj = F.linear(x.double(), mod.weight.double()).float() if row_exact else mod(x)
+                blk = F.normalize(proj, dim=1, eps=1e-6) * (1 - miss) + miss * self.missing_vec[m]
                 m += 1
             out.append(blk)
         return out

@@ -68,8 +68,9 @@ def _as_frame(X: Any, name: str = "X") -> pd.DataFrame:
         arr = np.asarray(X, dtype=None if isinstance(X, np.ndarray) else object)
         if arr.ndim != 2:
             raise ValueError(f"{name} must be 2-D (a DataFrame, or an array of shape (n_rows, n_columns)); "
-                             f"got {arr.ndim}-D input of shape {arr.shape}"
-                             + (f": use {name}.reshape(-1, 1) for one column" if arr.ndim == 1 else ""))
+                             f"got {arr.ndim}-D input of shape {arr.shape}. Reshape your data"
+                             + (f": {name}.reshape(-1, 1) for one column, {name}.reshape(1, -1) for one row"
+                                if arr.ndim == 1 else ""))
         if np.iscomplexobj(arr):
             raise ValueError(f"Complex data not supported: {name} has dtype {arr.dtype}")
         X = pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])
@@ -79,6 +80,9 @@ def _as_frame(X: Any, name: str = "X") -> pd.DataFrame:
             raise ValueError(f"Complex data not supported: {name} column(s) {cplx} are complex")
     if len(X) == 0:
         raise ValueError(f"{name} is empty: expected at least one row")
+    if X.shape[1] == 0:
+        raise ValueError(f"{name} has 0 feature(s) (shape={X.shape}) while a minimum of 1 is required: "
+                         "expected at least one column")
     if not all(isinstance(c, str) for c in X.columns):
         X = X.rename(columns=str)
     if X.columns.duplicated().any():
@@ -306,7 +310,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         tags.input_tags.allow_nan = True  # a missing value is a value of its own kind (see the encoders)
         tags.input_tags.string = True
         tags.input_tags.categorical = True
-        tags.transformer_tags.preserves_dtype = ["float32"]  # the embedding is float32 whatever comes in
+        tags.transformer_tags.preserves_dtype = []  # the embedding is float32 whatever dtype comes in
         return tags
 
     def __sklearn_is_fitted__(self) -> bool:
@@ -331,12 +335,13 @@ class TableEncoder(TransformerMixin, BaseEstimator):
                                  f"2 * {name} = {2 * getattr(self, name)}. Got {self.n_buckets} instead.")
 
     def _select(self, X: Any, name: str = "X") -> pd.DataFrame:
-        """The fitted columns of ``X``: by name from a DataFrame (any order; a missing column is
-        a ``KeyError``, an unknown one a ``UserWarning``), by position from an array."""
+        """The fitted columns of ``X``: by name from a DataFrame when fitted on one with string
+        column names (any order; a missing column is a ``KeyError``, an unknown one a
+        ``UserWarning``), else by position."""
         check_is_fitted(self)
-        is_frame = isinstance(X, pd.DataFrame)
+        by_name = isinstance(X, pd.DataFrame) and hasattr(self, "feature_names_in_")
         df = _as_frame(X, name)
-        if not is_frame:
+        if not by_name:  # fitted on an array (or unnamed columns): read by position
             if df.shape[1] != self.n_features_in_:
                 raise ValueError(f"X has {df.shape[1]} features, but {type(self).__name__} is expecting "
                                  f"{self.n_features_in_} features as input.")
@@ -479,8 +484,9 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : DataFrame or array-like of shape (n_rows, n_columns)
-            Columns of a DataFrame are matched by name (any order); an array is read by
-            position and must have ``n_features_in_`` columns.
+            Columns of a DataFrame are matched by name (any order) when the encoder was fitted
+            on a DataFrame with string column names; otherwise columns are read by position
+            and there must be ``n_features_in_`` of them.
 
         Returns
         -------
