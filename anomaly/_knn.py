@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
+
+from nnstore import StrOptions
 
 from ._base import _register
 from ._distance import DistanceDetector
@@ -28,36 +32,78 @@ class KNNDetector(DistanceDetector):
     n_neighbors : int, default 5
         k; must be smaller than the number of training samples.
     method : {"largest", "mean", "median"}, default "largest"
+        How the k distances become one score.
     contamination : float in (0, 0.5], default 0.1
         Share of training points flagged; sets ``threshold_``.
     backend : {"auto", "exact", "annoy"}, default "auto"
-        ``"exact"``: scikit-learn NearestNeighbors; ``"annoy"``: the
-        Annoy-backed :class:`nnstore.NeighborStore` (approximate, fast on large
-        data); ``"auto"``: annoy from ``anomaly.AUTO_ANNOY_MIN_SAMPLES`` rows and
-        ``AUTO_ANNOY_MIN_FEATURES`` features on, exact otherwise.
-    scaler : {"standard", "robust", None}, default "robust"
-        Per-feature scaling learnt at fit (see ``fit_scaler``): "robust" =
-        median / inter-quartile range. The default because it scored best on
-        ADBench (16 sets, 5 seeds, k=5 largest, mean ROC-AUC): robust 0.8116,
-        none 0.7951, standard 0.7899 (benchmarks/results/anomaly.md).
+        The neighbour search, nnstore's (:func:`nnstore.kneighbors`).
+        ``"exact"``: exact distances (nnstore's k-d tree in few dimensions, its
+        blocked exact search in many); ``"annoy"``: an Annoy-backed
+        :class:`nnstore.NeighborStore` (approximate, much faster on large
+        data); ``"auto"``: annoy from ``anomaly.AUTO_ANNOY_MIN_SAMPLES`` rows
+        and ``AUTO_ANNOY_MIN_FEATURES`` features on, exact otherwise. The
+        measurements behind the switch are in ``benchmarks/results/anomaly.md``.
+    scaler : {"standard", "robust"} or None, default "robust"
+        Per-feature scaling learnt at fit (see :func:`anomaly.fit_scaler`):
+        "robust" = median / inter-quartile range, the best of the three on
+        ADBench (``benchmarks/results/anomaly.md``).
     n_trees : int, default 10
-        Annoy trees for the annoy backend. Fewer than the store's default (50):
-        an anomaly score needs neighbourhood distances, not exact neighbour
-        identities. Measured (30k x 32, 1% planted outliers, k=5): ROC-AUC exact
-        0.9782; annoy 5 trees 0.9727 (4.7 s), 10 trees 0.9747 (7.2 s), 20 trees
-        0.9761 (10.5 s), 50 trees 0.9775 (23.0 s); exact 17.2 s.
+        Annoy trees for the annoy backend: more trees give distances closer to
+        the exact ones and cost build and query time. An anomaly score needs
+        neighbourhood distances, not exact neighbour identities, so the
+        default is lower than the store's own (measured trade-off in
+        ``benchmarks/results/anomaly.md``).
     search_k : int, optional
         Nodes Annoy inspects per query (None: the store's default, ``n_trees``
         times the neighbours fetched); more = closer to exact, slower.
     n_jobs : int, optional
-        Threads for neighbour queries.
-    random_state : int, optional
-        Seeds Annoy's trees (the exact backend is deterministic).
+        Threads for the neighbour search: None means 1, -1 all cores
+        (scikit-learn's meaning).
+    random_state : int, numpy Generator or None, default None
+        Seeds the Annoy trees of the internal store (the exact backend is
+        deterministic). None: fresh entropy.
+
+    Attributes
+    ----------
+    decision_scores_ : ndarray of shape (n_samples,), float64
+        The training points' scores (each with itself left out).
+    threshold_ : float
+        Scores strictly above it are labelled 1.
+    labels_ : ndarray of shape (n_samples,), int64
+        0/1 labels of the training points.
+    backend_ : {"exact", "annoy"}
+        The backend ``"auto"`` resolved to.
+    center_, scale_ : ndarray of shape (n_features,), float32
+        The scaler's per-feature center and scale.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when fitted on a DataFrame with named (non ``emb_*``) columns.
+    keys_ : pandas.Index
+        The training rows' keys.
+
+    Notes
+    -----
+    The conventions are PyOD's, not scikit-learn's outlier convention:
+    ``decision_function`` is *higher* for more anomalous rows and ``predict``
+    gives 1 for an anomaly, 0 otherwise (scikit-learn's ``IsolationForest``
+    gives -1 / +1 with *lower* = more anomalous). The class is a
+    ``BaseEstimator`` with ``OutlierMixin`` (clone, ``get_params`` /
+    ``set_params``, pipelines), but its scikit-learn tags report no
+    ``"outlier_detector"`` type, so tools that assume scikit-learn's sign do not
+    read these scores the wrong way round. ``fit_predict(X)`` returns
+    ``labels_`` (the training rows scored with themselves left out), which can
+    differ from ``fit(X).predict(X)`` (the rows scored as new points).
+
+    The array-returning methods (``decision_function``, ``predict``,
+    ``predict_proba``) return plain arrays in the order of ``X``'s rows;
+    :meth:`score_frame` returns the same scores as a DataFrame indexed like
+    ``X``.
 
     Shapes
     ------
     fit: X (n_samples, n_features) -> decision_scores_ (n_samples,)
-    decision_function: X (n_queries, n_features) -> (n_queries,)
+    decision_function, predict: X (n_queries, n_features) -> (n_queries,)
+    predict_proba: X (n_queries, n_features) -> (n_queries, 2)
 
     Examples
     --------
@@ -69,10 +115,15 @@ class KNNDetector(DistanceDetector):
     (200, 1)
     """
 
+    _parameter_constraints: ClassVar[dict] = {
+        **DistanceDetector._parameter_constraints,
+        "method": [StrOptions(set(METHODS))],
+    }
+
     def __init__(self, n_neighbors: int = 5, *, method: str = "largest", contamination: float = 0.1,
                  backend: str = "auto", scaler: str | None = "robust", n_trees: int | None = 10,
                  search_k: int | None = None, n_jobs: int | None = None,
-                 random_state: int | None = None) -> None:
+                 random_state=None) -> None:
         self.n_neighbors = n_neighbors
         self.method = method
         self.contamination = contamination
@@ -82,11 +133,6 @@ class KNNDetector(DistanceDetector):
         self.search_k = search_k
         self.n_jobs = n_jobs
         self.random_state = random_state
-
-    def _fit(self, X: np.ndarray) -> np.ndarray:
-        if self.method not in METHODS:
-            raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
-        return super()._fit(X)
 
     def _scores_from(self, d: np.ndarray, idx: np.ndarray, *, training: bool) -> np.ndarray:
         if self.method == "largest":

@@ -30,20 +30,47 @@ class LOFDetector(DistanceDetector):
     Parameters
     ----------
     n_neighbors : int, default 20
-    contamination, backend, scaler, n_trees, search_k, n_jobs, random_state
+        k; must be smaller than the number of training samples.
+    contamination : float in (0, 0.5], default 0.1
+        Share of training points flagged; sets ``threshold_``.
+    backend : {"auto", "exact", "annoy"}, default "auto"
+    scaler : {"standard", "robust"} or None, default "robust"
+    n_trees : int, default 10
+    search_k : int, optional
+    n_jobs : int, optional
+        None means 1 thread, -1 all cores.
+    random_state : int, numpy Generator or None, default None
         As in :class:`KNNDetector`.
 
     Attributes
     ----------
+    decision_scores_, threshold_, labels_, backend_, center_, scale_, n_features_in_, keys_
+        As in :class:`KNNDetector`.
     k_distance_ : ndarray of shape (n_samples,)
         Each training point's distance to its k-th neighbour.
     lrd_ : ndarray of shape (n_samples,)
         Each training point's local reachability density.
 
+    Notes
+    -----
+    PyOD's conventions (higher = more anomalous, ``predict`` 1 = anomaly), not
+    scikit-learn's outlier convention; see :class:`KNNDetector` (Notes) for
+    what that means for scikit-learn tools, ``fit_predict`` and the
+    array-returning methods.
+
     Shapes
     ------
     fit: X (n_samples, n_features) -> decision_scores_ (n_samples,)
-    decision_function: X (n_queries, n_features) -> (n_queries,)
+    decision_function, predict: X (n_queries, n_features) -> (n_queries,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from anomaly import LOFDetector
+    >>> X = np.r_[np.random.default_rng(0).normal(size=(200, 2)), [[6.0, 6.0]]]
+    >>> det = LOFDetector(n_neighbors=10, contamination=0.01).fit(X)
+    >>> int(det.decision_scores_.argmax())
+    200
     """
 
     _state_arrays = ("k_distance_", "lrd_")
@@ -51,7 +78,7 @@ class LOFDetector(DistanceDetector):
     def __init__(self, n_neighbors: int = 20, *, contamination: float = 0.1, backend: str = "auto",
                  scaler: str | None = "robust", n_trees: int | None = 10,
                  search_k: int | None = None, n_jobs: int | None = None,
-                 random_state: int | None = None) -> None:
+                 random_state=None) -> None:
         self.n_neighbors = n_neighbors
         self.contamination = contamination
         self.backend = backend

@@ -17,12 +17,17 @@ Two parts, both run by default:
     fit + scoring of every point (``fit`` computes every training point's
     score) for KNNDetector (annoy backend) against PyOD KNN (exact), each in a
     fresh subprocess reporting its own wall time, ROC-AUC and peak RSS. PyOD is
-    only run at the sizes given by ``--pyod-sizes`` and stopped at
-    ``--pyod-timeout`` seconds; nothing is extrapolated.
+    run in full at the sizes given by ``--pyod-sizes`` (stopped at
+    ``--pyod-timeout`` seconds) and extrapolated from sampled queries at
+    ``--sampled-sizes`` (marked as such). With ``--baseline-src DIR`` the same
+    KNNDetector run is repeated from another source tree (``DIR`` first on
+    ``PYTHONPATH``, e.g. an earlier commit's ``anomaly`` and ``nnstore``),
+    reported as "before", so a change is measured end to end in one run.
 
-Run (peers live in their own venv)::
+Run (ours with graphtab's environment, PyOD from the peers' one)::
 
-    benchmarks/.venv-bench/bin/python benchmarks/anomaly_bench.py --data /work/shared/data
+    PYTHONPATH=. python benchmarks/anomaly_bench.py --data /work/shared/data \
+        --peer-python /work/venv-peers/bin/python
 """
 
 from __future__ import annotations
@@ -260,16 +265,26 @@ def worker_pyod_sampled(n: int, queries: int, repeats: int, threads: int, ours_s
 
 
 def run_one(method: str, n: int, timeout: float, n_trees: int | None = None, *, threads: int = 2,
-            extra: list[str] | None = None) -> dict:
-    cmd = [sys.executable, __file__, "--worker", method, str(n), "--threads", str(threads)]
+            extra: list[str] | None = None, python: str | None = None, src: str | None = None,
+            label: str | None = None) -> dict:
+    """One worker in a fresh process: ``python`` (default this one), ``src`` first on PYTHONPATH."""
+    cmd = [python or sys.executable, __file__, "--worker", method, str(n), "--threads", str(threads)]
     if n_trees is not None:
         cmd += ["--n-trees", str(n_trees)]
     cmd += extra or []
+    env = _threads_env(threads)
+    if src is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(src), *filter(None, [env.get("PYTHONPATH")])])
     try:
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False,
-                           env=_threads_env(threads))
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False, env=env)
+        if label is not None:
+            lines = [ln for ln in p.stdout.splitlines() if ln.startswith("{")]
+            if p.returncode == 0 and lines:
+                row = json.loads(lines[-1])
+                row["method"] = label
+                return row
     except subprocess.TimeoutExpired:
-        return {"method": method, "n": n, "n_trees": n_trees, "timeout": timeout}
+        return {"method": label or method, "n": n, "n_trees": n_trees, "timeout": timeout}
     lines = [ln for ln in p.stdout.splitlines() if ln.startswith("{")]
     if p.returncode != 0 or not lines:
         return {"method": method, "n": n, "error": p.stderr[-2000:]}
@@ -278,7 +293,7 @@ def run_one(method: str, n: int, timeout: float, n_trees: int | None = None, *, 
 
 def run_scale(sizes: list[int], pyod_sizes: list[int], timeout: float, n_trees: int | None, *,
               threads: int, sampled_sizes: list[int], queries: int, repeats: int,
-              out_json: Path) -> dict:
+              out_json: Path, peer_python: str | None = None, baseline_src: str | None = None) -> dict:
     """Merges each finished row into ``out_json`` (a row replaces the earlier one with the
     same method, n and n_trees)."""
     res = json.loads(out_json.read_text()) if out_json.exists() else {"rows": []}
@@ -291,13 +306,16 @@ def run_scale(sizes: list[int], pyod_sizes: list[int], timeout: float, n_trees: 
         print(json.dumps(r), flush=True)
 
     tmp = Path(os.environ.get("TMPDIR", "/tmp"))
-    for n in sizes:  # ours first, then the peer by growing size (the slowest last)
+    for n in sizes:  # ours first (before, then now), then the peer by growing size (the slowest last)
+        if baseline_src is not None:
+            keep(run_one("annoy", n, timeout, n_trees, threads=threads, src=baseline_src,
+                         label="annoy-before"))
         keep(run_one("annoy", n, timeout, n_trees, threads=threads,
                      extra=["--scores-out", str(tmp / f"anomaly_bench_ours_{n}.npy")]))
     for n in sorted(pyod_sizes):
-        keep(run_one("pyod", n, timeout, threads=threads))
+        keep(run_one("pyod", n, timeout, threads=threads, python=peer_python))
     for n in sorted(sampled_sizes):
-        keep(run_one("pyod-sampled", n, timeout, threads=threads,
+        keep(run_one("pyod-sampled", n, timeout, threads=threads, python=peer_python,
                      extra=["--queries", str(queries), "--repeats", str(repeats),
                             "--ours-scores", str(tmp / f"anomaly_bench_ours_{n}.npy")]))
     return res
@@ -310,6 +328,8 @@ def scale_markdown(res: dict) -> str:
             sampled[r["n"]] = r
         if r.get("method") == "annoy" and r.get("n_trees") is not None:
             continue  # n_trees sweeps are reported separately
+        if r.get("method") == "annoy-before":
+            continue  # reported by change_markdown
         key = "pyod" if r.get("method") in ("pyod", "pyod-sampled") else r.get("method")
         if key == "pyod" and key in by.get(r["n"], {}) and r.get("method") == "pyod-sampled":
             continue  # a full PyOD run beats an extrapolation
@@ -361,25 +381,86 @@ def scale_markdown(res: dict) -> str:
     return "\n".join([*out, "", *notes])
 
 
+def run_backends(shapes: list[str], threads: int, out_json: Path) -> dict:
+    """The detectors' fit search (every training row's k=5 nearest others, euclidean) with each
+    nnstore method, on generated n x d data (``make_scale_data``): seconds and the ROC-AUC of
+    the k-th distance. ``annoy`` is the detector's store (10 trees, built in the timing)."""
+    from sklearn.metrics import roc_auc_score
+
+    from nnstore import NeighborStore, kneighbors
+
+    res = {"threads": threads, "rows": []}
+    for shape in shapes:
+        n, d = (int(v) for v in shape.lower().split("x"))
+        X, y = make_scale_data(n, d)
+        for method in ("kdtree", "exact", "annoy"):
+            t0 = time.perf_counter()
+            if method == "annoy":
+                store = NeighborStore(d, metric="euclidean", n_trees=10, n_jobs=threads, random_state=0)
+                store.add(np.arange(n), X)
+                store.rebuild()
+                _, dist = kneighbors(store, k=K_KNN, metric="euclidean", n_jobs=threads)
+            else:
+                _, dist = kneighbors(X, k=K_KNN, metric="euclidean", method=method, n_jobs=threads)
+            row = {"n": n, "d": d, "method": method, "seconds": time.perf_counter() - t0,
+                   "roc_auc": float(roc_auc_score(y, dist[:, -1]))}
+            res["rows"].append(row)
+            print(json.dumps(row), flush=True)
+            out_json.write_text(json.dumps(res, indent=1))
+    return res
+
+
+def backends_markdown(res: dict) -> str:
+    out = ["| n x d | method | seconds | ROC-AUC (k-th distance) |", "|---|---|---|---|"]
+    for r in res["rows"]:
+        out.append(f"| {r['n']:,} x {r['d']} | {r['method']} | {r['seconds']:.1f} | {r['roc_auc']:.4f} |")
+    return "\n".join(out)
+
+
+def change_markdown(res: dict) -> str:
+    """KNNDetector before (``--baseline-src``) and now, side by side, per n."""
+    rows = {}
+    for r in res["rows"]:
+        if r.get("method") in ("annoy", "annoy-before") and r.get("n_trees") is None:
+            rows.setdefault(r["n"], {})[r["method"]] = r
+    out = ["| n (x 32) | before s | now s | speed-up | ROC-AUC before | ROC-AUC now | peak RSS before MB "
+           "| peak RSS now MB |", "|---" * 8 + "|"]
+    for n in sorted(rows):
+        b, a = rows[n].get("annoy-before"), rows[n].get("annoy")
+        if not (b and a and "seconds" in b and "seconds" in a):
+            continue
+        speed = b["seconds"] / a["seconds"]
+        out.append(f"| {n:,} | {b['seconds']:.1f} | {a['seconds']:.1f} | {speed:.2f}x | "
+                   f"{b['roc_auc']:.4f} | {a['roc_auc']:.4f} | {b['peak_rss_mb']:.0f} | "
+                   f"{a['peak_rss_mb']:.0f} |")
+    return "\n".join(out) if len(out) > 2 else ""
+
+
 # -- main ---------------------------------------------------------------------------------
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=HERE.parent.parent / "shared" / "data")
     ap.add_argument("--out", type=Path, default=HERE / "results")
-    ap.add_argument("--part", choices=["adbench", "scale", "all", "report"], default="all")
+    ap.add_argument("--part", choices=["adbench", "scale", "backends", "all", "report"], default="all")
+    ap.add_argument("--shapes", nargs="+", default=["20000x32", "10000x64", "10000x128"],
+                    help="n x d shapes of the backends part")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     ap.add_argument("--sizes", type=int, nargs="+", default=[50_000, 100_000, 200_000, 1_000_000])
-    ap.add_argument("--pyod-sizes", type=int, nargs="+", default=[50_000, 100_000, 200_000])
+    ap.add_argument("--pyod-sizes", type=int, nargs="*", default=[50_000, 100_000, 200_000])
     ap.add_argument("--pyod-timeout", type=float, default=1200)
     ap.add_argument("--n-trees", type=int, default=None)
     ap.add_argument("--sets", nargs="+", default=None, help="ADBench set names (default all)")
     ap.add_argument("--variants-max-rows", type=int, default=50_000,
                     help="run the scaler variants only on sets with at most this many rows")
     ap.add_argument("--threads", type=int, default=2, help="threads per tool in the scale part")
-    ap.add_argument("--sampled-sizes", type=int, nargs="+", default=[1_000_000],
+    ap.add_argument("--sampled-sizes", type=int, nargs="*", default=[1_000_000],
                     help="sizes at which PyOD's fit is extrapolated from sampled queries")
     ap.add_argument("--queries", type=int, default=20_000, help="sampled PyOD queries in all")
     ap.add_argument("--repeats", type=int, default=4, help="disjoint subsets the queries are split in")
+    ap.add_argument("--peer-python", default=None,
+                    help="interpreter with PyOD for the peer runs (default: this one)")
+    ap.add_argument("--baseline-src", default=None,
+                    help="source tree of an earlier version, also run and reported as 'before'")
     ap.add_argument("--worker", nargs=2, metavar=("METHOD", "N"))
     ap.add_argument("--scores-out", default=None)
     ap.add_argument("--ours-scores", default=None)
@@ -398,7 +479,12 @@ def main() -> None:
     if args.part in ("scale", "all"):
         run_scale(args.sizes, args.pyod_sizes, args.pyod_timeout, args.n_trees, threads=args.threads,
                   sampled_sizes=args.sampled_sizes, queries=args.queries, repeats=args.repeats,
-                  out_json=args.out / "anomaly_scale.json")
+                  out_json=args.out / "anomaly_scale.json", peer_python=args.peer_python,
+                  baseline_src=args.baseline_src)
+    if args.part == "backends":
+        res = run_backends(args.shapes, args.threads, args.out / "anomaly_backends.json")
+        print(backends_markdown(res))
+        return
     # report from whatever JSON exists
     parts = [
         "## Anomaly detection: benchmarks/anomaly_bench.py",
@@ -406,15 +492,19 @@ def main() -> None:
         f"Date {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; machine: "
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         "shared with other jobs (timings are noisy; ratios are from the same run).",
-        "Command: `benchmarks/.venv-bench/bin/python benchmarks/anomaly_bench.py --data /work/shared/data`",
+        "Command: `" + " ".join(["python", "benchmarks/anomaly_bench.py", *sys.argv[1:]]) + "`",
     ]
     fa, fs = args.out / "anomaly_adbench.json", args.out / "anomaly_scale.json"
     if fa.exists():
         parts += ["", f"### ADBench (18 sets, 70/30 stratified, KNN k={K_KNN} largest, LOF k={K_LOF})",
                   adbench_markdown(json.loads(fa.read_text()))]
     if fs.exists():
+        scale = json.loads(fs.read_text())
         parts += ["", "### Scale: n x 32 generated data, fit + scoring of every point, k=5 largest",
-                  "", scale_markdown(json.loads(fs.read_text()))]
+                  "", scale_markdown(scale)]
+        change = change_markdown(scale)
+        if change:
+            parts += ["", "### KNNDetector before and now (same run)", "", change]
     md = "\n".join(parts) + "\n"
     (args.out / "anomaly.md").write_text(md)
     print(md)

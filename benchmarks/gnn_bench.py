@@ -53,7 +53,7 @@ import scipy.sparse as sp
 import torch
 
 from graphemb import GNNEmbedder, as_graph
-from graphemb._gnn_models import message_structure
+from graphemb._gnn._models import message_structure
 
 CFG = {"dim": 512, "pretrain_epochs": 1000, "patience": 20, "probe_epochs": 100, "finetune_epochs": 200,
        "encoder_lr": 1e-3, "ft_patience": 50, "gcn_epochs": 200}
@@ -152,12 +152,17 @@ def supervised_gcn(g, X, y, train, val, test, seed):
 
 def dgi_model(seed):
     return GNNEmbedder(encoder="gcn", n_layers=1, hidden_dim=CFG["dim"], dim=CFG["dim"], pretrain="dgi",
-                       pretrain_epochs=CFG["pretrain_epochs"], patience=CFG["patience"], lr=1e-3,
-                       probe_epochs=CFG["probe_epochs"], probe_lr=0.01, probe_weight_decay=0.0,
-                       finetune_epochs=CFG["finetune_epochs"], finetune_lr=0.01,
-                       finetune_encoder_lr=CFG["encoder_lr"], finetune_weight_decay=5e-4,
-                       finetune_dropout=0.5, finetune_patience=CFG["ft_patience"], warm_start=True,
+                       epochs=CFG["pretrain_epochs"], patience=CFG["patience"], learning_rate=1e-3,
                        dropout=0.0, random_state=seed)
+
+
+def probe_kw():
+    return dict(probe_epochs=CFG["probe_epochs"], probe_learning_rate=0.01, probe_l2=0.0)
+
+
+def finetune_kw():
+    return dict(epochs=CFG["finetune_epochs"], learning_rate=0.01, encoder_learning_rate=CFG["encoder_lr"],
+                l2=5e-4, dropout=0.5, patience=CFG["ft_patience"], probe_first=True, **probe_kw())
 
 
 def finetune_epochs(model) -> int:
@@ -181,14 +186,14 @@ def run_dataset(data: Path, name: str, n_splits: int, log, rows: set[str]) -> di
     for s in range(n_splits):
         train, val, test = split(y, s)
         lab, vlab = labels_series(y, train, n), labels_series(y, val, n)
-        m.fine_tune(g, lab, X, mode="probe", validation=vlab)
+        m.fine_tune(g, lab, X, mode="probe", validation=vlab, **probe_kw())
         out["probe"].append(acc(m, test, y))
         out["probe_val"].append(acc(m, val, y))
         msg = f"  split {s}: probe {out['probe'][-1]:.3f} (val {out['probe_val'][-1]:.3f})"
         if "finetune" in rows:
             mf = copy.deepcopy(m).set_params(random_state=s)
             t1 = time.perf_counter()
-            mf.fine_tune(g, lab, X, mode="finetune", validation=vlab)
+            mf.fine_tune(g, lab, X, mode="finetune", validation=vlab, **finetune_kw())
             out["finetune_s"].append(time.perf_counter() - t1)
             out["finetune_ep"].append(finetune_epochs(mf))
             out["finetune"].append(acc(mf, test, y))
@@ -220,9 +225,9 @@ def run_dataset(data: Path, name: str, n_splits: int, log, rows: set[str]) -> di
             train, val, test = split(y, 100 + s, pool=seen, test_pool=unseen)
             lab, vlab = labels_series(y, train, n), labels_series(y, val, n)
             mi.fine_tune(sub, lab.iloc[seen].set_axis(g.nodes[seen]), X.iloc[seen], mode="probe",
-                         validation=vlab.iloc[seen].set_axis(g.nodes[seen]))
+                         validation=vlab.iloc[seen].set_axis(g.nodes[seen]), **probe_kw())
             out["inductive"].append(acc(mi, test, y, g, X))
-            m.fine_tune(g, lab, X, mode="probe", validation=vlab)
+            m.fine_tune(g, lab, X, mode="probe", validation=vlab, **probe_kw())
             out["transductive_same"].append(acc(m, test, y))
             log(f"  inductive split {s}: unseen {out['inductive'][-1]:.3f}  "
                 f"transductive same nodes {out['transductive_same'][-1]:.3f}")
@@ -275,6 +280,121 @@ def table(results: list[dict], n_splits: int) -> str:
     return "\n".join(rows)
 
 
+# ---------------------------------------------------------------------------------------------
+# --defaults: issue 19's rows. GNNEmbedder's defaults and the candidates they were chosen from,
+# on Cora with the features scaled three ways; linear probe on frozen embeddings.
+# ---------------------------------------------------------------------------------------------
+CANDIDATES = {
+    "defaults: GNNEmbedder()": {},
+    "normalize=None": {"normalize": None},
+    "normalize='row'": {"normalize": "row"},
+    "normalize='standard'": {"normalize": "standard"},
+    "width 256": {"dim": 256, "hidden_dim": 256},
+    "2-layer GCN": {"n_layers": 2},
+    "2-layer SAGE 256/128": {"encoder": "sage", "n_layers": 2, "hidden_dim": 256, "dim": 128},
+    "old defaults (SAGE 2x256/128, normalize=None)": {"encoder": "sage", "n_layers": 2, "hidden_dim": 256,
+                                                      "dim": 128, "normalize": None},
+}
+
+
+def scaled_features(data: Path, name: str):
+    """The graph (symmetrised), the 0/1 bag of words scaled three ways, labels, the raw arrays."""
+    from sklearn.preprocessing import StandardScaler
+
+    z = np.load(data / name / f"{name}.npz")
+    A = sp.csr_matrix((z["adj_data"], z["adj_indices"], z["adj_indptr"]), shape=z["adj_shape"])
+    A = A.maximum(A.T).tocsr()
+    A.data[:] = 1.0
+    B = sp.csr_matrix((z["attr_data"], z["attr_indices"], z["attr_indptr"]), shape=z["attr_shape"])
+    B = B.astype(np.float32)
+    rs = np.asarray(B.sum(axis=1)).ravel()
+    rownorm = sp.csr_matrix(sp.diags(np.divide(1.0, rs, out=np.zeros_like(rs), where=rs > 0)) @ B)
+    standardised = StandardScaler().fit_transform(B.toarray()).astype(np.float32)
+    scalings = {"raw 0/1 (scipy CSR)": B, "row-normalised (scipy CSR)": rownorm.astype(np.float32),
+                "standardised (dense ndarray)": standardised}
+    return A, scalings, z["labels"].astype(int)
+
+
+def probe_scores(E: np.ndarray, y: np.ndarray, splits) -> tuple[list[float], list[float]]:
+    """Logistic regression on the frozen embeddings (standardised with the training rows' statistics)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    val, test = [], []
+    for train, va, te in splits:
+        sc = StandardScaler().fit(E[train])
+        clf = LogisticRegression(max_iter=2000).fit(sc.transform(E[train]), y[train])
+        val.append(float(clf.score(sc.transform(E[va]), y[va])))
+        test.append(float(clf.score(sc.transform(E[te]), y[te])))
+    return val, test
+
+
+def run_defaults(args) -> None:
+    import torch_geometric.data
+
+    A, scalings, y = scaled_features(args.data, "cora")
+    splits = [split(y, s) for s in range(args.splits)]
+    g = as_graph(A, directed=False)
+    edges = pd.DataFrame({"src": A.tocoo().row, "dst": A.tocoo().col})
+    edges = edges[edges.src < edges.dst].reset_index(drop=True)  # each undirected edge once
+    rows: list[dict] = []
+    out = {"date": dt.datetime.now(dt.UTC).isoformat(), "splits": args.splits, "rows": rows}
+    jobs = [(c, sname) for c in args.candidates for sname in scalings
+            if sname.split(" ")[0] in args.scalings]
+    # the issue's containers: an edge list with a DataFrame, a PyG Data with x, a scipy sparse matrix
+    coo = A.tocoo()
+    arcs = torch.from_numpy(np.vstack([coo.row, coo.col]).astype(np.int64))
+    pyg = torch_geometric.data.Data(x=torch.from_numpy(scalings["raw 0/1 (scipy CSR)"].toarray()),
+                                    edge_index=arcs, num_nodes=A.shape[0])
+    containers = {
+        "edge list + row-normalised DataFrame": (edges, pd.DataFrame(
+            scalings["row-normalised (scipy CSR)"].toarray(), index=pd.RangeIndex(A.shape[0]))),
+        "PyG Data with x (raw 0/1)": (pyg, None),
+        "edge list + raw scipy CSR": (edges, None),
+    }
+    t_all = time.perf_counter()
+    for cand, sname in jobs:
+        t0 = time.perf_counter()
+        m = GNNEmbedder(random_state=0, **CANDIDATES[cand]).fit(g, scalings[sname])
+        t = time.perf_counter() - t0
+        val, test = probe_scores(m.transform().to_numpy(), y, splits)
+        rows.append({"candidate": cand, "features": sname, "val": val, "test": test, "fit_s": t,
+                     "epochs": len(m.pretrain_history_)})
+        print(f"{cand:48s} {sname:30s} val {np.mean(val):.3f} test {np.mean(test):.3f} "
+              f"{len(m.pretrain_history_)} ep {t:.0f} s", flush=True)
+        args.out.write_text(json.dumps(out, indent=1))
+    if "containers" in args.rows_defaults:
+        for cname, (graph, feats) in containers.items():
+            t0 = time.perf_counter()
+            if cname.endswith("scipy CSR"):
+                # the edge list's first-appearance order differs from the matrix rows: align by node id
+                gg = as_graph(graph)
+                feats = scalings["raw 0/1 (scipy CSR)"][gg.nodes.to_numpy()]
+            m = GNNEmbedder(random_state=0).fit(graph, feats)
+            t = time.perf_counter() - t0
+            emb = m.transform().sort_index().to_numpy()
+            val, test = probe_scores(emb, y, splits)
+            rows.append({"candidate": "container: " + cname, "features": "-", "val": val, "test": test,
+                         "fit_s": t, "epochs": len(m.pretrain_history_)})
+            print(f"{cname:48s} val {np.mean(val):.3f} test {np.mean(test):.3f} {t:.0f} s", flush=True)
+            args.out.write_text(json.dumps(out, indent=1))
+    out["total_s"] = time.perf_counter() - t_all
+    args.out.write_text(json.dumps(out, indent=1))
+    print(defaults_table(rows, args.splits))
+
+
+def defaults_table(rows: list[dict], n_splits: int) -> str:
+    lines = ["| candidate | features | valid accuracy | test accuracy | pre-training epochs | fit s |",
+             "|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['candidate']} | {r['features']} | {ms(r['val'])} | {ms(r['test'])} | "
+                     f"{r['epochs']} | {r['fit_s']:.0f} |")
+    lines.append(f"\nAccuracy: linear probe (scikit-learn LogisticRegression on the standardised frozen "
+                 f"embeddings), mean ± std over {n_splits} splits of 20 labelled nodes per class, "
+                 "500 validation and 1000 test nodes.")
+    return "\n".join(lines)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
@@ -289,7 +409,20 @@ def main() -> None:
     ap.add_argument("--probe-epochs", type=int, default=CFG["probe_epochs"])
     ap.add_argument("--finetune-epochs", type=int, default=CFG["finetune_epochs"])
     ap.add_argument("--encoder-lr", type=float, default=CFG["encoder_lr"])
+    ap.add_argument("--defaults", action="store_true",
+                    help="issue 19's rows: GNNEmbedder() and candidate defaults on Cora, features raw, "
+                         "row-normalised and standardised, linear probe (--out default: gnn_defaults.json)")
+    ap.add_argument("--candidates", nargs="+", default=list(CANDIDATES), choices=list(CANDIDATES))
+    ap.add_argument("--scalings", nargs="+", default=["raw", "row-normalised", "standardised"],
+                    choices=["raw", "row-normalised", "standardised"], help="feature scalings (--defaults)")
+    ap.add_argument("--rows-defaults", nargs="*", default=["containers"], choices=["containers"])
     args = ap.parse_args()
+    if args.defaults:
+        torch.set_num_threads(args.threads)
+        if args.out.name == "gnn_raw.json":
+            args.out = args.out.with_name("gnn_defaults.json")
+        run_defaults(args)
+        return
     CFG.update(dim=args.dim, pretrain_epochs=args.pretrain_epochs, probe_epochs=args.probe_epochs,
                finetune_epochs=args.finetune_epochs, encoder_lr=args.encoder_lr)
     torch.set_num_threads(args.threads)

@@ -23,6 +23,12 @@ Parts (``--only``, comma-separated):
 - ``dm``: DeepMatcher sets, supervised on train, threshold tuned on valid, F1 on test (and the
   valid F1 at that threshold beside it). The settings were selected on train/valid only with
   ``matching_dm_select.py``; test is read once, here.
+- ``dm_unsup``: the same DeepMatcher sets *without labels*: ``link(A, B)`` on the whole
+  tables, pair precision / recall / F1 against every labelled match of train, valid and
+  test (the DeepMatcher positives), the unsupervised scorer's diagnostics (``unsure_share``,
+  ``weak``: :mod:`tabemb._matching._diagnostics`), and the F1 of its score (threshold 0.5)
+  on the test pairs, to set beside the supervised test F1. FEBRL 4 (``febrl``) gives the
+  same diagnostics for a set where the unsupervised scorer is strong.
 - ``scale``: deduplication of N generated records in memory: time and peak RSS
   (``VmHWM``), one process per size (``--scale-entities 50000,150000``).
 
@@ -252,10 +258,11 @@ def ours_febrl(a, b, true, **kw):
     out = pair_metrics(res.pairs, true)
     out.update(blocking_metrics(res.candidates, true, len(a), len(b)))
     out["time_s"] = elapsed
+    out["unsure_share"] = res.diagnostics["unsure_share"]
     return out
 
 
-def part_febrl(data: Path, results: dict, repeats: int) -> None:
+def part_febrl(data: Path, results: dict, repeats: int, peers: bool = True) -> None:
     a, b, true = load_febrl(data)
     rows = {}
     runs = [ours_febrl(a, b, true, n_neighbors=2) for _ in range(repeats)]
@@ -266,7 +273,7 @@ def part_febrl(data: Path, results: dict, repeats: int) -> None:
     unsup, rows["naive TF-IDF NN (threshold on truth)"] = naive_link(a, b, true)
     rows["naive TF-IDF NN (null threshold, no truth)"] = unsup["null"]
     rows["naive TF-IDF NN (Otsu threshold, no truth)"] = unsup["otsu"]
-    for peer in ("recordlinkage", "splink"):
+    for peer in ("recordlinkage", "splink") if peers else ():
         runs = [run_peer(peer, data) for _ in range(repeats)]
         ok = [r for r in runs if "error" not in r]
         rows[peer] = ({**ok[-1], "time_s": float(np.median([r["time_s"] for r in ok])),
@@ -296,6 +303,7 @@ def part_dedup(n_entities: int, results: dict) -> None:
     m.update(blocking_metrics(res.candidates, true, len(rec)))
     m.update({k: v for k, v in cluster_metrics(res.clusters, ent).items() if k.startswith("bcubed")})
     m["time_s"] = elapsed
+    m["unsure_share"] = res.diagnostics["unsure_share"]
     unsup, oracle = naive_dedup(rec, true)
     rows = {"tabemb.match dedupe (k=5)": m, "naive TF-IDF NN (null threshold, no truth)": unsup["null"],
             "naive TF-IDF NN (Otsu threshold, no truth)": unsup["otsu"],
@@ -341,8 +349,44 @@ def part_dm(data: Path, results: dict, names: list[str]) -> None:
     print_table("DeepMatcher (supervised: train, threshold on valid, test F1)", rows)
 
 
+def part_dm_unsup(data: Path, results: dict, names: list[str]) -> None:
+    import warnings
+
+    from tabemb import RecordMatcher, pair_metrics
+
+    rows = {}
+    for name in names:
+        a, b, sp = load_dm(data, name)
+        allp = pd.concat(sp.values())
+        true = allp[allp["label"] == 1][["index_a", "index_b"]]
+        t0 = time.perf_counter()
+        m = RecordMatcher(random_state=0)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            res = m.fit_predict(a, b)
+        elapsed = time.perf_counter() - t0
+        row = pair_metrics(res.pairs, true)
+        d = res.diagnostics
+        row.update({"n_pairs": len(res.pairs), "n_candidates": len(res.candidates), "time_s": elapsed,
+                    "unsure_share": d["unsure_share"], "weak": d["weak"],
+                    "warned": any("unsupervised scorer" in str(w.message) for w in caught)})
+        t = sp["test"]
+        s = m.score_pairs(a, b, t)["score"].to_numpy() >= 0.5
+        y = t["label"].to_numpy() == 1
+        tp = int((s & y).sum())
+        row["test_precision"] = tp / max(1, int(s.sum()))
+        row["test_recall"] = tp / max(1, int(y.sum()))
+        row["test_f1"] = 2 * tp / max(1, int(s.sum()) + int(y.sum()))
+        rows[name] = row
+        print(name, json.dumps(row, default=float), flush=True)
+    results["dm_unsup"] = rows
+    print_table("DeepMatcher without labels (link on the whole tables; truth: all labelled matches)",
+                rows)
+
+
 def part_scale(n_entities: int, results: dict) -> None:
-    """One size, in this process (peak RSS = this process's ``VmHWM``, :mod:`_peak_rss`)."""
+    """One size, in this process (peak RSS = this process's ``VmHWM``, :mod:`_peak_rss`; CPU time of
+    ``dedupe`` beside its wall time, which other processes on the machine inflate)."""
     from tabemb import clusters_to_pairs, corrupt_records, dedupe, generate_people, pair_metrics
 
     t0 = time.perf_counter()
@@ -350,12 +394,13 @@ def part_scale(n_entities: int, results: dict) -> None:
     rec, ent = corrupt_records(df, random_state=1)
     gen = time.perf_counter() - t0
     rss_data = peak_rss_bytes() / 1024 ** 3
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     res = dedupe(rec, n_neighbors=5, random_state=0)
-    elapsed = time.perf_counter() - t0
+    elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
     rss = peak_rss_bytes() / 1024 ** 3
     m = pair_metrics(clusters_to_pairs(res.clusters), clusters_to_pairs(ent), unordered=True)
     row = {"n_entities": n_entities, "n_records": len(rec), "generate_s": gen, "dedupe_s": elapsed,
+           "dedupe_cpu_s": cpu,
            "peak_rss_gb": rss, "peak_rss_after_generate_gb": rss_data, **m,
            "n_candidates": len(res.candidates)}
     results.setdefault("scale", {})[str(len(rec))] = row
@@ -371,7 +416,7 @@ def part_scale_sizes(sizes: list[int], out: Path) -> None:
 
 def print_table(title: str, rows: dict) -> None:
     keys = ["precision", "recall", "f1", "valid_f1", "threshold", "pair_completeness", "reduction_ratio",
-            "bcubed_f1", "time_s"]
+            "bcubed_f1", "unsure_share", "test_f1", "time_s"]
     print(f"\n### {title}\n")
     print("| method | " + " | ".join(keys) + " |")
     print("|---" * (len(keys) + 1) + "|")
@@ -395,6 +440,8 @@ def main(argv=None) -> int:
                          "one process per size")
     ap.add_argument("--dm", default="dblp_acm,amazon_google,abt_buy,walmart_amazon")
     ap.add_argument("--out", type=Path, default=HERE / "results" / "matching.json")
+    ap.add_argument("--no-peers", action="store_true",
+                    help="FEBRL part without recordlinkage and Splink (no peer venv needed)")
     ap.add_argument("--peer", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.peer:
@@ -407,11 +454,13 @@ def main(argv=None) -> int:
     results = json.loads(args.out.read_text()) if args.out.exists() else {}
     parts = args.only.split(",")
     if "febrl" in parts:
-        part_febrl(args.data, results, args.repeats)
+        part_febrl(args.data, results, args.repeats, peers=not args.no_peers)
     if "dedup" in parts:
         part_dedup(args.dedup_entities, results)
     if "dm" in parts:
         part_dm(args.data, results, args.dm.split(","))
+    if "dm_unsup" in parts:
+        part_dm_unsup(args.data, results, args.dm.split(","))
     sizes = [int(v) for v in str(args.scale_entities).split(",")]
     if "scale" in parts and len(sizes) == 1:
         part_scale(sizes[0], results)

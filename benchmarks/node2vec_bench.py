@@ -75,7 +75,8 @@ def worker_graphtab(cfg: dict) -> dict:
     g = as_graph(A, directed=False)  # all-equal weights: unweighted fast path
     model = Node2Vec(dim=cfg["dim"], walk_length=cfg["walk_length"], n_walks=cfg["n_walks"],
                      window=cfg["window"], p=cfg["p"], q=cfg["q"], epochs=cfg["epochs"],
-                     n_jobs=cfg["threads"])
+                     subsample=1e-3, n_jobs=cfg["threads"])  # gensim's sample=1e-3, as the peer
+    model.subsample_ = 1e-3  # what fit sets before it calls _walk and _train
     rng = np.random.default_rng(cfg["seed"])
     t0 = time.perf_counter()
     walks = model._walk(g, rng, cfg["seed"])

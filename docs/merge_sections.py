@@ -1,16 +1,14 @@
-"""Assemble README.md and benchmarks/RESULTS.md from their per-capability sources.
+"""Assemble benchmarks/RESULTS.md from the per-topic results pages benchmarks/results/<topic>.md.
 
-Each capability owns two files: its README section in ``docs/sections/<topic>.md`` (links
-written relative to that folder) and its measured results in ``benchmarks/results/<topic>.md``
-(written by its benchmark, then annotated by hand). This script replaces each ``## `` section
-of README.md / RESULTS.md with its source, so people editing different capabilities never
-edit the same big file, and the two documents cannot drift from their sources:
-``tests/test_layout.py`` runs ``--check``.
+Each benchmark owns its page (written by the script, annotated by hand); this script replaces each
+``## `` section of RESULTS.md with its page, so people working on different topics never edit the
+same big file and the two cannot drift: ``tests/test_layout.py`` runs ``--check``. The docs site
+(``make docs``) shows the same pages; the README links to them and is written by hand.
 
 Usage::
 
-    python docs/merge_sections.py            # rewrite README.md and benchmarks/RESULTS.md
-    python docs/merge_sections.py --check    # exit 1 if either is out of date
+    python docs/merge_sections.py            # rewrite benchmarks/RESULTS.md
+    python docs/merge_sections.py --check    # exit 1 if it is out of date
 
 Each table entry: (source file, prefix of the existing ``## `` heading it replaces, prefix of
 the heading to insert it before when it is new).
@@ -19,16 +17,6 @@ import sys
 from pathlib import Path
 
 root = Path(__file__).resolve().parents[1]
-README = [
-    ("nnstore.md", "## Neighbour store", "## Node2Vec"),
-    ("node2vec.md", "## Node2Vec", "## GNN embeddings"),
-    ("gnn.md", "## GNN embeddings", "## Knowledge-graph"),
-    ("recommend.md", "## Recommendation", "## Knowledge-graph"),
-    ("tabemb.md", "## tabemb: embed", "## anomaly:"),
-    ("matching.md", "## Record matching", "## anomaly:"),
-    ("anomaly.md", "## anomaly:", "## Notebooks"),
-    ("scaleout.md", "## Scaling out", "## Notebooks"),
-]
 RESULTS = [
     ("nnstore.md", "## nnstore", "## Node2Vec"),
     ("node2vec.md", "## Node2Vec", "## benchmarks/gnn_bench.py"),
@@ -57,8 +45,6 @@ def merge(target, srcdir, table, only, check=False):
             print("skip (missing):", src.relative_to(root))
             continue
         body = src.read_text().rstrip("\n")
-        if target.name == "README.md":  # links written relative to docs/sections/
-            body = body.replace("](../../", "](")
         body = body.split("\n")
         if body[0].startswith("# "):  # a standalone file: demote every heading one level
             fence = False
@@ -98,8 +84,7 @@ def merge(target, srcdir, table, only, check=False):
 def main(argv):
     check = "--check" in argv
     only = {a for a in argv if not a.startswith("--")}
-    ok = merge(root / "README.md", root / "docs/sections", README, only, check)
-    ok = merge(root / "benchmarks/RESULTS.md", root / "benchmarks/results", RESULTS, only, check) and ok
+    ok = merge(root / "benchmarks/RESULTS.md", root / "benchmarks/results", RESULTS, only, check)
     return 0 if ok else 1
 
 

@@ -8,19 +8,20 @@ user-item graphs. Imports nnstore only.
 import importlib
 import logging
 
-from nnstore import __version__
+from nnstore import __version__, set_public_module
 
 from ._gnn import GNNEmbedder
 from ._graph import Graph, as_graph
 from ._node2vec import Node2Vec
-from ._recommend import Recommender
-from ._recommend_data import train_test_split_interactions
-from ._recommend_eval import (
+from ._recommend import (
     ALSRecommender,
+    EASERecommender,
     ItemKNNRecommender,
     PopularityRecommender,
+    Recommender,
     compare_recommenders,
     evaluate_recommender,
+    train_test_split_interactions,
 )
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
@@ -36,6 +37,7 @@ def __getattr__(name: str):
     if name in _LAZY:
         value = getattr(importlib.import_module(_LAZY[name], __name__), name)
         globals()[name] = value
+        set_public_module(globals(), [name])
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
@@ -43,8 +45,10 @@ def __getattr__(name: str):
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
+
 __all__ = [
     "ALSRecommender",
+    "EASERecommender",
     "GNNEmbedder",
     "Graph",
     "ItemKNNRecommender",
@@ -61,3 +65,5 @@ __all__ = [
     "read_triples",
     "train_test_split_interactions",
 ]
+
+set_public_module(globals(), __all__)

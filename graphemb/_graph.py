@@ -1,4 +1,4 @@
-"""Graph input: every supported graph type becomes one :class:`Graph`.
+"""Graph input: every supported container becomes one :class:`Graph`.
 
 A :class:`Graph` is a CSR adjacency (``indptr``, ``indices``, optional
 ``weights``) plus ``nodes``, a ``pandas.Index`` of node ids in row order. Node
@@ -12,19 +12,40 @@ Supported inputs (:func:`as_graph` dispatches):
 - an edge-list ``pandas.DataFrame`` with ``src``, ``dst`` and optionally a
   weight column (column names configurable), plus optional ``nodes`` to add
   isolated nodes or fix the order;
-- a square ``scipy.sparse`` matrix (entry (i, j) = edge i -> j with that weight);
+- a square ``scipy.sparse`` matrix or dense array (entry ``(i, j)`` is the arc
+  ``i -> j`` with that weight);
 - a ``torch_geometric.data.Data`` (``edge_index``, ``num_nodes``, optional
   1-D ``edge_weight``).
 
-Deliberate choices, the same for every input:
+One graph, whatever the container
+---------------------------------
+The same edges mean the same graph in every container:
 
-- **Undirected** graphs store both directions of each edge. A **self-loop**
-  is kept, stored once (a walker at i may stay at i).
-- **Parallel edges** (multigraphs, repeated rows of an edge list) are merged
-  into one edge whose weight is the sum of their weights; an unweighted
-  multigraph therefore becomes weighted by edge multiplicity.
-- For an undirected reading of a non-symmetric sparse matrix (or PyG edge
-  index), the edge weight is ``max(A[i, j], A[j, i])``.
+- **Direction is never inferred.** A graph is undirected unless
+  ``directed=True`` is given or the input is a networkx ``DiGraph`` /
+  ``MultiDiGraph``. An undirected input (a ``networkx.Graph``) read with
+  ``directed=True`` keeps each edge in both directions; a ``DiGraph`` read with
+  ``directed=False`` becomes undirected by the rule below.
+- **The two directions of an undirected edge are one edge.** Reading an
+  undirected graph, the arcs ``u -> v`` (weight ``a``) and ``v -> u`` (weight
+  ``b``) give the edge ``{u, v}`` with weight ``max(a, b)``: a symmetric
+  matrix, an edge list that lists every edge both ways and one that lists it
+  once all give the same graph, and the weight is never doubled.
+- **Repeated arcs are summed.** The same arc given more than once (a repeated
+  row ``u, v`` of an edge list, a repeated column of a PyG ``edge_index``,
+  duplicate entries of a COO matrix, parallel edges of a multigraph) is one
+  arc whose weight is the sum of their weights, as scipy sums duplicate
+  entries. An unweighted multigraph therefore becomes weighted by edge
+  multiplicity. (In an undirected networkx ``MultiGraph`` an edge has no
+  orientation, so all its parallel edges are summed.)
+- **Looks directed?** When ``directed`` is not given and an input other than
+  networkx lists some pairs in both directions and others in one (or the two
+  directions with different weights), or a matrix / PyG edge index is
+  asymmetric without being triangular, the graph is still read as
+  undirected, and a ``UserWarning`` names ``directed=True``. Listing every
+  edge once (any orientation) is the usual way to write an undirected edge
+  list and gives no warning; so does a triangular matrix.
+- A **self-loop** is kept, stored once (a walker at ``i`` may stay at ``i``).
 - **Weights** must be finite and > 0; anything else is a ``ValueError`` that
   quotes the first offending edge. A graph whose weights are all equal is
   stored as unweighted (``weights is None``) so walkers take the fast path.
@@ -33,6 +54,7 @@ Deliberate choices, the same for every input:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -43,21 +65,71 @@ import scipy.sparse as sp
 
 __all__ = ["Graph", "as_graph"]
 
+_INT32_MAX = np.iinfo(np.int32).max
+
+
+def _to_index(nodes: Any) -> pd.Index:
+    return nodes if isinstance(nodes, pd.Index) else pd.Index(list(nodes), tupleize_cols=False)
+
+
+def _int_array(value: Any, name: str) -> np.ndarray:
+    arr = np.asarray(value)
+    if arr.ndim != 1:
+        raise ValueError(f"Graph {name} must be 1-D, got an array of shape {arr.shape}")
+    if arr.size and arr.dtype.kind not in "iu":
+        raise TypeError(f"Graph {name} must hold integers, got dtype {arr.dtype}")
+    return arr if arr.size else np.empty(0, np.int64)
+
 
 @dataclass(frozen=True, eq=False)
 class Graph:
     """A graph as CSR arrays plus a node-id index.
 
+    Most users never build one by hand: :func:`as_graph` makes one from
+    networkx, scipy, an edge list or PyG. The constructor checks every array
+    (compiled walkers read them without bounds checks), so a malformed graph is
+    a ``ValueError``/``TypeError`` naming the array, never a crash.
+
+    Parameters
+    ----------
+    indptr : array-like of int, shape (n_nodes + 1,)
+        Row pointers: starts at 0, never decreases, ends at ``len(indices)``.
+        Stored as int64.
+    indices : array-like of int, shape (n_arcs,)
+        Neighbour rows, each in ``[0, n_nodes)``; stored as int32, sorted
+        within each row (the constructor sorts rows that are not).
+    weights : array-like of float, shape (n_arcs,), or None
+        Arc weights, finite and > 0; ``None`` means every arc has weight 1.
+        Stored as float32.
+    nodes : pandas.Index or iterable
+        Node id of each row, unique.
+    directed : bool
+        For an undirected graph the arcs must be symmetric (every edge stored
+        in both directions with the same weight, a self-loop once).
+
     Attributes
     ----------
-    indptr : ndarray of shape (n_nodes + 1,), int64
-    indices : ndarray of shape (n_arcs,), int32
-        Neighbour rows, sorted within each row.
-    weights : ndarray of shape (n_arcs,), float32, or None
-        ``None`` means every edge has weight 1.
-    nodes : pandas.Index
-        Node id of each row.
-    directed : bool
+    n_nodes, n_arcs, n_edges : int
+    degree : ndarray of shape (n_nodes,), int64
+    is_weighted : bool
+
+    Raises
+    ------
+    ValueError
+        For arrays of the wrong shape or length, an ``indptr`` that does not
+        start at 0, decreases or does not end at ``len(indices)``, indices out
+        of range, weights that are not finite and > 0, repeated node ids, or an
+        undirected graph whose arcs are not symmetric.
+    TypeError
+        For ``indptr``/``indices`` that do not hold integers, weights that are
+        not real numbers, or a ``directed`` that is not a bool.
+
+    Examples
+    --------
+    >>> from graphemb import Graph
+    >>> g = Graph(indptr=[0, 1, 2], indices=[1, 0], weights=None, nodes=["a", "b"], directed=False)
+    >>> g
+    Graph(2 nodes, 1 edges, undirected)
     """
 
     indptr: np.ndarray
@@ -66,9 +138,98 @@ class Graph:
     nodes: pd.Index
     directed: bool
 
+    def __post_init__(self) -> None:
+        self._check(trusted=False)
+
+    def _check(self, *, trusted: bool) -> None:
+        if not isinstance(self.directed, (bool, np.bool_)):
+            raise TypeError(f"Graph directed must be a bool, got {self.directed!r}")
+        nodes = _to_index(self.nodes)
+        if not nodes.is_unique:
+            dup = nodes[nodes.duplicated()][:5].tolist()
+            raise ValueError(f"Graph nodes must be unique; repeated ids, e.g. {dup}")
+        n = len(nodes)
+        if n > _INT32_MAX:
+            raise ValueError(f"Graph has {n} nodes; at most {_INT32_MAX} are supported")
+        indptr = _int_array(self.indptr, "indptr").astype(np.int64, copy=False)
+        indices = _int_array(self.indices, "indices")
+        if len(indptr) != n + 1:
+            raise ValueError(f"Graph indptr must have n_nodes + 1 = {n + 1} entries (one more than "
+                             f"nodes), got {len(indptr)}")
+        if indptr[0] != 0:
+            raise ValueError(f"Graph indptr must start at 0, got {int(indptr[0])}")
+        steps = np.diff(indptr)
+        if (steps < 0).any():
+            i = int(np.flatnonzero(steps < 0)[0])
+            raise ValueError(f"Graph indptr must never decrease; indptr[{i}] = {int(indptr[i])} > "
+                             f"indptr[{i + 1}] = {int(indptr[i + 1])}")
+        if indptr[-1] != len(indices):
+            raise ValueError(f"Graph indptr must end at len(indices) = {len(indices)}, "
+                             f"got {int(indptr[-1])}")
+        if len(indices) and (indices.min() < 0 or indices.max() >= n):
+            bad = (indices < 0) | (indices >= n)
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"Graph indices must be node rows in [0, {n}); {int(bad.sum())} are not, "
+                             f"first indices[{i}] = {int(indices[i])}")
+        # a Graph built by hand owns copies: later edits to the caller's arrays cannot undo the checks
+        indices32 = indices.astype(np.int32, copy=not trusted)
+        if not trusted:
+            indptr = indptr.copy()
+        weights = None
+        if self.weights is not None:
+            w = np.asarray(self.weights)
+            if w.ndim != 1 or len(w) != len(indices):
+                raise ValueError(f"Graph weights must have one entry per arc ({len(indices)}), "
+                                 f"got shape {w.shape}")
+            if w.size and w.dtype.kind not in "iuf":
+                raise TypeError(f"Graph weights must be real numbers, got dtype {w.dtype}")
+            with np.errstate(over="ignore"):
+                w32 = w.astype(np.float32, copy=not trusted)
+            badw = ~np.isfinite(w32) | (w32 <= 0)
+            if badw.any():
+                i = int(np.flatnonzero(badw)[0])
+                raise ValueError(f"Graph weights must be finite (in float32) and > 0; "
+                                 f"{int(badw.sum())} are not, first weights[{i}] = {w[i]!r}")
+            weights = w32
+        if not trusted and len(indices32) > 1:
+            # rows sorted (walkers binary-search them); sort the ones that are not
+            rows = np.repeat(np.arange(n, dtype=np.int64), steps)
+            if ((np.diff(indices32) < 0) & (rows[1:] == rows[:-1])).any():
+                order = np.lexsort((indices32, rows))
+                indices32 = indices32[order]
+                weights = weights[order] if weights is not None else None
+        if not trusted and not self.directed and len(indices32):
+            data = weights if weights is not None else np.ones(len(indices32), np.float32)
+            A = sp.csr_matrix((data, indices32, indptr), shape=(n, n))
+            diff = A - A.T
+            if diff.count_nonzero():
+                r, c = diff.nonzero()
+                raise ValueError(
+                    "Graph directed=False needs symmetric arcs (each edge in both directions with "
+                    f"the same weight); {len(r)} arcs are not, e.g. row {int(r[0])} -> row {int(c[0])}; "
+                    "pass directed=True, or build the graph with graphemb.as_graph")
+        object.__setattr__(self, "indptr", indptr)
+        object.__setattr__(self, "indices", indices32)
+        object.__setattr__(self, "weights", weights)
+        object.__setattr__(self, "nodes", nodes)
+        object.__setattr__(self, "directed", bool(self.directed))
+
+    @classmethod
+    def _trusted(cls, indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray | None,
+                 nodes: pd.Index, directed: bool) -> Graph:
+        """A graph from arrays built here (rows sorted, symmetric when undirected): checked
+        without the sort and symmetry tests, which cost a pass and a transpose."""
+        g = object.__new__(cls)
+        for k, v in (("indptr", indptr), ("indices", indices), ("weights", weights), ("nodes", nodes),
+                     ("directed", directed)):
+            object.__setattr__(g, k, v)
+        g._check(trusted=True)
+        return g
+
     # -- sizes -----------------------------------------------------------------
     @property
     def n_nodes(self) -> int:
+        """Number of nodes (rows)."""
         return len(self.nodes)
 
     @property
@@ -91,6 +252,7 @@ class Graph:
 
     @property
     def is_weighted(self) -> bool:
+        """Whether the arcs carry weights (``False``: all weights are 1)."""
         return self.weights is not None
 
     def __repr__(self) -> str:
@@ -100,7 +262,13 @@ class Graph:
 
     # -- conversions -------------------------------------------------------------
     def rows(self, nodes: Iterable[Hashable], *, name: str = "nodes") -> np.ndarray:
-        """Rows of the given node ids; ``KeyError`` naming the unknown ones."""
+        """Rows of the given node ids.
+
+        Raises
+        ------
+        KeyError
+            Naming (up to five of) the ids that are not in the graph.
+        """
         nodes = list(nodes) if not isinstance(nodes, pd.Index) else nodes
         rows = self.nodes.get_indexer(nodes)
         if (rows < 0).any():
@@ -120,43 +288,75 @@ class Graph:
 
     def subgraph(self, nodes: Iterable[Hashable]) -> Graph:
         """The subgraph induced by ``nodes`` (in the given order)."""
-        index = pd.Index(list(nodes)) if not isinstance(nodes, pd.Index) else nodes
+        index = _to_index(nodes)
         rows = self.rows(index)
         A = self.to_scipy()[rows][:, rows].tocsr()
         return _from_csr(A, index, self.directed, weighted=self.is_weighted)
 
     # -- constructors --------------------------------------------------------------
     @classmethod
-    def from_networkx(cls, G: Any, *, weight: str | None = "weight") -> Graph:
-        """From a networkx graph; ``weight`` names the edge attribute (None: unweighted).
+    def from_networkx(cls, G: Any, *, weight: str | None = "weight",
+                      directed: bool | None = None) -> Graph:
+        """From a networkx graph.
 
-        Edges without the attribute get weight 1.
+        Parameters
+        ----------
+        G : networkx.Graph, DiGraph, MultiGraph or MultiDiGraph
+        weight : str or None, default "weight"
+            Edge attribute holding weights (edges without it weigh 1);
+            ``None``: unweighted.
+        directed : bool, optional
+            Default: ``G.is_directed()``. ``False`` reads a DiGraph as
+            undirected (see the module notes for the weight rule).
         """
         nodes = pd.Index(list(G.nodes), tupleize_cols=False)
-        if G.number_of_edges() == 0:
-            return _from_edges(np.empty(0, np.int64), np.empty(0, np.int64), None, nodes,
-                               G.is_directed())
+        native = bool(G.is_directed())
+        directed = native if directed is None else bool(directed)
         if weight is None:
             edges = list(G.edges())
             w = None
         else:
             edges = list(G.edges(data=weight, default=1.0))
             w = np.array([e[2] for e in edges], dtype=np.float64)
-        u = nodes.get_indexer([e[0] for e in edges])
-        v = nodes.get_indexer([e[1] for e in edges])
+        u = nodes.get_indexer([e[0] for e in edges]).astype(np.int64)
+        v = nodes.get_indexer([e[1] for e in edges]).astype(np.int64)
         if w is not None:
             _check_weights(w, lambda i: f"({edges[i][0]!r}, {edges[i][1]!r})", weight)
-        return _from_edges(u, v, w, nodes, G.is_directed())
+        if not native:  # an undirected edge has no orientation: one canonical one
+            u, v = np.minimum(u, v), np.maximum(u, v)
+        W = _summed(u, v, w, len(nodes))
+        if not native:
+            W = (W + sp.triu(W, k=1).T).tocsr()
+            if directed:
+                return _from_csr(W, nodes, True, weighted=_weighted(W))
+        return _finish(W, nodes, directed, check=None)
 
     @classmethod
     def from_edgelist(cls, df: pd.DataFrame, *, src: str = "src", dst: str = "dst",
-                      weight: str | None = None, directed: bool = False,
+                      weight: str | None = None, directed: bool | None = None,
                       nodes: Iterable[Hashable] | None = None) -> Graph:
-        """From an edge-list DataFrame (one row per edge).
+        """From an edge-list DataFrame (one row per edge or arc).
 
-        ``weight`` names an optional weight column; ``nodes`` lists node ids to
-        include (isolated ones too) in that order, others following in order of
-        first appearance.
+        Parameters
+        ----------
+        df : DataFrame
+        src, dst : str, default "src", "dst"
+            Columns holding the two node ids of each row.
+        weight : str, optional
+            Column holding edge weights (finite, > 0); default unweighted.
+        directed : bool, optional
+            Default: undirected, warning when the rows look directed (see the
+            module notes).
+        nodes : iterable, optional
+            Node ids to include (isolated ones too) in that order; ids first
+            seen in the edges follow in order of first appearance.
+
+        Raises
+        ------
+        KeyError
+            Naming a column that is missing.
+        ValueError
+            For a missing node id or a bad weight, quoting the row.
         """
         if not isinstance(df, pd.DataFrame):
             raise TypeError(f"edge list must be a pandas DataFrame, got {type(df).__name__}")
@@ -170,7 +370,7 @@ class Graph:
                 raise ValueError(f"edge list column {col!r} has a missing node id in row {df.index[i]!r}")
         seen = pd.unique(np.concatenate([s, d])) if len(df) else np.empty(0, object)
         if nodes is not None:
-            given = pd.Index(list(nodes), tupleize_cols=False)
+            given = _to_index(nodes)
             if not given.is_unique:
                 raise ValueError("nodes must be unique")
             extra = pd.Index(seen).difference(given, sort=False) if len(seen) else []
@@ -182,42 +382,67 @@ class Graph:
         if weight is not None:
             w = pd.to_numeric(df[weight], errors="coerce").to_numpy(dtype=np.float64)
             _check_weights(w, lambda i: f"row {df.index[i]!r} ({s[i]!r} -> {d[i]!r})", weight)
-        return _from_edges(u, v, w, index, directed)
+        W = _summed(u, v, w, len(index))
+        return _finish(W, index, directed, check="edge list")
 
     @classmethod
     def from_scipy(cls, A: Any, *, nodes: Iterable[Hashable] | None = None,
                    directed: bool | None = None) -> Graph:
-        """From a square sparse (or dense) adjacency; ``directed=None`` infers it from symmetry."""
+        """From a square sparse (or dense) adjacency; entry ``(i, j)`` is the arc ``i -> j``.
+
+        Parameters
+        ----------
+        A : scipy sparse matrix or array-like of shape (n_nodes, n_nodes)
+        nodes : iterable, optional
+            Node id of each row (default ``0 .. n_nodes - 1``).
+        directed : bool, optional
+            Default: undirected, warning when the matrix is asymmetric and not
+            triangular (see the module notes).
+        """
         A = sp.csr_matrix(A)
         if A.shape[0] != A.shape[1]:
             raise ValueError(f"adjacency matrix must be square, got shape {A.shape}")
-        index = pd.RangeIndex(A.shape[0]) if nodes is None else pd.Index(list(nodes))
+        if A.dtype.kind not in "iufb":
+            raise TypeError(f"adjacency matrix must hold real numbers, got dtype {A.dtype}")
+        index = pd.RangeIndex(A.shape[0]) if nodes is None else _to_index(nodes)
         if len(index) != A.shape[0]:
             raise ValueError(f"nodes has {len(index)} ids but the matrix has {A.shape[0]} rows")
+        A = A.astype(np.float64)
         A.sum_duplicates()
         A.eliminate_zeros()
         coo = A.tocoo()
-        _check_weights(coo.data.astype(np.float64), lambda i: f"({coo.row[i]}, {coo.col[i]})",
-                       "matrix entries")
-        symmetric = (abs(A - A.T) > 1e-12 * max(1.0, abs(A).max() if A.nnz else 1.0)).nnz == 0
-        if directed is None:
-            directed = not symmetric
-        if not directed and not symmetric:
-            A = A.maximum(A.T).tocsr()
-        weighted = A.nnz > 0 and not np.all(A.data == A.data[0])
-        return _from_csr(A, index, directed, weighted=weighted)
+        _check_weights(coo.data, lambda i: f"({coo.row[i]}, {coo.col[i]})", "matrix entries")
+        return _finish(A, index, directed, check="matrix")
 
     @classmethod
     def from_pyg(cls, data: Any, *, directed: bool | None = None,
                  nodes: Iterable[Hashable] | None = None) -> Graph:
-        """From a ``torch_geometric.data.Data`` (uses ``edge_weight`` when 1-D)."""
+        """From a ``torch_geometric.data.Data`` (uses ``edge_weight`` when 1-D).
+
+        Column ``k`` of ``edge_index`` is the arc ``edge_index[0, k] ->
+        edge_index[1, k]``; PyG stores an undirected graph with both
+        directions, which this reads as one edge each.
+        """
         ei = data.edge_index.detach().cpu().numpy()
         n = int(data.num_nodes)
+        if ei.ndim != 2 or ei.shape[0] != 2:
+            raise ValueError(f"PyG edge_index must have shape (2, n_edges), got {ei.shape}")
+        if ei.size and (ei.min() < 0 or ei.max() >= n):
+            raise ValueError(f"PyG edge_index must hold node rows in [0, num_nodes={n}), "
+                             f"got values in [{int(ei.min())}, {int(ei.max())}]")
         w = getattr(data, "edge_weight", None)
         data_w = (w.detach().cpu().numpy().astype(np.float64) if w is not None
                   else np.ones(ei.shape[1]))
+        if data_w.shape != (ei.shape[1],):
+            raise ValueError(f"PyG edge_weight must be 1-D with one entry per edge ({ei.shape[1]}), "
+                             f"got shape {data_w.shape}")
+        _check_weights(data_w, lambda i: f"column {i} ({ei[0, i]} -> {ei[1, i]})", "edge_weight")
         A = sp.coo_matrix((data_w, (ei[0], ei[1])), shape=(n, n)).tocsr()
-        return cls.from_scipy(A, nodes=nodes, directed=directed)
+        index = pd.RangeIndex(n) if nodes is None else _to_index(nodes)
+        if len(index) != n:
+            raise ValueError(f"nodes has {len(index)} ids but the PyG graph has num_nodes={n}")
+        A.sum_duplicates()
+        return _finish(A, index, directed, check="matrix")
 
 
 def _check_weights(w: np.ndarray, where, name: str | None) -> None:
@@ -230,26 +455,50 @@ def _check_weights(w: np.ndarray, where, name: str | None) -> None:
         )
 
 
-def _from_edges(u: np.ndarray, v: np.ndarray, w: np.ndarray | None, nodes: pd.Index,
-                directed: bool) -> Graph:
-    n = len(nodes)
-    u = np.asarray(u, dtype=np.int64)
-    v = np.asarray(v, dtype=np.int64)
+def _summed(u: np.ndarray, v: np.ndarray, w: np.ndarray | None, n: int) -> sp.csr_matrix:
+    """Oriented arcs as a CSR matrix, repeated arcs summed."""
     w = np.ones(len(u)) if w is None else np.asarray(w, dtype=np.float64)
-    if not directed:
-        off = u != v
-        u, v, w = (np.concatenate([u, v[off]]), np.concatenate([v, u[off]]),
-                   np.concatenate([w, w[off]]))
-    A = sp.coo_matrix((w, (u, v)), shape=(n, n)).tocsr()  # sums parallel edges
+    A = sp.coo_matrix((w, (np.asarray(u, np.int64), np.asarray(v, np.int64))), shape=(n, n)).tocsr()
     A.sum_duplicates()
-    weighted = A.nnz > 0 and not np.all(A.data == A.data[0])
-    return _from_csr(A, nodes, directed, weighted=weighted)
+    return A
+
+
+def _weighted(A: sp.csr_matrix) -> bool:
+    return A.nnz > 0 and not np.all(A.data == A.data[0])
+
+
+def _looks_directed(A: sp.csr_matrix, kind: str) -> bool:
+    """Whether an input read as undirected looks like a directed graph (see the module notes)."""
+    if (A != A.T).nnz == 0:
+        return False
+    coo = A.tocoo()
+    keep = coo.row != coo.col
+    row, col = coo.row[keep].astype(np.int64), coo.col[keep].astype(np.int64)
+    pattern = sp.csr_matrix((np.ones(len(row), np.int8), (row, col)), shape=A.shape)
+    if pattern.multiply(pattern.T).nnz:  # some pairs both ways, and the matrix is not symmetric
+        return True
+    if kind == "matrix":  # one-way entries: directed unless all on one side of the diagonal
+        return bool((row < col).any() and (row > col).any())
+    return False
+
+
+def _finish(A: sp.csr_matrix, nodes: pd.Index, directed: bool | None, *, check: str | None) -> Graph:
+    """The graph of oriented (duplicate-summed) arcs ``A``, undirected unless ``directed``."""
+    if directed is None and check is not None and _looks_directed(A, check):
+        warnings.warn(
+            f"the {check} looks directed (some pairs are linked in one direction only, or with "
+            "different weights each way) but is read as an undirected graph, the default; pass "
+            "directed=True to keep the directions, or directed=False to silence this warning",
+            UserWarning, stacklevel=4)
+    if not directed:
+        A = A.maximum(A.T).tocsr()
+    return _from_csr(A, nodes, bool(directed), weighted=_weighted(A))
 
 
 def _from_csr(A: sp.csr_matrix, nodes: pd.Index, directed: bool, *, weighted: bool) -> Graph:
     A = A.tocsr()
     A.sort_indices()
-    return Graph(
+    return Graph._trusted(
         indptr=A.indptr.astype(np.int64),
         indices=A.indices.astype(np.int32),
         weights=A.data.astype(np.float32) if weighted else None,
@@ -263,33 +512,64 @@ def as_graph(graph: Any, *, directed: bool | None = None, weight: str | None = "
              nodes: Iterable[Hashable] | None = None) -> Graph:
     """Turn any supported graph input into a :class:`Graph`.
 
+    Every container means the same graph: undirected unless ``directed=True``
+    (or a networkx ``DiGraph``), the two directions of an undirected edge are
+    one edge (weight ``max`` of the two, never doubled), repeated arcs are
+    summed. The module notes of :mod:`graphemb._graph` give the full rule.
+
     Parameters
     ----------
-    graph : Graph, networkx graph, DataFrame, scipy sparse matrix or PyG Data
+    graph : Graph, networkx graph, DataFrame, scipy sparse matrix, ndarray or PyG Data
+        A :class:`Graph` is returned as it is.
     directed : bool, optional
-        For edge lists (default False) and matrices/PyG (default: inferred
-        from symmetry). Ignored for networkx, which knows.
-    weight : str or None
+        ``None`` (default): networkx graphs keep their own direction, every
+        other input is undirected, with a ``UserWarning`` when it looks
+        directed. ``True``/``False``: read the input that way.
+    weight : str or None, default "weight"
         networkx edge attribute, or edge-list column (used only if present
-        for edge lists whose ``weight`` argument is the default).
-    src, dst : str
+        in the edge list).
+    src, dst : str, default "src", "dst"
         Edge-list column names.
     nodes : iterable, optional
-        Node ids for edge lists (to include isolated nodes), matrices and PyG.
+        Node ids for edge lists (to include isolated nodes or fix the order),
+        matrices and PyG (one per row).
+
+    Returns
+    -------
+    Graph
 
     Raises
     ------
     TypeError
-        For an unsupported input type; ``ValueError`` for an empty graph.
+        For an unsupported input type.
+    ValueError
+        For a graph without nodes, bad weights, or ``directed`` given with a
+        :class:`Graph` that says otherwise.
+
+    Warns
+    -----
+    UserWarning
+        When ``directed`` is not given and the input looks directed.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from graphemb import as_graph
+    >>> as_graph(pd.DataFrame({"src": ["a", "b"], "dst": ["b", "a"]}))
+    Graph(2 nodes, 1 edges, undirected)
     """
+    if directed is not None and not isinstance(directed, (bool, np.bool_)):
+        raise TypeError(f"directed must be None, True or False, got {directed!r}")
     if isinstance(graph, Graph):
+        if directed is not None and bool(directed) != graph.directed:
+            raise ValueError(f"directed={directed} was given with a Graph built with "
+                             f"directed={graph.directed}; rebuild it from its source")
         g = graph
     elif hasattr(graph, "is_directed") and hasattr(graph, "nodes") and hasattr(graph, "edges"):
-        g = Graph.from_networkx(graph, weight=weight)
+        g = Graph.from_networkx(graph, weight=weight, directed=directed)
     elif isinstance(graph, pd.DataFrame):
         wcol = weight if (weight is not None and weight in graph.columns) else None
-        g = Graph.from_edgelist(graph, src=src, dst=dst, weight=wcol,
-                                directed=bool(directed), nodes=nodes)
+        g = Graph.from_edgelist(graph, src=src, dst=dst, weight=wcol, directed=directed, nodes=nodes)
     elif sp.issparse(graph) or isinstance(graph, np.ndarray):
         g = Graph.from_scipy(graph, nodes=nodes, directed=directed)
     elif hasattr(graph, "edge_index") and hasattr(graph, "num_nodes"):

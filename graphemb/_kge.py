@@ -43,27 +43,41 @@ MRR and Hits@1/3/10 average tail and head prediction.
 from __future__ import annotations
 
 import csv
+import io
 import logging
 import math
+import numbers
 import time
 from collections.abc import Hashable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 import torch
+from sklearn.base import BaseEstimator, TransformerMixin
 from torch import nn
 
 from nnstore import (
+    DEPRECATED,
+    DEVICE,
+    RANDOM_STATE,
+    VERBOSE,
     ArtifactWriter,
-    NotFittedError,
+    Interval,
+    StrOptions,
+    check_device,
+    check_is_fitted,
     check_random_state,
     check_storable_keys,
     embeddings_frame,
     read_artifact,
+    renamed_param,
     seed_from,
+    validate_params,
 )
+
+from ._output import FrameOutputMixin
 
 __all__ = ["KGEmbedder", "filtered_ranks", "rank_metrics", "read_triples"]
 
@@ -80,15 +94,45 @@ def read_triples(path: str | Path) -> pd.DataFrame:
     """Read a tab-separated ``head<TAB>relation<TAB>tail`` file (no header) as strings.
 
     Every column is read as ``str`` (WordNet offsets keep their leading zeros)
-    and nothing is parsed as NaN or quoted.
+    and nothing is parsed as NaN or quoted. Blank lines are skipped.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    DataFrame with str columns head, relation, tail
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If the file holds no triple, or a line does not have exactly three
+        non-empty tab-separated fields (the message names the file, the line
+        number and what it holds).
     """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"triples file {str(path)!r} does not exist")
-    df = pd.read_csv(path, sep="\t", header=None, names=list(TRIPLE_COLUMNS), dtype=str,
+    with open(path, encoding="utf-8", newline="") as fh:
+        text = fh.read()
+    lines = text.splitlines()
+    numbered = [(i + 1, line) for i, line in enumerate(lines) if line.strip()]
+    if not numbered:
+        raise ValueError(f"triples file {str(path)!r} holds no triple; expected lines "
+                         "head<TAB>relation<TAB>tail")
+    for lineno, line in numbered:
+        fields = line.split("\t")
+        if len(fields) != 3 or any(f == "" for f in fields):
+            what = (f"{len(fields)} tab-separated field(s)" if len(fields) != 3
+                    else "an empty field")
+            raise ValueError(f"triples file {str(path)!r}, line {lineno}: expected 3 non-empty "
+                             f"tab-separated fields (head, relation, tail), got {what}: {line[:200]!r}")
+    body = "\n".join(line for _, line in numbered)
+    df = pd.read_csv(io.StringIO(body), sep="\t", header=None, names=list(TRIPLE_COLUMNS), dtype=str,
                      quoting=csv.QUOTE_NONE, keep_default_na=False, engine="c")
-    if df.isna().any().any():
-        raise ValueError(f"{str(path)!r}: every line must have 3 tab-separated fields")
     return df
 
 
@@ -182,7 +226,21 @@ class _KGEModule(nn.Module):
 
 # -- ranks and metrics ---------------------------------------------------------------
 def rank_metrics(ranks: np.ndarray) -> dict[str, float]:
-    """MRR, mean rank and Hits@1/3/10 from an array of (1-based) ranks."""
+    """MRR, mean rank and Hits@1/3/10 from an array of (1-based) ranks.
+
+    Parameters
+    ----------
+    ranks : array-like of shape (n,)
+
+    Returns
+    -------
+    dict with ``mrr``, ``mean_rank``, ``hits@1``, ``hits@3``, ``hits@10``
+
+    Raises
+    ------
+    ValueError
+        For no ranks at all.
+    """
     ranks = np.asarray(ranks, dtype=np.float64)
     if ranks.size == 0:
         raise ValueError("no ranks to summarise")
@@ -227,32 +285,41 @@ def filtered_ranks(scores: np.ndarray, targets: np.ndarray,
 
 
 # -- the estimator ---------------------------------------------------------------------
-class KGEmbedder:
+class KGEmbedder(FrameOutputMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     """Knowledge-graph embeddings (TransE, DistMult, ComplEx, RotatE) with 1-N training.
 
     Parameters
     ----------
     model : {"complex", "distmult", "rotate", "transe"}, default "complex"
+        The scoring function (see the module notes).
     dim : int, default 200
         Embedding size (complex models store ``2 * dim`` real numbers per entity).
     epochs : int, default 100
+        Passes over the training triples.
     batch_size : int, default 512
         Queries per step (each triple gives a tail query and a reciprocal one).
     learning_rate : float, default 1e-3
         Adam's step size.
     label_smoothing : float, default 0.1
-    regularization : float, default 0.0
-        Weight of the N3 penalty (Lacroix et al. 2018) on the embeddings in
-        the batch; helps ComplEx/DistMult on large graphs.
+        In [0, 1).
+    n3 : float, default 0.0
+        Weight of the N3 penalty (Lacroix et al. 2018: the sum of the cubed
+        moduli of the head, relation and tail embeddings in the batch); helps
+        ComplEx/DistMult on large graphs. It is not an L2 penalty, hence its
+        own name.
     dropout : float, default 0.0
-        Dropout on the query vectors.
+        Dropout on the query vectors, in [0, 1).
     time_budget : float, optional
         Stop training after this many seconds (the epoch in progress ends first).
     device : str, default "cpu"
-        ``"cuda"`` trains on a GPU.
-    random_state : int, optional
+        ``"cuda"`` / ``"cuda:<i>"`` trains on a GPU.
+    random_state : int, Generator or None
+        Seeds the initial embeddings, the shuffling, dropout and the neighbour
+        store :meth:`predict_tail` searches.
     verbose : bool, default False
         A progress bar over epochs.
+    regularization : float
+        Deprecated old name of ``n3``; works with a ``FutureWarning``.
 
     Attributes
     ----------
@@ -261,55 +328,74 @@ class KGEmbedder:
         imaginary parts.
     relation_embeddings_ : DataFrame, index = relation id
     entities_, relations_ : pandas.Index
+        The ids, in row order.
+    module_ : torch.nn.Module
+        The trained embeddings.
+    n_epochs_ : int
+        Epochs trained (fewer than ``epochs`` when ``time_budget`` stopped it).
     history_ : list of dict
         Per epoch: loss, seconds, and validation MRR when ``valid`` was given.
+
+    Shapes
+    ------
+    triples: ``(|T|, 3)``; entity embeddings ``(|E|, dim)`` (``(|E|, 2 * dim)``
+    for ComplEx and RotatE); relation embeddings ``(|R|, ·)``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from graphemb import KGEmbedder
+    >>> triples = pd.DataFrame([("a", "likes", "b"), ("b", "likes", "c")],
+    ...                        columns=["head", "relation", "tail"])
+    >>> kge = KGEmbedder(model="distmult", dim=8, epochs=5, random_state=0).fit(triples)
+    >>> kge.transform(["a"]).shape
+    (1, 8)
     """
+
+    _parameter_constraints: ClassVar[dict] = {
+        "model": [StrOptions(set(MODELS))],
+        "dim": [Interval(numbers.Integral, 1, None, closed="left")],
+        "epochs": [Interval(numbers.Integral, 1, None, closed="left")],
+        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
+        "label_smoothing": [Interval(numbers.Real, 0, 1, closed="left")],
+        "n3": [Interval(numbers.Real, 0, None, closed="left")],
+        "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+        "time_budget": [Interval(numbers.Real, 0, None, closed="neither"), None],
+        "device": DEVICE,
+        "random_state": RANDOM_STATE,
+        "verbose": VERBOSE,
+        "regularization": [*DEPRECATED, Interval(numbers.Real, 0, None, closed="left")],
+    }
 
     def __init__(self, *, model: str = "complex", dim: int = 200, epochs: int = 100,
                  batch_size: int = 512, learning_rate: float = 1e-3,
-                 label_smoothing: float = 0.1, regularization: float = 0.0,
+                 label_smoothing: float = 0.1, n3: float = 0.0,
                  dropout: float = 0.0, time_budget: float | None = None,
-                 device: str = "cpu", random_state: int | None = None,
-                 verbose: bool = False) -> None:
+                 device: str = "cpu", random_state: Any = None,
+                 verbose: bool = False, regularization: Any = "deprecated") -> None:
         self.model = model
         self.dim = dim
         self.epochs = epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.label_smoothing = label_smoothing
-        self.regularization = regularization
+        self.n3 = n3
         self.dropout = dropout
         self.time_budget = time_budget
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.regularization = regularization
 
-    # -- parameters ---------------------------------------------------------------
-    _PARAMS = ("model", "dim", "epochs", "batch_size", "learning_rate", "label_smoothing",
-               "regularization", "dropout", "time_budget", "device", "random_state", "verbose")
+    def _validate_params(self) -> float:
+        """Check the parameters; returns the N3 weight (from the old name if it was set)."""
+        validate_params(self)
+        check_device(self.device, torch_needed=self.device != "cpu")
+        return float(renamed_param(self, "regularization", "n3"))
 
-    def get_params(self, deep: bool = True) -> dict:
-        return {p: getattr(self, p) for p in self._PARAMS}
-
-    def _validate_params(self) -> None:
-        if self.model not in MODELS:
-            raise ValueError(f"model must be one of {MODELS}, got {self.model!r}")
-        for name in ("dim", "epochs", "batch_size"):
-            v = getattr(self, name)
-            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
-                raise ValueError(f"{name} must be a positive int, got {v!r}")
-        if not self.learning_rate > 0:
-            raise ValueError(f"learning_rate must be > 0, got {self.learning_rate!r}")
-        if not 0 <= self.label_smoothing < 1:
-            raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing!r}")
-        if not 0 <= self.dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
-        if self.regularization < 0:
-            raise ValueError(f"regularization must be >= 0, got {self.regularization!r}")
-
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "module_"):
-            raise NotFittedError("this KGEmbedder is not fitted yet; call fit(triples) first")
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "module_")
 
     # -- id mapping -----------------------------------------------------------------
     def _encode(self, df: pd.DataFrame, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -339,8 +425,22 @@ class KGEmbedder:
             Triples for a filtered MRR after each epoch (in ``history_``).
         known : sequence of DataFrame
             Extra true triples to filter when evaluating ``valid``.
+
+        Returns
+        -------
+        self : KGEmbedder
+
+        Raises
+        ------
+        ValueError
+            For a bad parameter (named), empty triples or missing values.
+        KeyError
+            For ``triples`` without the columns head, relation, tail, or
+            ``valid`` triples with unknown ids.
+        TypeError
+            For ids the artifact format cannot store (refused before training).
         """
-        self._validate_params()
+        n3 = self._validate_params()
         df = _check_triples(triples)
         if len(df) == 0:
             raise ValueError("triples is empty: expected at least one (head, relation, tail)")
@@ -392,8 +492,8 @@ class KGEmbedder:
                     logits = self.module_.score_all(q)
                     loss = torch.nn.functional.cross_entropy(
                         logits, b[:, 2], label_smoothing=self.label_smoothing)
-                    if self.regularization:
-                        loss = loss + self.regularization * self._n3(b) / len(b)
+                    if n3:
+                        loss = loss + n3 * self._n3(b) / len(b)
                     opt.zero_grad(set_to_none=True)
                     loss.backward()
                     opt.step()
@@ -410,6 +510,7 @@ class KGEmbedder:
                     break
         self.module_.eval()
         self.n_epochs_ = len(self.history_)
+        self._store_seed = seed_from(rng) % (2**31)  # the neighbour store's trees
         self._store = None
         return self
 
@@ -421,22 +522,35 @@ class KGEmbedder:
     # -- embeddings ----------------------------------------------------------------------
     @property
     def entity_embeddings_(self) -> pd.DataFrame:
-        self._check_fitted()
+        check_is_fitted(self)
         return embeddings_frame(self.module_.entity.detach().cpu().numpy(), self.entities_)
 
     @property
     def relation_embeddings_(self) -> pd.DataFrame:
-        self._check_fitted()
+        check_is_fitted(self)
         n = len(self.relations_)
         return embeddings_frame(self.module_.relation.detach().cpu().numpy()[:n], self.relations_)
 
     # -- scoring ---------------------------------------------------------------------------
     def score(self, triples: pd.DataFrame) -> np.ndarray:
-        """Plausibility of each triple (higher = more plausible), shape (n,).
+        """Plausibility of each triple (higher = more plausible).
 
-        Raises ``KeyError`` naming unknown entities or relations.
+        Parameters
+        ----------
+        triples : DataFrame with columns head, relation, tail
+
+        Returns
+        -------
+        ndarray of shape (n_triples,), float32
+
+        Raises
+        ------
+        NotFittedError
+            Before :meth:`fit`.
+        KeyError
+            Naming unknown entities or relations.
         """
-        self._check_fitted()
+        check_is_fitted(self)
         df = _check_triples(triples)
         h, r, t = self._encode(df, "triples")
         dev = self.module_.entity.device
@@ -454,7 +568,7 @@ class KGEmbedder:
 
     def _predict(self, anchor: Hashable, relation: Hashable, k: int, *, reciprocal: bool,
                  exact: bool, exclude_known: pd.DataFrame | None) -> pd.DataFrame:
-        self._check_fitted()
+        check_is_fitted(self)
         if not isinstance(k, (int, np.integer)) or k < 1:
             raise ValueError(f"k must be a positive int, got {k!r}")
         a = self.entities_.get_indexer([anchor])[0]
@@ -496,7 +610,8 @@ class KGEmbedder:
 
             metric = "euclidean" if self.model in _DISTANCE_MODELS else "dot"
             E = self.module_.entity.detach().cpu().numpy().astype(np.float32)
-            store = NeighborStore(E.shape[1], metric=metric, random_state=0)
+            store = NeighborStore(E.shape[1], metric=metric,
+                                  random_state=getattr(self, "_store_seed", 0))
             store.add(list(self.entities_), E)
             self._store = store
         return self._store
@@ -505,17 +620,42 @@ class KGEmbedder:
                      exact: bool = False, exclude_known: pd.DataFrame | None = None) -> pd.DataFrame:
         """The ``k`` most plausible tails of ``(head, relation, ?)``.
 
-        Answered from a neighbour store over the entity embeddings (approximate,
-        fast) or, with ``exact=True``, by scoring every entity. ``exclude_known``
-        removes tails already in the given triples (e.g. the training set).
-        Returns a DataFrame with columns rank, entity, score (higher = better).
+        Parameters
+        ----------
+        head, relation : hashable
+            A known entity and relation.
+        k : int, default 10
+        exact : bool, default False
+            ``False``: search a neighbour store over the entity embeddings
+            (approximate, fast; built on first use, seeded from
+            ``random_state``). ``True``: score every entity.
+        exclude_known : DataFrame, optional
+            Triples whose tails for ``(head, relation)`` are left out (e.g. the
+            training set).
+
+        Returns
+        -------
+        DataFrame with columns rank, entity, score
+            ``k`` rows (fewer if the model knows fewer entities), best first;
+            higher scores are more plausible.
+
+        Raises
+        ------
+        KeyError
+            For an unknown entity or relation.
+        ValueError
+            For ``k`` that is not a positive int.
         """
         return self._predict(head, relation, k, reciprocal=False, exact=exact,
                              exclude_known=exclude_known)
 
     def predict_head(self, tail: Hashable, relation: Hashable, k: int = 10, *,
                      exact: bool = False, exclude_known: pd.DataFrame | None = None) -> pd.DataFrame:
-        """The ``k`` most plausible heads of ``(?, relation, tail)`` (via the reciprocal relation)."""
+        """The ``k`` most plausible heads of ``(?, relation, tail)`` (via the reciprocal relation).
+
+        Parameters and return value as :meth:`predict_tail`, with ``tail`` the
+        known entity and ``exclude_known`` leaving out known heads.
+        """
         return self._predict(tail, relation, k, reciprocal=True, exact=exact,
                              exclude_known=exclude_known)
 
@@ -524,10 +664,23 @@ class KGEmbedder:
                  batch_size: int = 256) -> dict[str, float]:
         """Filtered MRR, mean rank and Hits@1/3/10 over tail and head prediction.
 
-        ``known`` are the other true triples to filter (train, valid); the
-        evaluated triples are filtered too.
+        Parameters
+        ----------
+        triples : DataFrame with columns head, relation, tail
+            The triples to rank (every id must be known to the model).
+        known : sequence of DataFrame
+            The other true triples to filter (train, valid); the evaluated
+            triples are filtered too.
+        batch_size : int, default 256
+            Queries scored at once.
+
+        Returns
+        -------
+        dict
+            ``mrr``, ``mean_rank``, ``hits@1``, ``hits@3``, ``hits@10``
+            (tail and head prediction together), ``tail_mrr``, ``head_mrr``.
         """
-        self._check_fitted()
+        check_is_fitted(self)
         df = _check_triples(triples)
         h, r, t = self._encode(df, "triples")
         n_rel = len(self.relations_)
@@ -559,11 +712,64 @@ class KGEmbedder:
         out["head_mrr"] = float(np.mean(1.0 / ranks[n:]))
         return out
 
+    # -- the transformer surface ---------------------------------------------------------
+    def transform(self, entities: Iterable[Hashable] | Hashable | None = None) -> pd.DataFrame:
+        """Entity embeddings of ``entities`` (default: all), as an embeddings DataFrame.
+
+        Parameters
+        ----------
+        entities : iterable of entity ids, a single id, or None
+
+        Returns
+        -------
+        DataFrame of shape (n, dim) or (n, 2 * dim)
+            float32 columns ``emb_*`` (real parts, then imaginary parts for
+            ComplEx and RotatE), index = the entity ids asked for.
+
+        Raises
+        ------
+        NotFittedError
+            Before :meth:`fit`.
+        KeyError
+            Naming entity ids the model does not know.
+        """
+        check_is_fitted(self)
+        emb = self.entity_embeddings_
+        if entities is None:
+            return emb
+        if isinstance(entities, (str, bytes)) or not isinstance(entities, Iterable) or \
+                (isinstance(entities, tuple) and entities in self.entities_):  # one id (tuples can be ids)
+            entities = [entities]
+        index = pd.Index(list(entities), tupleize_cols=False, name=emb.index.name)
+        rows = self.entities_.get_indexer(index)
+        if (rows < 0).any():
+            missing = list(index[rows < 0][:5])
+            raise KeyError(f"entities: {int((rows < 0).sum())} id(s) unknown to the model, e.g. {missing}")
+        return embeddings_frame(emb.to_numpy()[rows], index)
+
+    def fit_transform(self, triples: pd.DataFrame, y: Any = None, **fit_params: Any) -> pd.DataFrame:
+        """``fit(triples, **fit_params)``, then the embeddings of every entity."""
+        return self.fit(triples, **fit_params).transform()
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Output column names of :meth:`transform` (object array)."""
+        check_is_fitted(self)
+        width = self.module_.entity.shape[1]
+        return np.asarray([f"emb_{i}" for i in range(width)], dtype=object)
+
     # -- persistence -------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
-        """Save as an artifact directory (kind ``"kg_embedder"``)."""
-        self._check_fitted()
-        params = self.get_params()
+        """Save as an artifact directory (kind ``"kg_embedder"``).
+
+        Returns
+        -------
+        pathlib.Path
+            The artifact directory.
+        """
+        check_is_fitted(self)
+        params = self.get_params(deep=False)
+        rs = params["random_state"]
+        params["random_state"] = int(rs) if isinstance(rs, (int, np.integer)) else None
         with ArtifactWriter(path, kind="kg_embedder", params=params, dim=self.dim,
                             counts={"entities": len(self.entities_),
                                     "relations": len(self.relations_)}) as w:
@@ -571,16 +777,33 @@ class KGEmbedder:
             w.save_frame("entities", self.entities_.to_frame(index=False, name="entity"))
             w.save_frame("relations", self.relations_.to_frame(index=False, name="relation"))
             w.save_json("history", self.history_)
+            w.save_json("fitted", {"store_seed": int(getattr(self, "_store_seed", 0))})
         return Path(path)
 
     @classmethod
     def load(cls, path: str | Path, *, device: str | None = None) -> KGEmbedder:
-        """Load a saved :class:`KGEmbedder` (state dict with ``weights_only=True``)."""
+        """Load a saved :class:`KGEmbedder` (state dict with ``weights_only=True``).
+
+        Parameters
+        ----------
+        path : str or Path
+        device : str, optional
+            Load onto this device instead of the saved one.
+
+        Raises
+        ------
+        nnstore.ArtifactError
+            For a missing, damaged or other kind of artifact.
+        """
         art = read_artifact(path, kind="kg_embedder")
         params = dict(art.params)
+        old = params.pop("regularization", "deprecated")
+        if not (isinstance(old, str) and old == "deprecated"):  # saved before the rename
+            params["n3"] = old
         if device is not None:
             params["device"] = device
-        self = cls(**params)
+        known = set(cls().get_params(deep=False))
+        self = cls(**{k: v for k, v in params.items() if k in known})
         self.entities_ = pd.Index(art.load_frame("entities")["entity"], name="entity")
         self.relations_ = pd.Index(art.load_frame("relations")["relation"], name="relation")
         gen = torch.Generator().manual_seed(0)
@@ -589,5 +812,9 @@ class KGEmbedder:
         self.module_ = module.to(torch.device(self.device)).eval()
         self.history_ = art.load_json("history")
         self.n_epochs_ = len(self.history_)
+        try:
+            self._store_seed = int(art.load_json("fitted")["store_seed"])
+        except KeyError:  # saved before the store seed was kept
+            self._store_seed = 0
         self._store = None
         return self

@@ -41,17 +41,27 @@ _EXP_TABLE_SIZE = 1000
 
 
 def _exp_table() -> np.ndarray:
-    x = (np.arange(_EXP_TABLE_SIZE, dtype=np.float64) / _EXP_TABLE_SIZE * 2 - 1) * _MAX_EXP
+    """sigmoid on ``_EXP_TABLE_SIZE + 1`` points of ``[-_MAX_EXP, _MAX_EXP]`` (both ends included:
+    a dot product equal to ``_MAX_EXP``, or one that rounds up to it, reads the last entry)."""
+    x = (np.arange(_EXP_TABLE_SIZE + 1, dtype=np.float64) / _EXP_TABLE_SIZE * 2 - 1) * _MAX_EXP
     return (1.0 / (1.0 + np.exp(-x))).astype(np.float32)
 
 
 def node_counts(walks: np.ndarray, n_nodes: int) -> np.ndarray:
     """How often each node occurs in the walks (padding ignored), int64.
 
-    One compiled pass, no copy of the walks: ``np.bincount(flat[flat >= 0])``
-    held a filtered copy and bincount's int64 cast of it next to the walks,
-    12.8 GB at 10 walks x 80 on a 1M-node graph (measured) against 3.2 GB for
-    the walks themselves.
+    One compiled pass that makes no copy of the walks (a filtered copy and
+    its int64 cast would take several times the walks' own memory).
+
+    Parameters
+    ----------
+    walks : ndarray of int32, any shape
+        Node rows, ``-1`` for padding.
+    n_nodes : int
+
+    Returns
+    -------
+    ndarray of shape (n_nodes,), int64
     """
     counts = np.zeros(n_nodes, np.int64)
     _count_nodes(walks.reshape(-1) if walks.flags.c_contiguous else np.ravel(walks), counts)
@@ -66,7 +76,21 @@ def _count_nodes(flat, counts):
 
 
 def keep_probabilities(counts: np.ndarray, subsample: float) -> np.ndarray:
-    """word2vec's probability of keeping each occurrence of a node, float32."""
+    """word2vec's probability of keeping each occurrence of a node.
+
+    Parameters
+    ----------
+    counts : ndarray of shape (n_nodes,)
+        Occurrences of each node in the walks.
+    subsample : float
+        The threshold ``s`` (a fraction of all tokens); 0 keeps everything.
+
+    Returns
+    -------
+    ndarray of shape (n_nodes,), float32
+        ``min(1, (sqrt(f / (s * T)) + 1) * s * T / f)`` for a node seen ``f``
+        times among ``T`` tokens (1 for unseen nodes).
+    """
     counts = np.asarray(counts, dtype=np.float64)
     if subsample <= 0:
         return np.ones(len(counts), np.float32)
@@ -151,8 +175,8 @@ def _train_epoch(walks, syn0, syn1, keep, neg_prob, neg_alias, exp_table, window
                     # update. v0 does not change until the end of the pair and the targets'
                     # rows are distinct (a repeated negative sees the row before this pair's
                     # update instead of after it), so this is word2vec's update; but the
-                    # targets' row loads no longer wait on each other. On a 1M-node graph,
-                    # where every negative's row is a cache miss, it trained 1.7-2.0x faster.
+                    # targets' row loads no longer wait on each other (see
+                    # benchmarks/results/node2vec.md for what it changes on large graphs).
                     nt = 1
                     tg[0] = center
                     for _ in range(negative):
@@ -178,12 +202,13 @@ def _train_epoch(walks, syn0, syn1, keep, neg_prob, neg_alias, exp_table, window
                     for s in range(nt):
                         label = np.float32(1.0) if s == 0 else np.float32(0.0)
                         f = fs[s]
-                        if f > max_exp:
+                        if f >= max_exp:
                             g = (label - np.float32(1.0)) * alpha
-                        elif f < -max_exp:
+                        elif f <= -max_exp:
                             g = label * alpha
-                        else:
-                            g = (label - exp_table[int((f + max_exp) * scale)]) * alpha
+                        else:  # the index is in [0, _EXP_TABLE_SIZE] (the table has one more entry)
+                            g = (label - exp_table[min(int((f + max_exp) * scale), _EXP_TABLE_SIZE)]) \
+                                * alpha
                         v1 = syn1[tg[s]]
                         for d in range(dim):
                             neu1e[d] += g * v1[d]

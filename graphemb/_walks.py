@@ -294,6 +294,10 @@ def random_walks(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray | 
     elif out.shape != shape or out.dtype != np.int32 or not out.flags.c_contiguous:
         raise ValueError(f"out must be a C-contiguous int32 array of shape {shape}, got "
                          f"{out.dtype} {out.shape}")
+    n_rows = len(indptr) - 1
+    if len(starts) and (int(np.min(starts)) < 0 or int(np.max(starts)) >= n_rows):
+        raise ValueError(f"starts must be rows in [0, {n_rows}), got values in "
+                         f"[{int(np.min(starts))}, {int(np.max(starts))}]")
     first_order = p == 1.0 and q == 1.0
     seed = int(seed) % (2**63)
     old = numba.get_num_threads()

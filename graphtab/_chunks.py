@@ -207,7 +207,7 @@ def anomaly_chunk(chunk: pd.DataFrame, artifact: str | os.PathLike, *, columns: 
     det = load_artifact_cached(load_detector, artifact)
     if columns is not None:
         cols = list(columns)
-    elif det.feature_names_in_ is not None:
+    elif getattr(det, "feature_names_in_", None) is not None:
         cols = list(det.feature_names_in_)
     else:
         cols = embedding_columns(det.n_features_in_)

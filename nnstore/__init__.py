@@ -33,6 +33,7 @@ from ._contract import (
 from ._errors import ArtifactError, GraphtabError, NotFittedError
 from ._filters import col, evaluate_filter
 from ._keys import keys_from_frame, keys_to_frame
+from ._knn import cross_kneighbors, kneighbors
 from ._store import NeighborStore
 from ._validation import (
     check_keys,
@@ -75,12 +76,14 @@ __all__ = [
     "check_storable_keys",
     "check_vectors",
     "col",
+    "cross_kneighbors",
     "effective_n_jobs",
     "embedding_columns",
     "embeddings_frame",
     "evaluate_filter",
     "keys_from_frame",
     "keys_to_frame",
+    "kneighbors",
     "metrics",
     "public_name",
     "read_artifact",

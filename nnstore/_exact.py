@@ -67,7 +67,8 @@ def _block_scores(qb: np.ndarray, base: np.ndarray, metric: str, base_norms: np.
 def exact_search(queries: np.ndarray, base: np.ndarray, k: int, metric: str, *,
                  exclude: list[np.ndarray | None] | None = None,
                  exclude_one: np.ndarray | None = None,
-                 block_bytes: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+                 block_bytes: int | None = None,
+                 groups: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Exact k nearest rows of ``base`` for each query.
 
     Parameters
@@ -80,6 +81,8 @@ def exact_search(queries: np.ndarray, base: np.ndarray, k: int, metric: str, *,
         Rows of ``base`` that query i must not return.
     exclude_one : int ndarray of shape (n_queries,), optional
         One row per query never returned (-1: none), vectorised (self-exclusion).
+    groups : (int ndarray (n_queries,), int ndarray (n,)), optional
+        Group codes of the queries and of ``base``: a query never returns a row of its group.
 
     Returns
     -------
@@ -114,6 +117,8 @@ def exact_search(queries: np.ndarray, base: np.ndarray, k: int, metric: str, *,
             eo = exclude_one[s:s + bq]
             hit = np.flatnonzero(eo >= 0)
             scores[hit, eo[hit]] = np.inf
+        if groups is not None:
+            scores[groups[0][s:s + bq, None] == groups[1][None, :]] = np.inf
         if exclude is not None:
             for i in range(len(qb)):
                 ex = exclude[s + i]

@@ -82,8 +82,17 @@ from ._artifact import ArtifactWriter, read_artifact
 from ._errors import ArtifactError
 from ._exact import exact_search
 from ._filters import evaluate_filter
+from ._graph_search import GraphIndex, build_graph
+from ._graph_search import search_one as graph_search_one
 from ._keys import keys_to_frame
-from ._store_persist import ANNOY_METRIC, REQUIRED, annoy_self_check, load_state, write_index_file
+from ._store_persist import (
+    ANNOY_METRIC,
+    GRAPH_FILES,
+    REQUIRED,
+    annoy_self_check,
+    load_state,
+    write_index_file,
+)
 from ._store_state import (
     KeyMap,
     StoreState,
@@ -99,6 +108,9 @@ logger = logging.getLogger(__name__)
 
 KIND = "neighbor_store"
 METRICS = ("cosine", "euclidean", "dot", "manhattan")
+SEARCHES = ("annoy", "graph")
+#: the store's default search (see benchmarks/results/nnstore_search.md)
+DEFAULT_SEARCH = "annoy"
 _ANNOY_METRIC = ANNOY_METRIC
 _POST = {"cosine": POST_HALF, "euclidean": POST_SQRT, "dot": POST_DOT, "manhattan": POST_NONE}
 _ADD_CHUNK = 16384
@@ -140,7 +152,18 @@ class NeighborStore:
     n_jobs : int or None, default None
         Query threads (and Annoy build threads); None -> all cores.
     random_state : int or None, default None
-        Seeds Annoy's tree building: same seed, same data -> same index.
+        Seeds Annoy's tree building (and the graph's): same seed, same data -> same index.
+    search : {"annoy", "graph"}, default "annoy"
+        How queries walk the index. ``"annoy"``: Annoy's tree search (``search_k``).
+        ``"graph"``: a neighbour graph built at every rebuild from the trees' leaves and
+        refined (NN-descent, HNSW's pruning), searched best-first from the leaves the
+        query's descent reaches (:mod:`nnstore._graph_search`); saved as ``graph.npy``
+        and ``graph_order.npy``. Higher recall per query time, a longer build (see
+        benchmarks/results/nnstore_search.md). A ``search_k`` (here or per query) asks
+        for the tree search instead.
+    ef : int or None, default None
+        Graph search beam width (``>= k`` is used); None: ``max(GRAPH_EF, 1.5 k)`` (twice
+        that for dot). Larger: higher recall, slower queries.
 
     Shapes
     ------
@@ -176,16 +199,30 @@ class NeighborStore:
     DOT_SEARCH_K_FACTOR = 2
     #: batches smaller than this many queries per thread run on one thread
     MIN_QUERIES_PER_THREAD = 16
+    #: search="graph": neighbours kept per vector in the graph
+    GRAPH_DEGREE = 24
+    #: ... trees descended per query for entry points
+    GRAPH_ENTRY_TREES = 4
+    #: ... beam width when ef is None: max(GRAPH_EF, GRAPH_EF_PER_K * k)
+    GRAPH_EF = 16
+    GRAPH_EF_PER_K = 1.5
+    #: ... fewer indexed vectors than this get no graph (the tree search answers them)
+    GRAPH_MIN_ITEMS = 256
 
     def __init__(self, dim: int, *, metric: str = "cosine", n_trees: int = 50,
                  search_k: int | None = None, exact: bool = False, rebuild_threshold: float = 0.2,
-                 n_jobs: int | None = None, random_state: int | None = None) -> None:
+                 n_jobs: int | None = None, random_state: int | None = None,
+                 search: str = DEFAULT_SEARCH, ef: int | None = None) -> None:
         if not _is_int(dim) or dim <= 0:
             raise ValueError(f"dim must be a positive int, got {dim!r}")
         if not isinstance(metric, str) or metric not in METRICS:
             raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
+        if not isinstance(search, str) or search not in SEARCHES:
+            raise ValueError(f"search must be one of {SEARCHES}, got {search!r}")
         if not _is_int(n_trees) or n_trees <= 0:
             raise ValueError(f"n_trees must be a positive int, got {n_trees!r}")
+        if ef is not None and (not _is_int(ef) or ef <= 0):
+            raise ValueError(f"ef must be None or a positive int, got {ef!r}")
         if search_k is not None and (not _is_int(search_k) or search_k <= 0):
             raise ValueError(f"search_k must be None or a positive int, got {search_k!r}")
         if not isinstance(exact, (bool, np.bool_)):
@@ -201,6 +238,8 @@ class NeighborStore:
         self.n_trees = int(n_trees)
         self.search_k = None if search_k is None else int(search_k)
         self.exact = bool(exact)
+        self.search = search
+        self.ef = None if ef is None else int(ef)
         self.rebuild_threshold = float(rebuild_threshold)
         self.n_jobs = n_jobs
         self.random_state = random_state
@@ -215,7 +254,7 @@ class NeighborStore:
         return {"dim": self.dim, "metric": self.metric, "n_trees": self.n_trees,
                 "search_k": self.search_k, "exact": self.exact,
                 "rebuild_threshold": self.rebuild_threshold, "n_jobs": self.n_jobs,
-                "random_state": rs}
+                "random_state": rs, "search": self.search, "ef": self.ef}
 
     def __len__(self) -> int:
         return self._state.n_alive
@@ -463,14 +502,30 @@ class NeighborStore:
         norm_max = float(np.sqrt(sq.max())) if n else 0.0
         dot_max = st.dot_max
         index = afile = None
+        graph = None
         if not self.exact and n:
             index, dot_max = self._build_annoy(vec[:n], sq)
             afile = self._map_index(index, vec[:n])
+            if afile is not None and self.search == "graph" and n >= self.GRAPH_MIN_ITEMS:
+                graph = self._build_graph(vec[:n], afile)
         n_idx = 0 if index is None else n
         self._state = StoreState(metric=self.metric, vec=vec, keys=keys, alive=alive_buf, n=n,
                                  keymap=keymap, meta=meta, index=index, afile=afile, n_indexed=n_idx,
                                  n_alive_indexed=n_idx, n_alive_delta=n - n_idx, dot_max=dot_max,
-                                 norm_max=norm_max)
+                                 norm_max=norm_max, graph=graph)
+
+    def _seed(self) -> int:
+        rs = self.random_state
+        if rs is None:
+            return int(np.random.default_rng().integers(0, 2**31 - 1))
+        return int(rs) if _is_int(rs) else int(check_random_state(rs).integers(0, 2**31 - 1))
+
+    def _build_graph(self, vec: np.ndarray, afile: AnnoyFile) -> GraphIndex:
+        """The neighbour graph over the indexed vectors (see :mod:`nnstore._graph_search`)."""
+        graph, order = build_graph(vec, self.metric, afile, degree=self.GRAPH_DEGREE,
+                                   n_threads=self._threads(None), seed=self._seed())
+        logger.debug("built the neighbour graph: %d vectors, degree %d", len(vec), graph.shape[1])
+        return GraphIndex(graph, order, vec, self.metric)
 
     @staticmethod
     def _check_n_jobs(n_jobs: Any) -> None:
@@ -539,6 +594,26 @@ class NeighborStore:
         return af
 
     # -- queries --------------------------------------------------------------------
+    def _entry_trees(self) -> int:
+        """Trees descended for the graph search's entry points: three times more for dot
+        (maximum inner product answers lie at the rim of the data, where a descent often misses)."""
+        return min(self.n_trees, self.GRAPH_ENTRY_TREES * (3 if self.metric == "dot" else 1))
+
+    def _default_ef(self, k: int) -> int:
+        """The graph search's beam width when none is given (the store's ``ef``, else the default)."""
+        if self.ef is not None:
+            return max(self.ef, k)
+        f = self.DOT_SEARCH_K_FACTOR if self.metric == "dot" else 1
+        return f * max(self.GRAPH_EF, math.ceil(self.GRAPH_EF_PER_K * k))
+
+    @staticmethod
+    def _check_ef(ef: Any) -> int | None:
+        if ef is None:
+            return None
+        if not _is_int(ef) or ef <= 0:
+            raise ValueError(f"ef must be None or a positive int, got {ef!r}")
+        return int(ef)
+
     def _default_search_k(self, k: int) -> int:
         """search_k when none is given: ``n_trees * k``, times ``DOT_SEARCH_K_FACTOR`` for dot."""
         return self.n_trees * k * (self.DOT_SEARCH_K_FACTOR if self.metric == "dot" else 1)
@@ -618,11 +693,28 @@ class NeighborStore:
         return to_slots(items), None
 
     def _annoy_batch(self, st: StoreState, q: np.ndarray, k_fetch: int, search_k: int,
-                     n_threads: int):
-        """(ids (nq, k_fetch) int64 with -1, store distances float32 with inf) from the index."""
+                     n_threads: int, ef: int | None = None):
+        """(ids (nq, k_fetch) int64 with -1, store distances float32 with inf) from the index:
+        the graph search with beam ``ef`` when given (and the state has a graph), else the trees."""
         nq = len(q)
         n_threads = min(n_threads, max(1, nq // self.MIN_QUERIES_PER_THREAD))
         af = st.afile
+        gr = st.graph
+        if ef is not None and gr is not None:
+            ids = np.empty((nq, k_fetch), dtype=np.int64)
+            dist = np.empty((nq, k_fetch), dtype=np.float32)
+            q = np.ascontiguousarray(q, dtype=np.float32)
+            mq, ne = st.max_qq, self._entry_trees()
+            refused = [0]
+
+            def gchunk(s: int, e: int) -> None:
+                refused[0] += gr.search(af, q[s:e], k_fetch, ef, ne, ids[s:e], dist[s:e], mq)
+
+            self._in_chunks(gchunk, nq, n_threads)
+            if refused[0]:
+                raise ValueError(f"vectors: {refused[0]} queries refused by the search kernel (NaN, "
+                                 "inf or a magnitude whose distances overflow float32)")
+            return ids, dist
         if af is not None:
             # the compiled search: one call per chunk of queries, no Python per query,
             # no GIL held (so the chunks run in parallel on the thread pool)
@@ -691,7 +783,8 @@ class NeighborStore:
 
     def _search(self, q: np.ndarray, k: int, *, filter: Any = None, exclude: Any = None,
                 self_slots: np.ndarray | None = None, search_k: int | None = None,
-                n_jobs: int | None = None, force_exact: bool = False, st: StoreState | None = None):
+                n_jobs: int | None = None, force_exact: bool = False, st: StoreState | None = None,
+                ef: int | None = None):
         """(slots (nq, k) int64 with -1, distances (nq, k) float32 with inf), over version ``st``
         (default: the current one, after any automatic rebuild)."""
         if st is None:
@@ -718,11 +811,19 @@ class NeighborStore:
             cand = np.flatnonzero(valid) if valid is not None else None
             return self._exact_over(st, q, k, cand, per_ex, ss)
         sk = search_k if search_k is not None else self.search_k
+        # the graph, unless a search_k asks for the trees
+        ef_base = None if (st.graph is None or sk is not None) else \
+            (ef if ef is not None else self._default_ef(k))
         if valid is None and per_ex is None and ss is None and n == n_idx:
-            # hot path: nothing to filter or merge; Annoy's lists are already sorted ascending
+            # hot path: nothing to filter or merge; the kernels' lists are already sorted ascending
             kf = min(k, n_idx)
             ids, dist = self._annoy_batch(st, q, kf, self._default_search_k(kf) if sk is None else sk,
-                                          self._threads(n_jobs))
+                                          self._threads(n_jobs),
+                                          ef=None if ef_base is None else max(ef_base, kf))
+            if ef_base is not None:  # a beam that found fewer than exist (a tiny component): exact
+                short = np.flatnonzero(ids[:, kf - 1] < 0)
+                if len(short):
+                    ids[short], dist[short] = self._exact_over(st, q[short], kf, None, None)
             return self._pad(ids, dist, k)
         # Annoy over the indexed slots
         n_valid_idx = n_idx if valid is None else int(valid[:n_idx].sum())
@@ -735,7 +836,9 @@ class NeighborStore:
             k_fetch = math.ceil(k_fetch / max(frac, 1e-9) * over) + 2
         k_fetch = max(1, min(k_fetch, n_idx))
         sk = self._default_search_k(k_fetch) if sk is None else math.ceil(sk * k_fetch / k)
-        ids, dist = self._annoy_batch(st, q, k_fetch, sk, self._threads(n_jobs))
+        ids, dist = self._annoy_batch(st, q, k_fetch, sk, self._threads(n_jobs),
+                                      ef=None if ef_base is None else
+                                      max(k_fetch, math.ceil(ef_base * k_fetch / k)))
         if valid is not None:
             bad = ids < 0
             bad |= ~valid[np.where(ids < 0, 0, ids)]
@@ -831,14 +934,15 @@ class NeighborStore:
         check_query_magnitude(q, st)
         return q, qkeys
 
-    def _checked_call(self, k: Any, search_k: Any, n_jobs: Any) -> int:
+    def _checked_call(self, k: Any, search_k: Any, n_jobs: Any, ef: Any = None) -> int:
         k = self._check_k(k)
         self._check_search_k(search_k)
+        self._check_ef(ef)
         self._check_n_jobs(n_jobs)
         return k
 
     def query_arrays(self, vectors: Any, k: int = 10, *, filter: Any = None, exclude: Any = None,
-                     search_k: int | None = None, n_jobs: int | None = None):
+                     search_k: int | None = None, n_jobs: int | None = None, ef: int | None = None):
         """Hot-path batch query.
 
         Parameters
@@ -851,7 +955,12 @@ class NeighborStore:
         exclude : iterable of keys never returned, or a list with one collection of
             keys (list/set/array/None) per query
         search_k : int, optional
-            Overrides the store's ``search_k`` (> 0; scaled up with any over-fetch).
+            Overrides the store's ``search_k`` (> 0; scaled up with any over-fetch). Given
+            (here or to the store), the query walks the Annoy trees even when the store
+            has a graph.
+        ef : int, optional
+            Beam width of the graph search (``search="graph"``; >= k is used), overriding
+            the store's ``ef``; larger: higher recall, slower.
         n_jobs : int, optional
             Query threads for this call.
 
@@ -865,7 +974,29 @@ class NeighborStore:
             k = self._check_k(k)
         st = self._state
         af = st.fast
-        if (af is not None and filter is None and exclude is None and type(vectors) is np.ndarray
+        gr = st.graph
+        if (gr is not None and af is not None and search_k is None and self.search_k is None
+                and filter is None and exclude is None and type(vectors) is np.ndarray
+                and vectors.ndim == 1 and vectors.dtype == _F32 and vectors.shape[0] == self.dim
+                and vectors.flags.c_contiguous and k <= af.n_items and n_jobs is None
+                and (ef is None or (type(ef) is int and ef > 0))):
+            # one clean query on the graph: straight to its kernel (slots are positions)
+            e = self._default_ef(k) if ef is None else max(ef, k)
+            slots = np.empty((1, k), dtype=_I64)
+            dist = np.empty((1, k), dtype=_F32)
+            buf = gr.buffers()
+            m = graph_search_one(gr.graph, gr.X, gr.aux, gr.perm, gr.inv, gr.kind, af.nodes, af.roots,
+                                 self._entry_trees(), vectors, k, e, buf[0], buf[1], slots[0], dist[0],
+                                 st.max_qq)
+            gr.release(buf)
+            if m == k:
+                return st.keys[slots], dist, slots
+            if m >= 0:
+                keys = st.keys[slots]
+                keys[0, m:] = None
+                return keys, dist, slots
+        if (af is not None and (gr is None or search_k is not None or self.search_k is not None)
+                and filter is None and exclude is None and type(vectors) is np.ndarray
                 and vectors.ndim == 1 and vectors.dtype == _F32 and vectors.shape[0] == self.dim
                 and vectors.flags.c_contiguous and k <= af.n_items):
             # one clean query, no filter, no delta, no tombstones: straight to the compiled
@@ -892,21 +1023,21 @@ class NeighborStore:
                 keys[0, m:] = None
                 return keys, dist, slots
             # m == -1: NaN, inf or too large a query; the checked path below raises
-        k = self._checked_call(k, search_k, n_jobs)
+        k = self._checked_call(k, search_k, n_jobs, ef)
         self._maybe_rebuild()
         st = self._state
         q, _ = self._query_vectors(vectors, st)
         self._check_width(k, len(q), st.n_alive)
         kk = max(1, min(k, st.n_alive))
         slots, dists = self._search(q, kk, filter=filter, exclude=exclude, search_k=search_k,
-                                    n_jobs=n_jobs, st=st)
+                                    n_jobs=n_jobs, st=st, ef=ef)
         return self._output(st, *self._pad(slots, dists, k))
 
     def query_keys_arrays(self, keys: Any, k: int = 10, *, exclude_self: bool = True,
                           filter: Any = None, exclude: Any = None, search_k: int | None = None,
-                          n_jobs: int | None = None):
+                          n_jobs: int | None = None, ef: int | None = None):
         """Like :meth:`query_arrays`, querying with stored keys' vectors."""
-        k = self._checked_call(k, search_k, n_jobs)
+        k = self._checked_call(k, search_k, n_jobs, ef)
         if not isinstance(exclude_self, (bool, np.bool_)):
             raise TypeError(f"exclude_self must be a bool, got {type(exclude_self).__name__}")
         self._maybe_rebuild()  # before taking slots: a rebuild renumbers them
@@ -917,7 +1048,7 @@ class NeighborStore:
         kk = max(1, min(k, st.n_alive))
         slots, dists = self._search(q, kk, filter=filter, exclude=exclude,
                                     self_slots=qslots if exclude_self else None,
-                                    search_k=search_k, n_jobs=n_jobs, st=st)
+                                    search_k=search_k, n_jobs=n_jobs, st=st, ef=ef)
         return self._output(st, *self._pad(slots, dists, k))
 
     @staticmethod
@@ -934,47 +1065,49 @@ class NeighborStore:
         return out
 
     def query(self, vectors: Any, k: int = 10, *, filter: Any = None, exclude: Any = None,
-              search_k: int | None = None, n_jobs: int | None = None) -> pd.DataFrame:
+              search_k: int | None = None, n_jobs: int | None = None,
+              ef: int | None = None) -> pd.DataFrame:
         """Batch query; a DataFrame with columns query, rank, key, distance (ascending).
 
         ``query`` is the query's row number, or its index label when ``vectors``
         is a DataFrame. Queries with fewer than k results have fewer rows.
         """
-        k = self._checked_call(k, search_k, n_jobs)
+        k = self._checked_call(k, search_k, n_jobs, ef)
         self._maybe_rebuild()
         st = self._state
         q, qkeys = self._query_vectors(vectors, st)
         kk = max(1, min(k, st.n_alive))
         slots, dists = self._search(q, kk, filter=filter, exclude=exclude, search_k=search_k,
-                                    n_jobs=n_jobs, st=st)
+                                    n_jobs=n_jobs, st=st, ef=ef)
         keys, dists, _ = self._output(st, slots, dists)
         qids = np.arange(len(q), dtype=np.int64) if qkeys is None else list(qkeys)
         return self._frame(qids, keys, dists)
 
     def query_keys(self, keys: Any, k: int = 10, *, exclude_self: bool = True, filter: Any = None,
                    exclude: Any = None, search_k: int | None = None,
-                   n_jobs: int | None = None) -> pd.DataFrame:
+                   n_jobs: int | None = None, ef: int | None = None) -> pd.DataFrame:
         """Batch query by stored keys; DataFrame (query = the query key, rank, key, distance)."""
         qidx = check_keys(keys, name="keys", unique=False)
-        k = self._checked_call(k, search_k, n_jobs)
+        k = self._checked_call(k, search_k, n_jobs, ef)
         kk = max(1, min(k, len(self)))
         rkeys, dists, _ = self.query_keys_arrays(qidx, kk, exclude_self=exclude_self, filter=filter,
-                                                 exclude=exclude, search_k=search_k, n_jobs=n_jobs)
+                                                 exclude=exclude, search_k=search_k, n_jobs=n_jobs,
+                                                 ef=ef)
         return self._frame(list(qidx), rkeys, dists)
 
     def recall_at_k(self, queries: Any, k: int = 10, *, filter: Any = None,
-                    search_k: int | None = None) -> float:
+                    search_k: int | None = None, ef: int | None = None) -> float:
         """Mean recall@k of the store's answers against exact search over the same store.
 
         For each query, the fraction of its exact k nearest alive (and passing)
         items that the approximate query returns. 1.0 in exact mode.
         """
-        k = self._checked_call(k, search_k, None)
+        k = self._checked_call(k, search_k, None, ef)
         self._maybe_rebuild()
         st = self._state
         q, _ = self._query_vectors(queries, st)
         kk = max(1, min(k, st.n_alive))
-        approx, _ = self._search(q, kk, filter=filter, search_k=search_k, st=st)
+        approx, _ = self._search(q, kk, filter=filter, search_k=search_k, st=st, ef=ef)
         truth, _ = self._search(q, kk, filter=filter, force_exact=True, st=st)
         from .metrics import recall_at_k as _recall
 
@@ -1005,7 +1138,8 @@ class NeighborStore:
         frame["alive"] = st.alive[:n]
         counts = {"n": st.n_alive, "slots": n, "indexed": st.n_indexed,
                   "delta": st.n_alive_delta, "tombstones": st.n_indexed - st.n_alive_indexed}
-        required = list(REQUIRED) + (["index.ann"] if st.index is not None else [])
+        required = list(REQUIRED) + (["index.ann"] if st.index is not None else []) + \
+            (list(GRAPH_FILES) if st.graph is not None else [])
         with ArtifactWriter(path, kind=KIND, params=self.get_params(), required=required,
                             dim=self.dim, metric=self.metric, counts=counts) as w:
             w.save_array("vectors", st.vec[:n])
@@ -1013,7 +1147,11 @@ class NeighborStore:
             if st.meta is not None:
                 w.save_frame("metadata", st.meta)
             w.save_json("state", {"n_indexed": st.n_indexed, "dot_max": st.dot_max,
-                                  "annoy_dim": self.dim + (self.metric == "dot")})
+                                  "annoy_dim": self.dim + (self.metric == "dot"),
+                                  "graph": st.graph is not None})
+            if st.graph is not None:
+                w.save_array("graph", st.graph.graph)
+                w.save_array("graph_order", st.graph.perm)
             if st.index is not None:
                 write_index_file(st, w.file_path("index.ann"), self._binding_lock)
                 w.add_file("index.ann")
@@ -1078,6 +1216,8 @@ class NeighborStore:
             raise ValueError(f"metric must be None or one of {METRICS}, got {metric!r}")
         art = read_artifact(path, kind=KIND, verify=verify, required=REQUIRED)
         p = dict(art.params)
+        if isinstance(p, dict) and "search" not in p:  # saved before graph search: the trees
+            p["search"] = "annoy"
         try:
             store = cls(**p)
         except (TypeError, ValueError) as e:
@@ -1092,6 +1232,10 @@ class NeighborStore:
         store._state = load_state(art, dim=store.dim, metric=store.metric, exact=store.exact,
                                   n_trees=store.n_trees, mmap=bool(mmap),
                                   search_k_factor=cls.DOT_SEARCH_K_FACTOR)
+        if store._state.graph is not None and store.search != "graph":
+            raise ArtifactError(f"store artifact {str(art.path)!r}: holds a graph but its params say "
+                                f"search={store.search!r}", reason="invalid_content",
+                                path=str(art.path / "graph.npy"))
         return store
 
 

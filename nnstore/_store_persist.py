@@ -27,12 +27,15 @@ import numpy as np
 from ._annoy_search import POST_NONE, POST_SQRT, AnnoyFile, search_one
 from ._artifact import Artifact
 from ._errors import ArtifactError
+from ._graph_search import GraphIndex
 from ._keys import keys_from_frame
 from ._store_state import KeyMap, StoreState, stored_magnitude
 
-__all__ = ["REQUIRED", "annoy_self_check", "load_state", "write_index_file"]
+__all__ = ["GRAPH_FILES", "REQUIRED", "annoy_self_check", "load_state", "write_index_file"]
 
 REQUIRED = ("vectors.npy", "keys.parquet", "state.json")
+#: a store searched by its graph also has these (required when state.json says "graph": true)
+GRAPH_FILES = ("graph.npy", "graph_order.npy")
 ANNOY_METRIC = {"cosine": "angular", "euclidean": "euclidean", "dot": "euclidean",
                 "manhattan": "manhattan"}
 
@@ -171,9 +174,35 @@ def load_state(art: Artifact, *, dim: int, metric: str, exact: bool, n_trees: in
         if not has_index:
             raise _bad(art, "index.ann", f"missing, but state.json says {n_idx} vectors are indexed")
         index, afile = _load_index(art, vec, dim, metric, n_idx, n_trees, mmap, search_k_factor)
+    graph = _load_graph(art, state, vec, metric, n_idx, afile, mmap)
     return StoreState(metric=metric, vec=vec, keys=keys, alive=alive, n=n, keymap=keymap, meta=meta,
                       index=index, afile=afile, n_indexed=n_idx, n_alive_indexed=n_alive_indexed,
-                      n_alive_delta=n_alive_delta, dot_max=float(dot_max), norm_max=norm_max)
+                      n_alive_delta=n_alive_delta, dot_max=float(dot_max), norm_max=norm_max,
+                      graph=graph)
+
+
+def _load_graph(art: Artifact, state: dict, vec: np.ndarray, metric: str, n_idx: int, afile: Any,
+                mmap: bool):
+    """The checked neighbour graph of ``art`` (None when it has none: older stores, trees only)."""
+    flag = state.get("graph", False)
+    if not isinstance(flag, bool):
+        raise _bad(art, "state.json", f"graph must be true or false, got {flag!r}")
+    present = [f for f in GRAPH_FILES if f in art.files]
+    if not flag:
+        if present:
+            raise _bad(art, present[0], "present, but state.json says the store has no graph")
+        return None
+    missing = [f for f in GRAPH_FILES if f not in art.files]
+    if missing:
+        raise _bad(art, missing[0], "missing, but state.json says the store has a graph")
+    if afile is None:
+        raise _bad(art, "graph.npy", "a graph needs the Annoy index (its entry points)")
+    graph = art.load_array("graph", mmap=mmap)
+    order = art.load_array("graph_order", mmap=mmap)
+    try:
+        return GraphIndex(graph, order, vec[:n_idx], metric)
+    except ValueError as e:
+        raise _bad(art, "graph.npy", str(e)) from e
 
 
 def _load_index(art: Artifact, vec: np.ndarray, dim: int, metric: str, n_idx: int, n_trees: int,

@@ -100,6 +100,8 @@ class StoreState:
     keymap : KeyMap of the alive keys
     meta : DataFrame of ``n`` rows or None
     index, afile : the Annoy index and the compiled search's view of its file (or None)
+    graph : the neighbour graph over the indexed vectors (:class:`~nnstore._graph_search.GraphIndex`)
+        or None (Annoy's tree search only)
     n_indexed, n_alive_indexed, n_alive_delta : counts
     dot_max : the dot augmentation's M (max norm of the indexed vectors)
     norm_max : an upper bound of the stored vectors' L2 norms
@@ -109,21 +111,23 @@ class StoreState:
     post_c : ``dot_max ** 2``, the kernel's constant for ``dot``
     """
 
-    __slots__ = ("afile", "alive", "dot_max", "fast", "index", "keymap", "keys", "max_qq", "meta",
+    __slots__ = ("afile", "alive", "dot_max", "fast", "graph", "index", "keymap", "keys", "max_qq", "meta",
                  "metric", "n", "n_alive_delta", "n_alive_indexed", "n_indexed", "norm_max", "pos",
                  "post_c", "vec")
 
-    _FIELDS = ("afile", "alive", "dot_max", "index", "keymap", "keys", "meta", "metric", "n",
+    _FIELDS = ("afile", "alive", "dot_max", "graph", "index", "keymap", "keys", "meta", "metric", "n",
                "n_alive_delta", "n_alive_indexed", "n_indexed", "norm_max", "vec")
 
     def __init__(self, *, metric: str, vec: np.ndarray, keys: np.ndarray, alive: np.ndarray, n: int,
                  keymap: KeyMap, meta: pd.DataFrame | None = None, index: Any = None,
                  afile: Any = None, n_indexed: int = 0, n_alive_indexed: int = 0,
-                 n_alive_delta: int = 0, dot_max: float = 0.0, norm_max: float = 0.0) -> None:
+                 n_alive_delta: int = 0, dot_max: float = 0.0, norm_max: float = 0.0,
+                 graph: Any = None) -> None:
         self.metric = metric
         self.vec, self.keys, self.alive, self.n = vec, keys, alive, int(n)
         self.keymap, self.meta = keymap, meta
         self.index, self.afile = index, afile
+        self.graph = graph if afile is not None else None
         self.n_indexed = int(n_indexed)
         self.n_alive_indexed = int(n_alive_indexed)
         self.n_alive_delta = int(n_alive_delta)

@@ -56,7 +56,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--threshold-score", type=float, default=None, metavar="S",
                    help="set the threshold at this fixed score instead")
     f.add_argument("--backend", default="auto", choices=["auto", "exact", "annoy"],
-                   help="neighbour search: exact, approximate (annoy) or chosen by the data's size")
+                   help="neighbour search (nnstore's): exact, annoy (approximate, for large data) or "
+                        "chosen by the data's shape")
     f.add_argument("--scaler", default="robust", choices=["standard", "robust", "none"],
                    help="per-feature scaling (robust: median / IQR)")
     f.add_argument("--n-trees", type=int, default=10, metavar="N",

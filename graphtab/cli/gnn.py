@@ -48,23 +48,32 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "best validation epoch and stops early")
     f.add_argument("--emb-out", default=None, metavar="PATH",
                    help="also write the training graph's embeddings (.parquet or .csv)")
-    f.add_argument("--encoder", default="sage", choices=["sage", "gcn", "gat"], help="convolution")
-    f.add_argument("--dim", type=int, default=128, metavar="N", help="embedding dimension")
-    f.add_argument("--hidden-dim", type=int, default=256, metavar="N", help="hidden width")
-    f.add_argument("--n-layers", type=int, default=2, metavar="N", help="message-passing layers")
+    f.add_argument("--encoder", default=None, choices=["gcn", "sage", "gat"],
+                   help="convolution (default: gcn)")
+    f.add_argument("--dim", type=int, default=None, metavar="N", help="embedding dimension (default: 512)")
+    f.add_argument("--hidden-dim", type=int, default=None, metavar="N",
+                   help="hidden width (default: 512)")
+    f.add_argument("--n-layers", type=int, default=None, metavar="N",
+                   help="message-passing layers (default: 1)")
     deprecated(f, "--layers", "--n-layers", "n_layers", type=int)
-    f.add_argument("--dropout", type=float, default=0.0, metavar="P", help="dropout rate")
-    f.add_argument("--pretrain", default="dgi", choices=["dgi", "link", "none"],
-                   help="self-supervised pre-training objective")
-    f.add_argument("--pretrain-epochs", type=int, default=300, metavar="N",
-                   help="maximum pre-training epochs")
-    f.add_argument("--finetune-epochs", type=int, default=200, metavar="N",
-                   help="maximum fine-tuning epochs (with --labels)")
+    f.add_argument("--dropout", type=float, default=None, metavar="P",
+                   help="dropout rate during pre-training (default: 0)")
+    f.add_argument("--normalize", default=None, choices=["auto", "row", "standard", "none"],
+                   help="feature normalisation inside the model (default: auto)")
+    f.add_argument("--pretrain", default=None, choices=["dgi", "link", "none"],
+                   help="self-supervised pre-training objective (default: dgi)")
+    f.add_argument("--epochs", type=int, default=None, metavar="N",
+                   help="maximum pre-training epochs (default: 500)")
+    deprecated(f, "--pretrain-epochs", "--epochs", "epochs", type=int)
+    f.add_argument("--learning-rate", type=float, default=None, metavar="LR",
+                   help="pre-training learning rate (default: 0.001)")
+    deprecated(f, "--lr", "--learning-rate", "learning_rate", type=float)
+    f.add_argument("--l2", type=float, default=None, metavar="L2",
+                   help="pre-training L2 penalty (default: 0)")
     f.add_argument("--mode", default="finetune", choices=["finetune", "probe"],
                    help="with --labels: fine-tune the encoder, or fit a linear probe on it")
-    f.add_argument("--learning-rate", type=float, default=1e-3, metavar="LR",
-                   help="pre-training learning rate")
-    deprecated(f, "--lr", "--learning-rate", "learning_rate", type=float)
+    f.add_argument("--finetune-epochs", type=int, default=200, metavar="N",
+                   help="maximum fine-tuning epochs (with --labels)")
     add_device(f)
     add_seed(f)
     add_progress(f)
@@ -115,12 +124,15 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         raise UsageError("--label-col needs --labels")
     if args.validation and not args.labels:
         raise UsageError("--validation needs --labels")
-    model = GNNEmbedder(encoder=args.encoder, hidden_dim=args.hidden_dim, dim=args.dim,
-                        n_layers=args.n_layers, dropout=args.dropout,
-                        pretrain=None if args.pretrain == "none" else args.pretrain,
-                        pretrain_epochs=args.pretrain_epochs, finetune_epochs=args.finetune_epochs,
-                        lr=args.learning_rate, device=args.device, random_state=args.seed,
-                        verbose=progress(args))
+    given = {"encoder": args.encoder, "dim": args.dim, "hidden_dim": args.hidden_dim,
+             "n_layers": args.n_layers, "dropout": args.dropout, "epochs": args.epochs,
+             "learning_rate": args.learning_rate, "l2": args.l2}
+    kwargs = {k: v for k, v in given.items() if v is not None}
+    if args.pretrain is not None:
+        kwargs["pretrain"] = None if args.pretrain == "none" else args.pretrain
+    if args.normalize is not None:
+        kwargs["normalize"] = None if args.normalize == "none" else args.normalize
+    model = GNNEmbedder(**kwargs, device=args.device, random_state=args.seed, verbose=progress(args))
     validate_early(model)
     g = read_graph(args)
     features = read_node_table(args.features, args, embeddings=True)
@@ -128,7 +140,8 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     validation = _labels(args.validation, labels.name, args, "validation") if args.validation else None
     model.pretrain_graph(g, features)
     if labels is not None:
-        model.fine_tune(g, labels, features, mode=args.mode, validation=validation)
+        model.fine_tune(g, labels, features, mode=args.mode, validation=validation,
+                        epochs=args.finetune_epochs)
     model.save(out)
     if args.emb_out:
         emb = model.transform()
@@ -137,7 +150,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     stage = f", fine-tuned ({args.mode}) on {len(model.classes_)} classes" if labels is not None else ""
     if labels is not None and model.best_epoch_ is not None:
         stage += f", best validation epoch {model.best_epoch_}"
-    print(f"trained {args.encoder} GNN on {g!r}{stage}; saved to {out}")
+    print(f"trained {model.encoder} GNN on {g!r}{stage}; saved to {out}")
     return 0
 
 

@@ -16,9 +16,10 @@ def add_graph_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--src", default="src", metavar="COL", help="source node column")
     p.add_argument("--dst", default="dst", metavar="COL", help="target node column")
     p.add_argument("--weight", default=None, metavar="COL", help="edge weight column (default: unweighted)")
-    p.add_argument("--directed", action="store_true",
-                   help="the edges are directed (default: undirected; both directions of an edge are "
-                        "one edge)")
+    p.add_argument("--directed", action="store_true", default=None,
+                   help="the edges are directed (default: undirected: both directions of an edge are "
+                        "one edge, repeated rows add their weights, and an edge list that looks "
+                        "directed gives a warning)")
 
 
 def read_graph(args: argparse.Namespace):

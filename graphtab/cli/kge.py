@@ -98,11 +98,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     out = check_model_dir(args.out)
     params = dict(model=args.model, dim=args.dim, epochs=args.epochs, batch_size=args.batch_size,
                   learning_rate=args.learning_rate, dropout=args.dropout, time_budget=args.time_budget,
-                  device=args.device, random_state=args.seed, verbose=progress(args))
-    if "n3" in KGEmbedder().get_params():
-        params["n3"] = args.n3
-    else:
-        params["regularization"] = args.n3
+                  n3=args.n3, device=args.device, random_state=args.seed, verbose=progress(args))
     model = validate_early(KGEmbedder(**params))
     train = _read(args.triples)
     extra: list = []

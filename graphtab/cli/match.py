@@ -2,12 +2,17 @@
 
 Both write ``--out/pairs.parquet`` (index_a, index_b, score, features) and
 ``--out/clusters.parquet`` (cluster id per record; for linkage the index is
-``(table, key)``).
+``(table, key)``). Without ``--labels``, when the unsupervised scorer cannot
+separate matches from non-matches on the given tables (its match
+probabilities are not bimodal: ``RecordMatcher.diagnostics_``), a warning on
+stderr says so and points to ``--labels``.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
+import warnings
 from pathlib import Path
 
 from ._common import (
@@ -105,6 +110,21 @@ def _labels(args: argparse.Namespace):
     return lab.reset_index() if lab.shape[1] < 3 else lab
 
 
+def _fit_predict(m, a, b, args: argparse.Namespace):
+    """``m.fit_predict`` with the weak-scorer warning printed once, in the CLI's words."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="the unsupervised scorer", category=UserWarning)
+        res = m.fit_predict(a, b, labels=_labels(args))
+    if res.weak:
+        d = res.diagnostics
+        print(f"graphtab: warning: the unsupervised scorer is weak on these tables: "
+              f"{d['unsure_share']:.0%} of the candidate pairs it does not reject are undecided "
+              f"({d['n_unsure']} scored between 0.05 and 0.95, {d['n_sure']} above); expect low precision "
+              f"and recall. Label some pairs (CSV/Parquet with index_a, index_b, label) and pass "
+              f"--labels FILE to train the supervised scorer.", file=sys.stderr)
+    return res
+
+
 def _write(res, out: Path, args: argparse.Namespace, m) -> int:
     from graphtab._io import write_table
 
@@ -140,7 +160,7 @@ def _cmd_link(args: argparse.Namespace) -> int:
         raise UsageError(f"--key takes one column (both tables) or two (A then B), got {len(keys)}")
     m = _matcher(args, mapping or None)
     a, b = _read(args.a, keys[0], args), _read(args.b, keys[-1], args)
-    res = m.fit_predict(a, b, labels=_labels(args))
+    res = _fit_predict(m, a, b, args)
     return _write(res, out, args, m)
 
 
@@ -148,5 +168,5 @@ def _cmd_dedupe(args: argparse.Namespace) -> int:
     out = _check_out(args)
     m = _matcher(args)
     a = _read(args.table, args.key, args)
-    res = m.fit_predict(a, None, labels=_labels(args))
+    res = _fit_predict(m, a, None, args)
     return _write(res, out, args, m)

@@ -43,8 +43,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="in-out parameter (small q pushes walks outwards)")
     e.add_argument("--epochs", type=int, default=1, metavar="N", help="passes over the walks")
     e.add_argument("--negative", type=int, default=5, metavar="N", help="negative samples per pair")
-    e.add_argument("--subsample", type=float, default=1e-3, metavar="T",
-                   help="frequent-node subsampling threshold (0 disables)")
+    e.add_argument("--subsample", type=_subsample, default="auto", metavar="T",
+                   help="frequent-node subsampling threshold (0 disables; default 'auto': "
+                        "max(1e-3, 10 / number of nodes))")
     e.add_argument("--learning-rate", type=float, default=0.025, metavar="LR",
                    help="initial skip-gram learning rate (decays linearly)")
     add_n_jobs(e, "threads for walks and training")
@@ -55,6 +56,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_progress(e)
     add_ids_as_str(e)
     e.set_defaults(func=_cmd_embed)
+
+
+def _subsample(text: str) -> float | str:
+    if text == "auto":
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected 'auto' or a number >= 0, got {text!r}") from None
 
 
 def _cmd_embed(args: argparse.Namespace) -> int:

@@ -40,14 +40,29 @@ def register(sub: argparse._SubParsersAction) -> None:
     _id_arguments(f)
     f.add_argument("--weight-col", default=None, metavar="COL",
                    help="interaction weight / rating column (>= 0; default: every interaction 1)")
-    f.add_argument("--model", default="lightgcn", metavar="MODEL",
-                   help="model family (see graphemb.Recommender)")
-    f.add_argument("--dim", type=int, default=64, metavar="N", help="embedding dimension")
+    f.add_argument("--time-col", default=None, metavar="COL",
+                   help="timestamp column: a user's recent interactions weigh more (see "
+                        "--recency-half-life)")
+    f.add_argument("--model", default="ials", choices=["ials", "lightgcn", "bpr", "node2vec"],
+                   help="encoder of users and items (see graphemb.Recommender; default ials)")
+    f.add_argument("--dim", type=int, default=None, metavar="N",
+                   help="embedding dimension (default: the model's, ials 128, others 64)")
+    f.add_argument("--epochs", type=int, default=None, metavar="N",
+                   help="training epochs (default: the model's, ials 16, lightgcn/bpr 100)")
+    f.add_argument("--l2", type=float, default=None, metavar="W",
+                   help="L2 penalty (default: the model's, ials 0.03, lightgcn/bpr 0.001)")
+    f.add_argument("--unobserved-weight", type=float, default=0.1, metavar="W",
+                   help="ials: weight of the unobserved user-item pairs")
+    f.add_argument("--recency-half-life", type=float, default=5.0, metavar="N",
+                   help="with --time-col: later interactions after which a user's recency boost halves")
+    f.add_argument("--no-recency", action="store_true", help="ignore --time-col for weighting")
     f.add_argument("--n-layers", type=int, default=3, metavar="N", help="LightGCN propagation layers")
-    f.add_argument("--epochs", type=int, default=100, metavar="N", help="training epochs")
-    f.add_argument("--batch-size", type=int, default=4096, metavar="N", help="interactions per step")
-    f.add_argument("--learning-rate", type=float, default=0.01, metavar="LR", help="optimiser step size")
-    f.add_argument("--l2", type=float, default=1e-3, metavar="W", help="L2 penalty")
+    f.add_argument("--batch-size", type=int, default=4096, metavar="N",
+                   help="lightgcn/bpr: interactions per step")
+    f.add_argument("--learning-rate", type=float, default=0.01, metavar="LR",
+                   help="lightgcn/bpr: optimiser step size")
+    f.add_argument("--n-jobs", type=int, default=None, metavar="N",
+                   help="threads of the ials solver (default 1, -1 all cores)")
     f.add_argument("--item-features", default=None, metavar="FILE",
                    help="numeric item features keyed by item id (e.g. `tabemb embed` output): items "
                         "without interactions become recommendable")
@@ -129,9 +144,12 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     model = validate_early(Recommender(
         model=args.model, dim=args.dim, n_layers=args.n_layers, epochs=args.epochs,
         batch_size=args.batch_size, learning_rate=args.learning_rate, l2=args.l2,
+        unobserved_weight=args.unobserved_weight,
+        recency_half_life=None if args.no_recency else args.recency_half_life, n_jobs=args.n_jobs,
         random_state=args.seed, verbose=progress(args)))
     df = read_input(args.interactions, args, id_columns=[args.user_col, args.item_col])
     model.fit(df, user_col=args.user_col, item_col=args.item_col, weight_col=args.weight_col,
+              time_col=args.time_col,
               item_features=_item_table(args.item_features, args, "item features"),
               item_metadata=_item_table(args.item_metadata, args, "item metadata"))
     model.save(out)

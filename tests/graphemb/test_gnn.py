@@ -11,7 +11,7 @@ from nnstore import ArtifactError, NotFittedError
 
 torch.set_num_threads(1)
 
-SMALL = dict(hidden_dim=16, dim=8, pretrain_epochs=5, finetune_epochs=5)
+SMALL = dict(hidden_dim=16, dim=8, epochs=5)
 
 
 def planted(n_blocks=4, size=25, seed=0, signal=1.0, n_features=12):
@@ -64,9 +64,9 @@ def test_pretraining_beats_random_init_on_planted_partition():
     labels = pd.Series(y, index=list(G.nodes)).where(labelled)
     accs = {}
     for pre in ("dgi", None):
-        m = GNNEmbedder(encoder="gcn", n_layers=1, hidden_dim=16, dim=16, pretrain=pre, pretrain_epochs=100,
-                        lr=0.005, probe_epochs=300, random_state=0)
-        m.fit(G, F).fine_tune(G, labels, F, mode="probe")
+        m = GNNEmbedder(encoder="gcn", n_layers=1, hidden_dim=16, dim=16, pretrain=pre, epochs=100,
+                        learning_rate=0.005, random_state=0)
+        m.fit(G, F).fine_tune(G, labels, F, mode="probe", probe_epochs=300)
         accs[pre] = float((m.predict().to_numpy()[~labelled] == y[~labelled]).mean())
     print(accs)  # measured: dgi 0.83, random init 0.67
     assert accs["dgi"] >= 0.75
@@ -75,7 +75,7 @@ def test_pretraining_beats_random_init_on_planted_partition():
 
 def test_unseen_node_lands_near_its_neighbours(data):
     G, F, y = data
-    m = GNNEmbedder(encoder="sage", pretrain="link", hidden_dim=32, dim=16, pretrain_epochs=60,
+    m = GNNEmbedder(encoder="sage", n_layers=2, pretrain="link", hidden_dim=32, dim=16, epochs=60,
                     random_state=0).fit(G, F)
     H = G.copy()
     block0 = [n for n, c in zip(G.nodes, y, strict=True) if c == 0]
@@ -98,13 +98,13 @@ def test_fine_tune_modes_and_predict(data):
     G, F, y = data
     labels = pd.Series(y, index=list(G.nodes)).astype(object).map(lambda c: f"class{c}")
     labels[np.arange(100) % 4 != 0] = np.nan
-    m = GNNEmbedder(encoder="gcn", hidden_dim=32, dim=16, pretrain_epochs=30, finetune_epochs=100,
+    m = GNNEmbedder(encoder="gcn", n_layers=2, hidden_dim=32, dim=16, epochs=30,
                     random_state=0).fit(G, F)
     before = m.transform()
     m.fine_tune(G, labels, F, mode="probe")
     pd.testing.assert_frame_equal(before, m.transform())  # frozen encoder
     assert list(m.classes_) == ["class0", "class1", "class2", "class3"]
-    m.fine_tune(G, labels, F, mode="finetune")
+    m.fine_tune(G, labels, F, mode="finetune", epochs=100)
     assert not np.allclose(before.to_numpy(), m.transform().to_numpy())
     proba = m.predict_proba()
     assert proba.shape == (100, 4) and np.allclose(proba.sum(axis=1), 1.0, atol=1e-5)
@@ -116,15 +116,15 @@ def test_fine_tune_with_validation_keeps_the_best_epoch(data):
     G, F, y = data
     full = pd.Series(y, index=list(G.nodes))
     train, val = full.where(np.arange(100) % 10 == 0), full.where(np.arange(100) % 10 == 5)
-    m = GNNEmbedder(encoder="gcn", n_layers=1, hidden_dim=16, dim=16, pretrain_epochs=30, probe_epochs=40,
-                    finetune_epochs=300, finetune_patience=10, random_state=0).fit(G, F)
+    m = GNNEmbedder(encoder="gcn", n_layers=1, hidden_dim=16, dim=16, epochs=30, random_state=0).fit(G, F)
+    knobs = dict(probe_epochs=40, epochs=300, patience=10)
     vidx = val.dropna().index
 
     def val_acc():
         return float((m.predict()[vidx] == val[vidx].astype(int)).mean())
 
     for mode in ("probe", "finetune"):
-        m.fine_tune(G, train, F, mode=mode, validation=val)
+        m.fine_tune(G, train, F, mode=mode, validation=val, **knobs)
         hist = [h for h in m.finetune_history_ if h["stage"] == mode]
         assert hist and all("val_accuracy" in h for h in hist)
         assert [h["stage"] for h in m.finetune_history_].count("probe") == 40  # warm start for finetune
@@ -132,7 +132,7 @@ def test_fine_tune_with_validation_keeps_the_best_epoch(data):
             assert val_acc() == pytest.approx(hist[m.best_epoch_ - 1]["val_accuracy"])
             assert val_acc() == pytest.approx(max(h["val_accuracy"] for h in hist))
     assert len(hist) < 300 and len(hist) - m.best_epoch_ == 10  # early stop after 10 epochs w/o gain
-    m.fine_tune(G, train, F, mode="probe")
+    m.fine_tune(G, train, F, mode="probe", **knobs)
     assert m.best_epoch_ is None and "val_accuracy" not in m.finetune_history_[-1]
 
 
@@ -146,8 +146,8 @@ def test_bad_validation(data):
         m.fine_tune(G, labels, F, validation=pd.Series([9], index=["n1"]))
     with pytest.raises(TypeError, match="validation must be a pandas Series"):
         m.fine_tune(G, labels, F, validation=[1, 2])
-    with pytest.raises(ValueError, match="finetune_dropout must be in"):
-        GNNEmbedder(finetune_dropout=1.0, **SMALL).fit(G, F, labels=labels)
+    with pytest.raises(ValueError, match="'dropout' parameter"):
+        m.fine_tune(G, labels, F, dropout=1.0)
 
 
 def test_save_load_round_trip(tmp_path, data):
@@ -223,8 +223,10 @@ def test_bad_features(data):
         m.fit(G, bad)
     with pytest.raises(ValueError, match="numeric columns only"):
         m.fit(G, F.assign(f0="x"))
-    with pytest.raises(TypeError, match="must be a pandas DataFrame"):
-        m.fit(G, F.to_numpy())
+    with pytest.raises(TypeError, match="must be a pandas DataFrame indexed by node id, a numpy array"):
+        m.fit(G, F.to_numpy().tolist())
+    with pytest.raises(ValueError, match="features has 99 rows but the graph has 100 nodes"):
+        m.fit(G, F.to_numpy()[:99])
     m.fit(G, F)
     with pytest.raises(ValueError, match="features has 11 columns but the model was trained on 12"):
         m.transform(G, F.iloc[:, :11])
@@ -243,7 +245,9 @@ def test_bad_labels(data):
     with pytest.raises(ValueError, match="at least 2 classes"):
         m.fine_tune(G, labels.where(labels == 0), F)
     with pytest.raises(TypeError, match="pandas Series"):
-        m.fine_tune(G, y, F)
+        m.fine_tune(G, list(y), F)
+    with pytest.raises(ValueError, match=r"one value per node \(100"):
+        m.fine_tune(G, y[:50], F)
     with pytest.raises(ValueError, match="mode must be one of"):
         m.fine_tune(G, labels, F, mode="linear")
 
@@ -254,11 +258,11 @@ def test_bad_params_and_not_fitted(data):
         GNNEmbedder().transform()
     with pytest.raises(NotFittedError, match="classification head"):
         GNNEmbedder(**SMALL).fit(G, F).predict()
-    with pytest.raises(ValueError, match="encoder must be one of"):
+    with pytest.raises(ValueError, match="'encoder' parameter"):
         GNNEmbedder(encoder="gin").fit(G, F)
-    with pytest.raises(ValueError, match="pretrain must be one of"):
+    with pytest.raises(ValueError, match="'pretrain' parameter"):
         GNNEmbedder(pretrain="mae").fit(G, F)
-    with pytest.raises(ValueError, match="dropout must be in"):
+    with pytest.raises(ValueError, match="'dropout' parameter"):
         GNNEmbedder(dropout=1.5).fit(G, F)
     with pytest.raises(ValueError, match="needs a graph with edges"):
         GNNEmbedder(pretrain="link", **SMALL).fit(nx.empty_graph(5))
@@ -278,7 +282,7 @@ def test_sparse_features_take_the_sparse_path(data, encoder):
     B = (rng.random((100, 200)) < 0.02).astype(np.float32)  # bag-of-words-like: 2% non-zero
     B[np.arange(100), y] = 1.0
     F = pd.DataFrame(B, index=list(G.nodes))
-    m = GNNEmbedder(encoder=encoder, random_state=0, **SMALL)
+    m = GNNEmbedder(encoder=encoder, normalize=None, random_state=0, **SMALL)
     _, x, _ = m._inputs(G, F, fitting=True)
     assert x.layout == torch.sparse_csr
     labels = pd.Series(y, index=list(G.nodes)).where(np.arange(100) % 4 == 0)

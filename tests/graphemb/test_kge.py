@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from graphemb import KGEmbedder, filtered_ranks, rank_metrics
+from graphemb import KGEmbedder, filtered_ranks, rank_metrics, read_triples
 from nnstore import NotFittedError
 
 
@@ -87,9 +87,9 @@ def test_bad_input():
     train, _ = _kg(3, 0)
     with pytest.raises(NotFittedError):
         KGEmbedder().score(train)
-    with pytest.raises(ValueError, match="model must be one of"):
+    with pytest.raises(ValueError, match="'model' parameter of graphemb.KGEmbedder must be a str among"):
         KGEmbedder(model="transh").fit(train)
-    with pytest.raises(ValueError, match="dim must be a positive int"):
+    with pytest.raises(ValueError, match="'dim' parameter"):
         KGEmbedder(dim=0).fit(train)
     with pytest.raises(KeyError, match="missing column"):
         KGEmbedder().fit(pd.DataFrame({"head": ["a"], "rel": ["r"], "tail": ["b"]}))
@@ -106,20 +106,59 @@ def test_bad_input():
         kge.predict_tail("p0", "married", k=0)
 
 
-def test_cli_fit_predict_evaluate(tmp_path, capsys):
-    from graphtab.cli import main
+def test_regularization_is_renamed_n3_with_a_future_warning(tmp_path):
+    train, _ = _kg(3, 0)
+    new = KGEmbedder(dim=4, epochs=2, n3=0.05, random_state=0).fit(train)
+    with pytest.warns(FutureWarning, match="'regularization' is renamed 'n3'"):
+        old = KGEmbedder(dim=4, epochs=2, regularization=0.05, random_state=0).fit(train)
+    pd.testing.assert_frame_equal(old.entity_embeddings_, new.entity_embeddings_)
+    none = KGEmbedder(dim=4, epochs=2, random_state=0).fit(train)
+    assert not none.entity_embeddings_.equals(new.entity_embeddings_)  # the penalty acts
+    with pytest.raises(ValueError, match="both regularization= .* and n3="):
+        KGEmbedder(dim=4, epochs=1, n3=0.1, regularization=0.2).fit(train)
+    back = KGEmbedder.load(old.save(tmp_path / "m"))
+    assert back.n3 == 0.05 and back.regularization == "deprecated"  # loads under the new name
 
-    train, test = _kg()
-    train.to_csv(tmp_path / "train.txt", sep="\t", header=False, index=False)
-    test.to_csv(tmp_path / "test.txt", sep="\t", header=False, index=False)
-    assert main(["kge", "fit", str(tmp_path / "train.txt"), "--out", str(tmp_path / "m"),
-                 "--model", "distmult", "--dim", "8", "--epochs", "5", "--no-progress"]) == 0
-    pd.DataFrame({"head": ["p0"], "relation": ["parent_of"]}).to_csv(tmp_path / "q.csv", index=False)
-    assert main(["kge", "predict", str(tmp_path / "m"), str(tmp_path / "q.csv"),
-                 "--out", str(tmp_path / "p.parquet"), "--k", "3", "--exact"]) == 0
-    pred = pd.read_parquet(tmp_path / "p.parquet")
-    assert len(pred) == 3 and list(pred["rank"]) == [0, 1, 2]
-    capsys.readouterr()
-    assert main(["kge", "evaluate", str(tmp_path / "m"), str(tmp_path / "test.txt"),
-                 "--known", str(tmp_path / "train.txt")]) == 0
-    assert "mrr" in capsys.readouterr().out
+
+def test_transform_and_set_output_keep_entity_ids():
+    train, _ = _kg(3, 0)
+    kge = KGEmbedder(model="transe", dim=4, epochs=1, random_state=0).set_output(transform="pandas")
+    emb = kge.fit_transform(train)
+    pd.testing.assert_frame_equal(emb, kge.entity_embeddings_)
+    assert list(kge.get_feature_names_out()) == ["emb_0", "emb_1", "emb_2", "emb_3"]
+    assert kge.transform("p0").index.tolist() == ["p0"]
+    with pytest.raises(KeyError, match="unknown to the model"):
+        kge.transform(["nobody"])
+
+
+def test_neighbor_store_follows_random_state(tmp_path):
+    train, _ = _kg(5, 0)
+    a = KGEmbedder(model="distmult", dim=8, epochs=2, random_state=1).fit(train)
+    b = KGEmbedder(model="distmult", dim=8, epochs=2, random_state=2).fit(train)
+    assert a._neighbor_store().random_state == a._store_seed != b._store_seed
+    back = KGEmbedder.load(a.save(tmp_path / "m"))
+    assert back._neighbor_store().random_state == a._store_seed
+    pd.testing.assert_frame_equal(back.predict_tail("p0", "married", k=3),
+                                  a.predict_tail("p0", "married", k=3))
+
+
+@pytest.mark.parametrize(("text", "match"), [
+    ("a\tr\tb\nc\td\n", r"line 2: expected 3 non-empty tab-separated fields .* got 2"),
+    ("a\tr\tb\tx\n", r"line 1: .* got 4 tab-separated"),
+    ("a\tr\tb\n\nc\t\td\n", r"line 3: .* got an empty field"),
+    ("\n\n", "holds no triple"),
+])
+def test_read_triples_names_the_bad_line(tmp_path, text, match):
+    path = tmp_path / "t.txt"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError, match=match):
+        read_triples(path)
+
+
+def test_read_triples_keeps_strings(tmp_path):
+    path = tmp_path / "t.txt"
+    path.write_text("00123\tNA\tnull\n\n007\tr\t1.0\n", encoding="utf-8")
+    df = read_triples(path)
+    assert df.values.tolist() == [["00123", "NA", "null"], ["007", "r", "1.0"]]
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        read_triples(tmp_path / "none.txt")

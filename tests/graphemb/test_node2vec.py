@@ -68,8 +68,10 @@ def test_same_seed_same_embedding_single_thread(communities, fitted):
 
 
 def test_save_load_round_trip(fitted, tmp_path):
-    fitted.save(tmp_path / "model")
-    back = Node2Vec.load(tmp_path / "model")
+    path = fitted.save(tmp_path / "model")
+    assert path == tmp_path / "model"
+    back = Node2Vec.load(path)
+    assert back.subsample_ == fitted.subsample_
     pd.testing.assert_frame_equal(back.embedding_, fitted.embedding_)
     pd.testing.assert_frame_equal(back.transform(["n5"]), fitted.transform(["n5"]))
     assert back.get_params()["p"] == fitted.p and back.dim == 16
@@ -99,18 +101,68 @@ def test_verbose_and_fit_transform(communities):
 
 
 def test_not_fitted():
-    with pytest.raises(NotFittedError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="This graphemb.Node2Vec instance is not fitted yet"):
         Node2Vec().transform()
+    with pytest.raises(NotFittedError):
+        Node2Vec().get_feature_names_out()
+
+
+def test_set_output_pandas_keeps_node_ids(fitted, communities):
+    G, _ = communities
+    m = Node2Vec(**SMALL, n_jobs=1, random_state=0).set_output(transform="pandas")
+    emb = m.fit_transform(G)
+    pd.testing.assert_frame_equal(emb, fitted.embedding_)
+    assert list(m.get_feature_names_out()) == [f"emb_{i}" for i in range(16)]
+    assert m.transform("n7").index.tolist() == ["n7"]
+    with pytest.raises(ValueError, match="'default' or 'pandas'"):
+        m.set_output(transform="polars")
+
+
+def test_malformed_graph_is_an_error_not_a_crash():
+    from graphemb import Graph
+
+    with pytest.raises(ValueError, match="indices must be node rows"):
+        Node2Vec(walk_length=5, window=2).fit(
+            Graph(indptr=[0, 1, 2], indices=[1, 10**9], weights=None, nodes=[0, 1], directed=True))
+    with pytest.raises(ValueError, match="indptr must have n_nodes \\+ 1"):
+        Node2Vec(walk_length=5, window=2).fit(
+            Graph(indptr=[0, 1], indices=[0], weights=None, nodes=[0, 1, 2], directed=True))
+
+
+def test_scipy_adjacency_is_read_undirected_with_a_warning():
+    import scipy.sparse as sp
+
+    A = sp.csr_matrix(np.array([[0, 1, 1, 0], [1, 0, 0, 0], [0, 0, 0, 1], [0, 0, 0, 0]]))
+    with pytest.warns(UserWarning, match="directed=True"):
+        m = Node2Vec(dim=4, walk_length=6, window=2, keep_walks=True, random_state=0).fit(A)
+    assert (m.walks_ >= 0).all()  # undirected: no walk dies at a node without out-arcs
+    m2 = Node2Vec(dim=4, walk_length=6, window=2, keep_walks=True, directed=True, random_state=0).fit(A)
+    assert (m2.walks_ < 0).any()
+
+
+def test_subsample_auto_scales_to_the_graph(fitted):
+    from graphemb._node2vec import subsample_threshold
+
+    assert fitted.subsample_ == 0.0  # SMALL sets subsample=0
+    assert subsample_threshold("auto", 40) == 10 / 40
+    assert subsample_threshold("auto", 10**6) == 1e-3
+    assert subsample_threshold(1e-4, 40) == 1e-4
+    m = Node2Vec(dim=4, walk_length=5, window=2, n_walks=1, random_state=0).fit(nx.path_graph(50))
+    assert m.subsample_ == 10 / 50
 
 
 @pytest.mark.parametrize(("params", "match"), [
-    (dict(p=0), "p must be a number > 0"),
-    (dict(q=-1.0), "q must be a number > 0"),
-    (dict(p=float("nan")), "p must be"),
-    (dict(walk_length=1), "walk_length must be an int >= 2"),
+    (dict(p=0), "'p' parameter of graphemb.Node2Vec must be a float in the range \\(0.0, inf\\)"),
+    (dict(q=-1.0), "'q' parameter"),
+    (dict(p=float("nan")), "'p' parameter"),
+    (dict(walk_length=1), "'walk_length' parameter .* range \\[2, inf\\)"),
     (dict(walk_length=10, window=10), "window must be < walk_length"),
-    (dict(dim=0), "dim must be"),
-    (dict(n_walks=2.5), "n_walks must be an int"),
+    (dict(dim=0), "'dim' parameter"),
+    (dict(n_walks=2.5), "'n_walks' parameter .* int"),
+    (dict(subsample="sometimes"), "'subsample' parameter"),
+    (dict(n_jobs=0), "'n_jobs' parameter"),
+    (dict(device="gpu"), "device must be 'cpu', 'cuda'"),
+    (dict(directed="yes"), "'directed' parameter"),
 ])
 def test_bad_parameters(params, match):
     G = nx.path_graph(4)
@@ -135,3 +187,19 @@ def test_unhashable_node_ids():
     df = pd.DataFrame({"src": [[1], [2]], "dst": [[2], [3]]})
     with pytest.raises(TypeError, match="unhashable"):
         Node2Vec(walk_length=5, window=2).fit(df)
+
+
+def test_same_embedding_whatever_the_container():
+    import scipy.sparse as sp
+    import torch
+    from torch_geometric.data import Data
+
+    G = nx.karate_club_graph()
+    A = nx.to_scipy_sparse_array(G, weight=None, format="csr")
+    upper = sp.triu(A, k=1).tocoo()
+    inputs = {"scipy": sp.csr_matrix(A), "triangular scipy": upper, "dense": A.toarray(),
+              "pyg": Data(edge_index=torch.as_tensor(np.vstack(A.nonzero())), num_nodes=34)}
+    kw = dict(dim=8, walk_length=10, n_walks=2, window=3, weight=None, n_jobs=1, random_state=0)
+    ref = Node2Vec(**kw).fit_transform(G)
+    for name, x in inputs.items():
+        pd.testing.assert_frame_equal(Node2Vec(**kw).fit_transform(x), ref, obj=name)

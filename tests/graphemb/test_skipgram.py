@@ -109,3 +109,16 @@ def test_epoch_callback_is_called():
     seen = []
     train_skipgram_numba(walks[:10], n, dim=4, window=2, epochs=2, callback=seen.append)
     assert seen == [0, 1]
+
+
+def test_sigmoid_table_covers_both_ends():
+    # a dot product just below the clip (5.9999995 in float32) maps to the last index, 1000:
+    # the table must have an entry there (it had 1000, and that read ran past its end)
+    from graphemb._skipgram import _EXP_TABLE_SIZE, _MAX_EXP, _exp_table
+
+    table = _exp_table()
+    assert len(table) == _EXP_TABLE_SIZE + 1
+    f = np.float32(5.9999995)
+    index = int((f + np.float32(_MAX_EXP)) * np.float32(_EXP_TABLE_SIZE / _MAX_EXP / 2.0))
+    assert index == _EXP_TABLE_SIZE
+    np.testing.assert_allclose(table[[0, -1]], 1 / (1 + np.exp([_MAX_EXP, -_MAX_EXP])), rtol=1e-6)

@@ -135,3 +135,12 @@ def test_walks_written_in_place_into_out():
     for bad in (np.empty((4, 5), np.int32), np.empty((4, 6), np.int64), np.empty((6, 4), np.int32).T):
         with pytest.raises(ValueError, match="out must be a C-contiguous int32 array of shape"):
             random_walks(g.indptr, g.indices, g.weights, starts, walk_length=6, out=bad)
+
+
+def test_start_rows_out_of_range_are_an_error():
+    from graphemb._walks import random_walks
+
+    indptr = np.array([0, 1, 2], np.int64)
+    indices = np.array([1, 0], np.int32)
+    with pytest.raises(ValueError, match=r"starts must be rows in \[0, 2\)"):
+        random_walks(indptr, indices, None, np.array([0, 5], np.int32), walk_length=3)

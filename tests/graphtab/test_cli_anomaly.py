@@ -68,3 +68,12 @@ def test_a_string_in_a_numeric_column_is_named_not_dropped(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "column 'b'" in err and "row 17" in err and "'n/a?'" in err
     assert not (tmp_path / "m").exists()
+
+
+
+def test_fit_bad_backend_is_a_usage_error(tmp_path, capsys):
+    src = tmp_path / "train.csv"
+    _frame(60).reset_index().to_csv(src, index=False)
+    assert main(["anomaly", "fit", str(src), "--out", str(tmp_path / "m2"), "--key", "key",
+                 "--backend", "faiss"]) == 2
+    assert "--backend" in capsys.readouterr().err and not (tmp_path / "m2").exists()

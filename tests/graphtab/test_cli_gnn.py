@@ -30,8 +30,10 @@ def test_fit_and_embed(tmp_path, capsys):
     assert main(["gnn", "fit", str(tmp_path / "edges.csv"), "--features", str(tmp_path / "f.parquet"),
                  "--labels", str(tmp_path / "l.parquet"), "--validation", str(tmp_path / "v.parquet"),
                  "--out", str(tmp_path / "model"), "--dim", "8", "--hidden-dim", "16",
-                 "--pretrain-epochs", "3", "--finetune-epochs", "3", "--seed", "0"]) == 0
-    assert GNNEmbedder.load(tmp_path / "model").best_epoch_ is not None
+                 "--epochs", "3", "--finetune-epochs", "3", "--learning-rate", "0.01", "--seed", "0"]) == 0
+    fitted = GNNEmbedder.load(tmp_path / "model")
+    assert fitted.best_epoch_ is not None
+    assert fitted.get_params()["learning_rate"] == 0.01 and fitted.get_params()["epochs"] == 3
     H = pd.concat([edges, pd.DataFrame({"src": ["new"], "dst": ["n0"]})])
     H.to_csv(tmp_path / "edges2.csv", index=False)
     assert main(["gnn", "embed", str(tmp_path / "model"), str(tmp_path / "edges2.csv"),

@@ -42,3 +42,19 @@ def test_errors_before_work(tmp_path, capsys):
     assert main(["match", "link", str(tmp_path / "all.csv"), str(tmp_path / "all.csv"), "--key", "a",
                  "b", "c", "--out", str(tmp_path / "l")]) == 2
     assert "--key takes one column" in capsys.readouterr().err
+
+
+def test_link_warns_when_the_unsupervised_scorer_is_weak(tmp_path, capsys, monkeypatch):
+    from tabemb._matching import _diagnostics
+
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    PEOPLE.iloc[:8].rename_axis("id").to_csv(a)
+    PEOPLE.iloc[8:].rename_axis("id").to_csv(b)
+    args = ["match", "link", str(a), str(b), "--key", "id", "--n-neighbors", "3", "--seed", "0"]
+    assert main([*args, "--out", str(tmp_path / "strong")]) == 0
+    assert "weak" not in capsys.readouterr().err
+    monkeypatch.setattr(_diagnostics, "WEAK_SHARE", -1.0)  # every score distribution counts as weak
+    assert main([*args, "--out", str(tmp_path / "weak")]) == 0
+    err = capsys.readouterr().err
+    assert "unsupervised scorer is weak" in err and "--labels FILE" in err
+    assert err.count("weak") == 1  # printed once, not also as a Python warning

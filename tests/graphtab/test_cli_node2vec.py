@@ -36,3 +36,31 @@ def test_embed_errors(tmp_path, capsys, extra, message):
     assert pytest.importorskip("re").search(message, err), err
     assert "Traceback" not in err
     assert not (tmp_path / "o.parquet").exists()
+
+
+@pytest.mark.parametrize(("extra", "directed"), [([], False), (["--directed"], True)])
+def test_embed_reads_undirected_unless_directed(tmp_path, capsys, extra, directed):
+    # x-y both ways, y->z one way: looks directed; read undirected (with a warning) unless --directed
+    src = tmp_path / "edges.csv"
+    pd.DataFrame({"src": ["x", "y", "y"], "dst": ["y", "x", "z"]}).to_csv(src, index=False)
+    model = tmp_path / "model"
+    args = ["node2vec", "embed", str(src), "--out", str(tmp_path / "o.csv"), "--walk-length", "5",
+            "--window", "2", "--n-walks", "1", "--dim", "4", "--seed", "0", "--subsample", "0",
+            "--save-model", str(model), *extra]
+    if directed:
+        assert main(args) == 0
+    else:
+        with pytest.warns(UserWarning, match="directed=True"):
+            assert main(args) == 0
+    out = capsys.readouterr().out
+    assert ("3 nodes, 3 edges, directed" if directed else "3 nodes, 2 edges, undirected") in out
+    from graphemb import Node2Vec
+
+    assert Node2Vec.load(model).subsample == 0.0
+
+
+def test_subsample_option_is_checked(tmp_path, capsys):
+    src = tmp_path / "edges.csv"
+    pd.DataFrame({"src": [1], "dst": [2]}).to_csv(src, index=False)
+    code = main(["node2vec", "embed", str(src), "--out", str(tmp_path / "o.csv"), "--subsample", "often"])
+    assert code == 2 and "expected 'auto' or a number" in capsys.readouterr().err

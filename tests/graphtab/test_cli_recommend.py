@@ -33,8 +33,8 @@ def test_fit_top_similar_evaluate(tmp_path, capsys):
     items.rename_axis("item").reset_index().to_csv(tmp_path / "items.csv", index=False)
     model = tmp_path / "model"
     assert main(["recommend", "fit", str(tmp_path / "train.csv"), "--out", str(model), "--dim", "16",
-                 "--epochs", "40", "--batch-size", "128", "--learning-rate", "0.02", "--weight-col",
-                 "weight", "--item-metadata", str(tmp_path / "items.csv"), "--seed", "0"]) == 0
+                 "--epochs", "10", "--weight-col", "weight", "--item-metadata", str(tmp_path / "items.csv"),
+                 "--seed", "0"]) == 0
     assert "fitted" in capsys.readouterr().out
     assert main(["recommend", "top", str(model), "--out", str(tmp_path / "all.parquet"), "--k", "3"]) == 0
     recs = pd.read_parquet(tmp_path / "all.parquet")
@@ -60,3 +60,27 @@ def test_errors(tmp_path, capsys):
     code = main(["recommend", "fit", str(tmp_path / "bad.csv"), "--out", str(tmp_path / "m"),
                  "--weight-col", "r"])
     assert code == 2 and "weight column 'r' must be >= 0" in capsys.readouterr().err
+
+
+def test_fit_other_models_and_time_column(tmp_path, capsys):
+    from graphemb import Recommender
+
+    df, _ = _planted()
+    df["ts"] = np.arange(len(df))
+    df.to_csv(tmp_path / "train.csv", index=False)
+    assert main(["recommend", "fit", str(tmp_path / "train.csv"), "--out", str(tmp_path / "gcn"),
+                 "--model", "lightgcn", "--dim", "8", "--epochs", "3", "--batch-size", "64",
+                 "--learning-rate", "0.02", "--seed", "0"]) == 0
+    gcn = Recommender.load(tmp_path / "gcn")
+    assert gcn.model == "lightgcn" and gcn.learning_rate == 0.02 and gcn.epochs == 3
+    args = ["recommend", "fit", str(tmp_path / "train.csv"), "--dim", "8", "--epochs", "3", "--seed", "0"]
+    assert main([*args, "--out", str(tmp_path / "a"), "--time-col", "ts", "--recency-half-life", "5"]) == 0
+    assert main([*args, "--out", str(tmp_path / "b"), "--time-col", "ts", "--no-recency"]) == 0
+    assert main([*args, "--out", str(tmp_path / "c")]) == 0
+    a, b, c = (Recommender.load(tmp_path / n).item_embeddings_.to_numpy() for n in "abc")
+    np.testing.assert_array_equal(b, c)
+    assert not np.allclose(a, c)
+    assert Recommender.load(tmp_path / "a").recency_half_life == 5.0
+    capsys.readouterr()
+    code = main([*args, "--out", str(tmp_path / "d"), "--unobserved-weight", "0"])
+    assert code == 2 and "unobserved_weight" in capsys.readouterr().err

@@ -1,4 +1,4 @@
-"""tabemb._text: the compiled n-gram hashing (char and char_wb analyzers)."""
+"""tabemb._text: the compiled n-gram hashing (char and char_wb analyzers) and the document-frequency count."""
 
 import numpy as np
 import pandas as pd
@@ -59,3 +59,21 @@ def test_idf_and_take_ragged():
     assert n == 2
     pos, counts = take_ragged(indptr, np.array([2, 0, 1]))
     assert pos.tolist() == [3, 0, 1, 2] and counts.tolist() == [1, 3, 0]
+
+
+def test_idf_weights_equals_sorting_reference():
+    rng = np.random.default_rng(2)
+    nb = 50
+    counts = rng.integers(0, 12, size=200)
+    indptr = np.r_[0, np.cumsum(counts)].astype(np.int64)
+    ids = rng.integers(0, nb, size=indptr[-1]).astype(np.int64)  # repeats inside rows on purpose
+    rows = np.repeat(np.arange(len(counts)), counts)
+    pair = np.unique(rows * nb + ids)
+    df = np.bincount(pair % nb, minlength=nb)
+    n_docs = int((counts > 0).sum())
+    ref = (np.log((1.0 + n_docs) / (1.0 + df)) + 1.0).astype(np.float32)
+    np.testing.assert_array_equal(idf_weights(ids, indptr, nb), ref)
+    with pytest.raises(ValueError, match="n_buckets"):
+        idf_weights(ids, indptr, 10)
+
+

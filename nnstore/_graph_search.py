@@ -1,0 +1,750 @@
+"""Graph search: a pruned k-nearest-neighbour graph over the indexed vectors, searched greedily.
+
+The store's Annoy forest answers quickly at moderate recall but needs many
+node visits for high recall; a proximity graph (HNSW's family) reaches high
+recall with few distance evaluations but costs a long build. This module takes
+the forest's strengths (a cheap build, good local neighbourhoods in its leaves,
+and a fast descent to a query's neighbourhood) and adds a graph:
+
+Build (:func:`build_graph`), all in numba kernels without the GIL, split over
+threads by node ranges (every kernel writes only the rows of its own nodes,
+so no locks):
+
+1. *Leaf initialisation.* Each item's candidate list starts from the items
+   sharing its leaf in the first ``init_trees`` Annoy trees (the forest's own
+   answers: items in one leaf are close).
+2. *NN-descent.* Rounds of "a neighbour of my neighbour is likely my
+   neighbour": each item compares itself with the candidates of its
+   candidates (forward and reverse edges, at least one hop new since the last
+   round) and keeps the ``n_candidates`` nearest, until few lists change.
+3. *Diversification* (HNSW's neighbour-selection heuristic): a candidate ``c``
+   of ``a`` is kept only if no kept neighbour ``r`` is closer to ``c`` than
+   ``a`` is (``alpha * d(c, r) > d(a, c)``), up to ``degree`` neighbours; then
+   reverse edges are added and every list is pruned again the same way. The
+   kept long edges join the clusters; the pruned short ones are redundant.
+
+The graph is one ``(n, degree)`` int32 matrix (-1 padding), saved in the
+store's artifact as ``graph.npy`` and memory-mapped on load.
+
+Search (:func:`search_one`, :func:`search_many`): descend ``entry_trees`` Annoy
+trees to a leaf (one margin per level, no queue), take the leaves' items as
+entry points, then a best-first beam search of width ``ef`` over the graph
+(HNSW's search on one layer): expand the closest unexpanded candidate, stop
+when it is farther than the ``ef``-th best found. Visited marks live in a
+per-thread buffer with a generation counter (no clearing per query). Distances
+are computed from the store's float32 vectors directly: cosine from the dot
+product and a precomputed inverse norm, euclidean squared then rooted, dot as
+``-q.x`` (the build uses the store's dot augmentation, so the graph is a
+euclidean graph in the augmented space where the nearest is the largest inner
+product), manhattan L1.
+
+Nothing reaches a kernel unchecked: :func:`check_graph` verifies dtype, shape
+and that every entry is -1 or a valid item id before the kernel sees the
+matrix (a bad ``graph.npy`` is an error, never a crash).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+from numba import njit
+
+__all__ = ["GraphIndex", "build_graph", "check_graph", "search_many", "search_one"]
+
+KIND_COSINE, KIND_EUCLIDEAN, KIND_DOT, KIND_MANHATTAN = 0, 1, 2, 3
+KINDS = {"cosine": KIND_COSINE, "euclidean": KIND_EUCLIDEAN, "dot": KIND_DOT,
+         "manhattan": KIND_MANHATTAN}
+
+_FM = {"reassoc", "contract", "nsz", "arcp"}
+
+
+# -- build ---------------------------------------------------------------------------------------
+@njit(cache=True, nogil=True, fastmath=_FM, inline="always")
+def _bdist(X, aux, l1, i, j):
+    """Build distance between items ``i`` and ``j``: squared L2 (plus the augmentation
+    coordinate ``aux``) or L1."""
+    d = np.float32(0.0)
+    a = X[i]
+    b = X[j]
+    if l1:
+        for z in range(a.shape[0]):
+            d += abs(a[z] - b[z])
+    else:
+        for z in range(a.shape[0]):
+            t = a[z] - b[z]
+            d += t * t
+        t = aux[i] - aux[j]
+        d += t * t
+    return d
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _heap_push(hi, hd, hf, a, j, d):
+    """Insert ``j`` (distance ``d``) into ``a``'s sorted candidate list if it is better than the
+    last and not there yet; returns 1 if inserted."""
+    L = hi.shape[1]
+    if d >= hd[a, L - 1]:
+        return 0
+    for t in range(L):
+        if hi[a, t] == j:
+            return 0
+    p = L - 1
+    while p > 0 and hd[a, p - 1] > d:
+        hd[a, p] = hd[a, p - 1]
+        hi[a, p] = hi[a, p - 1]
+        hf[a, p] = hf[a, p - 1]
+        p -= 1
+    hd[a, p] = d
+    hi[a, p] = j
+    hf[a, p] = 1
+    return 1
+
+
+@njit(cache=True, nogil=True)
+def _leaves(nodes, root, child_off, K, n_items, leaf_of, stack):
+    """Write into ``leaf_of[item]`` the leaf node holding each item in the tree at ``root``."""
+    sp = 0
+    stack[0] = root
+    sp = 1
+    while sp > 0:
+        sp -= 1
+        i = stack[sp]
+        nd = nodes[i, 0]
+        if nd == 1 and i < n_items:
+            leaf_of[i] = -1 - i  # a tree that is one item: its own leaf
+        elif nd <= K:
+            for c in range(nd):
+                leaf_of[nodes[i, child_off + c]] = i
+        else:
+            stack[sp] = nodes[i, child_off]
+            stack[sp + 1] = nodes[i, child_off + 1]
+            sp += 2
+
+
+@njit(cache=True, nogil=True)
+def _leaf_order(nodes, root, child_off, K, n_items, out, stack):
+    """The items of the tree at ``root`` in depth-first leaf order (close items get close
+    positions: the graph's storage order). Returns how many were written."""
+    sp = 1
+    stack[0] = root
+    m = 0
+    while sp > 0:
+        sp -= 1
+        i = stack[sp]
+        nd = nodes[i, 0]
+        if nd == 1 and i < n_items:
+            out[m] = i
+            m += 1
+        elif nd <= K:
+            for c in range(nd):
+                out[m] = nodes[i, child_off + c]
+                m += 1
+        else:
+            stack[sp] = nodes[i, child_off + 1]
+            stack[sp + 1] = nodes[i, child_off]
+            sp += 2
+    return m
+
+
+@njit(cache=True, nogil=True, fastmath=_FM)
+def _leaf_init(nodes, child_off, leaf_of, perm, inv, X, aux, l1, hi, hd, hf, lo, hi_end):
+    """Candidates of items ``lo..hi_end-1`` (graph order) from their leaf mates in every tree of
+    ``leaf_of`` (indexed by slot; ``perm``: graph id -> slot, ``inv``: slot -> graph id)."""
+    for a in range(lo, hi_end):
+        for t in range(leaf_of.shape[0]):
+            leaf = leaf_of[t, perm[a]]
+            if leaf < 0:
+                continue
+            nd = nodes[leaf, 0]
+            for c in range(nd):
+                b = inv[nodes[leaf, child_off + c]]
+                if b != a:
+                    _heap_push(hi, hd, hf, a, b, _bdist(X, aux, l1, a, b))
+
+
+@njit(cache=True, nogil=True)
+def _candidates(hi, hf, order, S, new_c, new_n, old_c, old_n):
+    """Forward and reverse candidate lists (at most ``S`` each) for one NN-descent round; the
+    forward new ones are marked old. ``order``: a random order of the items for the reverse
+    lists (which of a popular item's reverse edges fit)."""
+    n, L = hi.shape
+    new_n[:] = 0
+    old_n[:] = 0
+    for a in range(n):
+        for t in range(L):
+            j = hi[a, t]
+            if j < 0:
+                break
+            if hf[a, t] == 1:
+                if new_n[a] < S:
+                    new_c[a, new_n[a]] = j
+                    new_n[a] += 1
+                    hf[a, t] = 2  # sampled this round: old from the next on
+            elif old_n[a] < S:
+                old_c[a, old_n[a]] = j
+                old_n[a] += 1
+    # reverse edges: j gets a if a lists j
+    fn = new_n.copy()
+    fo = old_n.copy()
+    for r in range(n):
+        a = order[r]
+        for t in range(fn[a]):
+            j = new_c[a, t]
+            if new_n[j] < 2 * S:
+                dup = False
+                for u in range(new_n[j]):
+                    if new_c[j, u] == a:
+                        dup = True
+                        break
+                if not dup:
+                    new_c[j, new_n[j]] = a
+                    new_n[j] += 1
+        for t in range(fo[a]):
+            j = old_c[a, t]
+            if old_n[j] < 2 * S:
+                dup = False
+                for u in range(old_n[j]):
+                    if old_c[j, u] == a:
+                        dup = True
+                        break
+                if not dup:
+                    old_c[j, old_n[j]] = a
+                    old_n[j] += 1
+    for a in range(n):
+        for t in range(hi.shape[1]):
+            if hf[a, t] == 2:
+                hf[a, t] = 0
+
+
+@njit(cache=True, nogil=True, fastmath=_FM)
+def _join(X, aux, l1, hi, hd, hf, new_c, new_n, old_c, old_n, lo, hi_end):
+    """One NN-descent round for items ``lo..hi_end-1`` (pull form: each item updates only its
+    own list): compare ``a`` with the candidates of its candidates, at least one hop new, each
+    once per round."""
+    updates = 0
+    seen = np.full(X.shape[0], -1, dtype=np.int32)  # the item that last evaluated each one
+    for a in range(lo, hi_end):
+        seen[a] = a
+        for t in range(hi.shape[1]):
+            if hi[a, t] >= 0:
+                seen[hi[a, t]] = a
+        for s in range(new_n[a] + old_n[a]):
+            a_new = s < new_n[a]
+            u = new_c[a, s] if a_new else old_c[a, s - new_n[a]]
+            for t in range(new_n[u] + (old_n[u] if a_new else 0)):
+                w = new_c[u, t] if t < new_n[u] else old_c[u, t - new_n[u]]
+                if seen[w] == a:
+                    continue
+                seen[w] = a
+                updates += _heap_push(hi, hd, hf, a, w, _bdist(X, aux, l1, a, w))
+    return updates
+
+
+@njit(cache=True, nogil=True, fastmath=_FM)
+def _prune(X, aux, l1, cand, cand_d, degree, alpha, out, lo, hi_end):
+    """HNSW's heuristic over each item's candidates (sorted ascending): keep ``c`` unless a kept
+    ``r`` has ``alpha * d(c, r) <= d(a, c)``; at most ``degree``; -1 padding."""
+    for a in range(lo, hi_end):
+        m = 0
+        for t in range(cand.shape[1]):
+            c = cand[a, t]
+            if c < 0:
+                break
+            dac = cand_d[a, t]
+            good = True
+            for r in range(m):
+                if alpha * _bdist(X, aux, l1, c, out[a, r]) <= dac:
+                    good = False
+                    break
+            if good:
+                out[a, m] = c
+                m += 1
+                if m == degree:
+                    break
+        for t in range(m, out.shape[1]):
+            out[a, t] = -1
+
+
+@njit(cache=True, nogil=True)
+def _reverse(fwd, rev, rev_n, order):
+    """``rev[c]`` lists the items whose pruned list holds ``c`` (at most ``rev.shape[1]``)."""
+    R = rev.shape[1]
+    rev_n[:] = 0
+    for r in range(fwd.shape[0]):
+        a = order[r]
+        for t in range(fwd.shape[1]):
+            c = fwd[a, t]
+            if c < 0:
+                break
+            if rev_n[c] < R:
+                rev[c, rev_n[c]] = a
+                rev_n[c] += 1
+
+
+@njit(cache=True, nogil=True, fastmath=_FM)
+def _merge_lists(X, aux, l1, fwd, rev, rev_n, cand, cand_d, lo, hi_end):
+    """Each item's forward and reverse neighbours, distinct, sorted by distance (-1 padding)."""
+    w = cand.shape[1]
+    for a in range(lo, hi_end):
+        m = 0
+        for src in range(2):
+            cnt = fwd.shape[1] if src == 0 else rev_n[a]
+            for t in range(cnt):
+                c = fwd[a, t] if src == 0 else rev[a, t]
+                if c < 0:
+                    break
+                dup = False
+                for u in range(m):
+                    if cand[a, u] == c:
+                        dup = True
+                        break
+                if dup or m >= w:
+                    continue
+                d = _bdist(X, aux, l1, a, c)
+                p = m
+                while p > 0 and cand_d[a, p - 1] > d:
+                    cand_d[a, p] = cand_d[a, p - 1]
+                    cand[a, p] = cand[a, p - 1]
+                    p -= 1
+                cand_d[a, p] = d
+                cand[a, p] = c
+                m += 1
+        for t in range(m, w):
+            cand[a, t] = -1
+            cand_d[a, t] = np.inf
+
+
+def _in_ranges(fn, n: int, n_threads: int) -> list:
+    """``fn(lo, hi)`` over ``range(n)`` in chunks on a thread pool; returns the results."""
+    if n_threads <= 1 or n < 4096:
+        return [fn(0, n)]
+    bounds = np.linspace(0, n, n_threads * 8 + 1).astype(np.int64)
+    with ThreadPoolExecutor(n_threads) as ex:
+        futs = [ex.submit(fn, int(a), int(b)) for a, b in itertools.pairwise(bounds)]
+        return [f.result() for f in futs]
+
+
+def build_graph(vec: np.ndarray, metric: str, afile, *, degree: int = 24, n_candidates: int = 32,
+                init_trees: int = 4, max_rounds: int = 6, delta: float = 0.002, alpha: float = 1.0,
+                sample: int = 8, n_threads: int = 1, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The pruned neighbour graph of ``vec`` (the Annoy index ``afile`` was built over it).
+
+    Returns ``(graph, order)``: ``order`` (n,) int32 is the graph's storage order (graph id ->
+    row of ``vec``: the depth-first leaf order of the first tree, so that neighbours lie close
+    in memory), ``graph`` (n, degree) int32 lists each graph id's neighbours as graph ids, -1
+    padded (see the module docstring).
+    """
+    n = len(vec)
+    kind = KINDS[metric]
+    rng = np.random.default_rng(seed)
+    l1 = kind == KIND_MANHATTAN
+    nodes, roots = afile.nodes, afile.roots
+    child_off = 1 if afile.kind == 0 else 2
+    stack = np.empty(2 * len(nodes) + 2, dtype=np.int32)
+    perm = np.empty(n, dtype=np.int32)
+    if _leaf_order(nodes, roots[0], child_off, afile.K, afile.n_items, perm, stack) != n:
+        raise ValueError("the Annoy index does not list every item in its first tree")
+    inv = np.empty(n, dtype=np.int32)
+    inv[perm] = np.arange(n, dtype=np.int32)
+    X = np.ascontiguousarray(vec[perm], dtype=np.float32)
+    if kind == KIND_COSINE:  # on unit vectors: 1 - cos = |a - b|^2 / 2, so squared L2 ranks
+        nrm = np.sqrt(np.einsum("ij,ij->i", X, X, dtype=np.float64))[:, None]
+        X = np.divide(X, nrm, out=np.zeros(X.shape, dtype=np.float64), where=nrm > 0).astype(np.float32)
+    aux = np.zeros(n, dtype=np.float32)
+    if kind == KIND_DOT:  # the augmentation x -> [x, sqrt(M^2 - |x|^2)]: euclidean ranks = dot ranks
+        sq = np.einsum("ij,ij->i", X, X, dtype=np.float64)
+        aux = np.sqrt(np.maximum(sq.max() - sq, 0.0)).astype(np.float32)
+    L = max(int(n_candidates), int(degree))
+    hi = np.full((n, L), -1, dtype=np.int32)
+    hd = np.full((n, L), np.inf, dtype=np.float32)
+    hf = np.zeros((n, L), dtype=np.uint8)
+    n_init = max(1, min(int(init_trees), len(roots)))
+    leaf_of = np.empty((n_init, n), dtype=np.int32)
+    for t in range(n_init):
+        _leaves(nodes, roots[t], child_off, afile.K, afile.n_items, leaf_of[t], stack)
+    stack = None
+    _in_ranges(lambda a, b: _leaf_init(nodes, child_off, leaf_of, perm, inv, X, aux, l1, hi, hd, hf,
+                                       a, b), n, n_threads)
+    leaf_of = None
+    # items in no leaf with others (tiny trees) get random candidates, so every list fills
+    short = np.flatnonzero(hi[:, min(L, n - 1) - 1] < 0)
+    for a in short:
+        for b in rng.choice(n, size=min(n, L + 1), replace=False):
+            if b != a:
+                _heap_push(hi, hd, hf, a, b, _bdist(X, aux, l1, a, b))
+    S = int(sample)
+    new_c = np.empty((n, 2 * S), dtype=np.int32)
+    old_c = np.empty((n, 2 * S), dtype=np.int32)
+    new_n = np.zeros(n, dtype=np.int32)
+    old_n = np.zeros(n, dtype=np.int32)
+    for _ in range(int(max_rounds)):
+        _candidates(hi, hf, rng.permutation(n).astype(np.int32), S, new_c, new_n, old_c, old_n)
+        ups = sum(_in_ranges(lambda a, b: _join(X, aux, l1, hi, hd, hf, new_c, new_n, old_c, old_n,
+                                                a, b), n, n_threads))
+        if ups <= delta * n * L:
+            break
+    new_c = old_c = hf = None
+    deg = int(degree)
+    fwd = np.empty((n, deg), dtype=np.int32)
+    _in_ranges(lambda a, b: _prune(X, aux, l1, hi, hd, deg, np.float32(alpha), fwd, a, b), n, n_threads)
+    hi = hd = None
+    rev = np.empty((n, deg), dtype=np.int32)
+    rev_n = np.zeros(n, dtype=np.int32)
+    _reverse(fwd, rev, rev_n, rng.permutation(n).astype(np.int32))
+    cand = np.empty((n, 2 * deg), dtype=np.int32)
+    cand_d = np.empty((n, 2 * deg), dtype=np.float32)
+    _in_ranges(lambda a, b: _merge_lists(X, aux, l1, fwd, rev, rev_n, cand, cand_d, a, b), n, n_threads)
+    out = np.empty((n, deg), dtype=np.int32)
+    _in_ranges(lambda a, b: _prune(X, aux, l1, cand, cand_d, deg, np.float32(alpha), out, a, b),
+               n, n_threads)
+    return out, perm
+
+
+def check_graph(graph, n_items: int, name: str = "graph") -> np.ndarray:
+    """The graph matrix if the search kernel can walk it safely, else ``ValueError`` naming why."""
+    if not isinstance(graph, np.ndarray) or graph.dtype != np.int32 or graph.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D int32 array, got "
+                         f"{getattr(graph, 'dtype', type(graph).__name__)} of shape {np.shape(graph)}")
+    if graph.shape[0] != n_items or graph.shape[1] < 1:
+        raise ValueError(f"{name} must have shape ({n_items}, degree >= 1) for {n_items} indexed items, "
+                         f"got {graph.shape}")
+    raw = np.asarray(graph)
+    step = max(1, (8 << 20) // max(1, raw.shape[1]))
+    for s in range(0, len(raw), step):
+        blk = raw[s:s + step]
+        if blk.size and (blk.min() < -1 or blk.max() >= n_items):
+            bad = np.argwhere((blk < -1) | (blk >= n_items))[0]
+            raise ValueError(f"{name}: row {s + int(bad[0])} holds {int(blk[bad[0], bad[1]])}, not an item "
+                             f"id in [0, {n_items}) or -1")
+    return graph
+
+
+class GraphIndex:
+    """A checked graph plus what its search needs: the vectors in the graph's order and, for
+    cosine, their inverse norms.
+
+    Parameters
+    ----------
+    graph : (n, degree) int32, -1 padded, graph ids
+    order : (n,) int32, graph id -> row of ``vec`` (a permutation)
+    vec : (>= n, dim) float32, the store's vectors (rows ``0..n-1`` are the indexed ones)
+    metric : str
+
+    Raises
+    ------
+    ValueError
+        For arrays the kernel could not walk safely (see :func:`check_graph`).
+    """
+
+    def __init__(self, graph: np.ndarray, order: np.ndarray, vec: np.ndarray, metric: str) -> None:
+        n = len(graph)
+        self.graph = check_graph(graph, n)
+        if (not isinstance(order, np.ndarray) or order.dtype != np.int32 or order.shape != (n,)):
+            raise ValueError(f"graph order must be an int32 array of shape ({n},), got "
+                             f"{getattr(order, 'dtype', type(order).__name__)} of shape {np.shape(order)}")
+        if n and (order.min() < 0 or order.max() >= n
+                  or np.bincount(order, minlength=n).max() != 1):
+            raise ValueError(f"graph order must be a permutation of 0..{n - 1}")
+        if len(vec) < n:
+            raise ValueError(f"graph has {n} rows but only {len(vec)} vectors")
+        self.perm = np.ascontiguousarray(order)
+        self.inv = np.empty(n, dtype=np.int32)
+        self.inv[self.perm] = np.arange(n, dtype=np.int32)
+        self.X = np.ascontiguousarray(vec[self.perm], dtype=np.float32)
+        self.kind = KINDS[metric]
+        if self.kind == KIND_COSINE:
+            nrm = np.sqrt(np.einsum("ij,ij->i", self.X, self.X, dtype=np.float64))
+            self.aux = np.divide(1.0, nrm, out=np.zeros(n), where=nrm > 0).astype(np.float32)
+        else:
+            self.aux = np.zeros(n, dtype=np.float32)
+        self._pool: list = []
+
+    @property
+    def n_items(self) -> int:
+        return len(self.graph)
+
+    def buffers(self):
+        """A visited buffer and its generation counter (from a pool: one per thread at a time)."""
+        try:
+            return self._pool.pop()
+        except IndexError:
+            return (np.zeros(len(self.graph), dtype=np.uint32), np.zeros(1, dtype=np.uint32))
+
+    def release(self, buf) -> None:
+        self._pool.append(buf)
+
+    def search(self, afile, Q: np.ndarray, k: int, ef: int, n_entry: int, out_ids: np.ndarray,
+               out_dist: np.ndarray, max_qq: float) -> int:
+        """:func:`search_many` over ``Q`` (float32, C-contiguous) with a pooled buffer."""
+        buf = self.buffers()
+        try:
+            return search_many(self.graph, self.X, self.aux, self.perm, self.inv, self.kind,
+                               afile.nodes, afile.roots, n_entry, Q, k, ef, buf[0], buf[1], out_ids,
+                               out_dist, max_qq)
+        finally:
+            self.release(buf)
+
+
+# -- search --------------------------------------------------------------------------------------
+@njit(cache=True, nogil=True, fastmath=_FM, inline="always")
+def _qdist(X, aux, kind, q, j):
+    """Search score of item ``j`` (smaller = closer): -q.x/|x| (cosine), |q-x|^2, -q.x, L1."""
+    x = X[j]
+    d = np.float32(0.0)
+    if kind == 1:
+        for z in range(q.shape[0]):
+            t = q[z] - x[z]
+            d += t * t
+        return d
+    if kind == 3:
+        for z in range(q.shape[0]):
+            d += abs(q[z] - x[z])
+        return d
+    for z in range(q.shape[0]):
+        d += q[z] * x[z]
+    if kind == 0:
+        return -d * aux[j]
+    return -d
+
+
+@njit(cache=True, nogil=True, fastmath=_FM)
+def search_one(graph, X, aux, perm, inv, kind, nodes, roots, n_entry, q, k, ef, visited, gen,
+               out_ids, out_dist, max_qq):
+    """Beam search for one query; returns the number found, or -1 for a refused query (NaN,
+    inf, or ``|q|^2 > max_qq``: every slot -1 / inf).
+
+    ``X``, ``aux``, ``graph``: in the graph's order (``perm``: graph id -> store slot, ``inv``
+    the reverse). ``nodes``/``roots``: the Annoy index (validated) whose first ``n_entry``
+    trees give the entry points; ``visited`` (uint32, one per item) and ``gen`` (uint32[1]) are the caller's
+    scratch (one pair per thread). Writes the ``k`` nearest ids and their store distances.
+    """
+    n = graph.shape[0]
+    qq = 0.0
+    for z in range(q.shape[0]):
+        qq += np.float64(q[z]) * np.float64(q[z])
+    if not math.isfinite(qq) or qq > max_qq or n == 0:
+        for t in range(k):
+            out_ids[t] = -1
+            out_dist[t] = np.float32(np.inf)
+        return -1 if n > 0 else 0
+    g = gen[0] + np.uint32(1)
+    if g == 0:  # wrapped: clear the marks
+        visited[:] = 0
+        g = np.uint32(1)
+    gen[0] = g
+    ef = max(ef, k)
+    # results: a max-heap of size <= ef; candidates: a min-heap
+    rd = np.empty(ef + 1, np.float32)
+    ri = np.empty(ef + 1, np.int32)
+    rn = 0
+    cap = ef * 4 + 64
+    cd = np.empty(cap, np.float32)
+    ci = np.empty(cap, np.int32)
+    cn = 0
+    words = nodes.shape[1]
+    fl = nodes.view(np.float32)
+    child_off = 1 if kind == 0 else 2
+    v_off = child_off + 2
+    K = words - child_off
+    n_items = n
+    for t in range(min(n_entry, roots.shape[0])):
+        i = roots[t]
+        while True:
+            nd = nodes[i, 0]
+            if nd == 1 and i < n_items:
+                lo, cnt, single = i, 1, True
+                break
+            if nd <= K:
+                lo, cnt, single = i, nd, False
+                break
+            m = np.float32(0.0)
+            v = fl[i, v_off:]
+            for z in range(q.shape[0]):
+                m += v[z] * q[z]
+            if kind != 0:
+                m += fl[i, 1]
+            i = nodes[i, child_off + 1] if m > 0 else nodes[i, child_off]
+        for c in range(cnt):
+            j = inv[lo] if single else inv[nodes[lo, child_off + c]]
+            if visited[j] == g:
+                continue
+            visited[j] = g
+            d = _qdist(X, aux, kind, q, j)
+            # push candidate
+            if cn >= cap:
+                cap *= 2
+                cd2 = np.empty(cap, np.float32)
+                ci2 = np.empty(cap, np.int32)
+                cd2[:cn] = cd[:cn]
+                ci2[:cn] = ci[:cn]
+                cd = cd2
+                ci = ci2
+            p = cn
+            cn += 1
+            while p > 0:
+                pp = (p - 1) >> 1
+                if cd[pp] > d:
+                    cd[p] = cd[pp]
+                    ci[p] = ci[pp]
+                    p = pp
+                else:
+                    break
+            cd[p] = d
+            ci[p] = j
+            # push result
+            if rn < ef or d < rd[0]:
+                p = rn
+                rn += 1
+                while p > 0:
+                    pp = (p - 1) >> 1
+                    if rd[pp] < d:
+                        rd[p] = rd[pp]
+                        ri[p] = ri[pp]
+                        p = pp
+                    else:
+                        break
+                rd[p] = d
+                ri[p] = j
+                if rn > ef:
+                    _pop_max(rd, ri, rn)
+                    rn -= 1
+    while cn > 0:
+        d0 = cd[0]
+        c0 = ci[0]
+        if rn >= ef and d0 > rd[0]:
+            break
+        # pop the closest candidate
+        cn -= 1
+        if cn > 0:
+            ld = cd[cn]
+            li = ci[cn]
+            p = 0
+            while True:
+                c = 2 * p + 1
+                if c >= cn:
+                    break
+                if c + 1 < cn and cd[c + 1] < cd[c]:
+                    c += 1
+                if cd[c] < ld:
+                    cd[p] = cd[c]
+                    ci[p] = ci[c]
+                    p = c
+                else:
+                    break
+            cd[p] = ld
+            ci[p] = li
+        nb = graph[c0]
+        for t in range(nb.shape[0]):
+            j = nb[t]
+            if j < 0:
+                break
+            if visited[j] == g:
+                continue
+            visited[j] = g
+            d = _qdist(X, aux, kind, q, j)
+            if rn < ef or d < rd[0]:
+                if cn >= cap:
+                    cap *= 2
+                    cd2 = np.empty(cap, np.float32)
+                    ci2 = np.empty(cap, np.int32)
+                    cd2[:cn] = cd[:cn]
+                    ci2[:cn] = ci[:cn]
+                    cd = cd2
+                    ci = ci2
+                p = cn
+                cn += 1
+                while p > 0:
+                    pp = (p - 1) >> 1
+                    if cd[pp] > d:
+                        cd[p] = cd[pp]
+                        ci[p] = ci[pp]
+                        p = pp
+                    else:
+                        break
+                cd[p] = d
+                ci[p] = j
+                p = rn
+                rn += 1
+                while p > 0:
+                    pp = (p - 1) >> 1
+                    if rd[pp] < d:
+                        rd[p] = rd[pp]
+                        ri[p] = ri[pp]
+                        p = pp
+                    else:
+                        break
+                rd[p] = d
+                ri[p] = j
+                if rn > ef:
+                    _pop_max(rd, ri, rn)
+                    rn -= 1
+    # the k best of the results, ascending by (score, id)
+    found = min(k, rn)
+    for t in range(k):
+        out_ids[t] = -1
+        out_dist[t] = np.float32(np.inf)
+    filled = 0
+    for t in range(rn):
+        d = rd[t]
+        j = ri[t]
+        if filled < found:
+            p = filled
+            filled += 1
+        elif d < out_dist[found - 1] or (d == out_dist[found - 1] and j < out_ids[found - 1]):
+            p = found - 1
+        else:
+            continue
+        while p > 0 and (out_dist[p - 1] > d or (out_dist[p - 1] == d and out_ids[p - 1] > j)):
+            out_dist[p] = out_dist[p - 1]
+            out_ids[p] = out_ids[p - 1]
+            p -= 1
+        out_dist[p] = d
+        out_ids[p] = j
+    # scores -> store distances
+    qn = math.sqrt(qq)
+    for t in range(found):
+        out_ids[t] = perm[out_ids[t]]
+        d = out_dist[t]
+        if kind == 0:
+            out_dist[t] = np.float32(1.0 + d / qn) if qn > 0 else np.float32(1.0)
+        elif kind == 1:
+            out_dist[t] = np.float32(math.sqrt(max(d, np.float32(0.0))))
+    return found
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _pop_max(rd, ri, rn):
+    """Drop the top of the max-heap ``rd[:rn]``."""
+    last = rn - 1
+    ld = rd[last]
+    li = ri[last]
+    p = 0
+    while True:
+        c = 2 * p + 1
+        if c >= last:
+            break
+        if c + 1 < last and rd[c + 1] > rd[c]:
+            c += 1
+        if rd[c] > ld:
+            rd[p] = rd[c]
+            ri[p] = ri[c]
+            p = c
+        else:
+            break
+    rd[p] = ld
+    ri[p] = li
+
+
+@njit(cache=True, nogil=True)
+def search_many(graph, X, aux, perm, inv, kind, nodes, roots, n_entry, Q, k, ef, visited, gen,
+                out_ids, out_dist, max_qq):
+    """:func:`search_one` for every row of ``Q``; returns the number of refused rows."""
+    refused = 0
+    for r in range(Q.shape[0]):
+        if search_one(graph, X, aux, perm, inv, kind, nodes, roots, n_entry, Q[r], k, ef, visited, gen,
+                      out_ids[r], out_dist[r], max_qq) < 0:
+            refused += 1
+    return refused
