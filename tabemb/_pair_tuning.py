@@ -9,7 +9,6 @@ top-1 / top-10 after each epoch, for early stopping and the choice of the kept s
 from __future__ import annotations
 
 import logging
-import math
 from typing import Any
 
 import numpy as np
@@ -18,7 +17,7 @@ import torch
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
-from nnstore import seed_from
+from nnstore import kneighbors, seed_from
 
 from ._features import column_features, embed_rows, take_batch
 from ._network import make_optimizers, optimizer_step
@@ -28,39 +27,14 @@ __all__ = ["fine_tune_pairs", "nearest_other", "pair_hits", "pair_positions", "s
 logger = logging.getLogger(__name__)
 
 
-def nearest_other(emb: np.ndarray, rng: np.random.Generator, chunk: int = 2048,
-                  groups: np.ndarray | None = None) -> np.ndarray:
-    """Position of each row's nearest other row by dot product (rows are unit length); with
-    ``groups`` (an integer code per row) its nearest row of another group (-1 if there is
-    none). Above 5,000 rows the search runs on a 128-dim random projection and the 8 best
-    candidates are re-ranked exactly."""
-    n, d = emb.shape
-    x, k = emb, 1
-    if n > 5000 and d > 128:
-        proj = rng.standard_normal((d, 128)).astype(np.float32) / np.float32(math.sqrt(128))
-        x, k = emb @ proj, 8
-    out = np.empty(n, dtype=np.int64)
-    for start in range(0, n, chunk):
-        stop = min(n, start + chunk)
-        s = x[start:stop] @ x.T
-        s[np.arange(stop - start), np.arange(start, stop)] = -np.inf
-        if groups is not None:
-            s[groups[start:stop, None] == groups[None, :]] = -np.inf
-        if k == 1:
-            out[start:stop] = s.argmax(axis=1)
-            if groups is not None:
-                out[start:stop][np.isneginf(s.max(axis=1))] = -1
-            continue
-        cand = np.argpartition(-s, k, axis=1)[:, :k]
-        exact = np.einsum("id,ikd->ik", emb[start:stop], emb[cand])
-        bad = cand == np.arange(start, stop)[:, None]
-        if groups is not None:
-            bad |= groups[cand] == groups[start:stop, None]
-        exact[bad] = -np.inf
-        best = exact.argmax(axis=1)
-        out[start:stop] = cand[np.arange(stop - start), best]
-        out[start:stop][np.isneginf(exact.max(axis=1))] = -1
-    return out
+def nearest_other(emb: np.ndarray, rng: np.random.Generator, groups: np.ndarray | None = None) -> np.ndarray:
+    """Position of each row's nearest other row by cosine (:func:`nnstore.kneighbors`); with
+    ``groups`` (a code per row) its nearest row of another group (-1 if there is none).
+    Exact up to 5,000 rows, above that the store's automatic choice at recall 0.99."""
+    method = "exact" if len(emb) <= 5000 else "auto"
+    idx, _ = kneighbors(emb, k=1, metric="cosine", method=method, recall=0.99, groups=groups,
+                        random_state=rng)
+    return idx[:, 0]
 
 
 def pair_positions(a: pd.DataFrame, b: pd.DataFrame, pairs: Any, labels: Any,
@@ -93,15 +67,9 @@ def pair_hits(enc, a: pd.DataFrame, b: pd.DataFrame, ia: np.ndarray, ib: np.ndar
     match = set(zip(ib.tolist(), ia.tolist(), strict=True))
     ea = embed_rows(enc.net_, enc.encoders_, enc.row_columns_, a, sublinear_tf=enc.sublinear_tf)
     eb = embed_rows(enc.net_, enc.encoders_, enc.row_columns_, b.iloc[qb], sublinear_tf=enc.sublinear_tf)
-    k = min(10, len(a))
-    hits1 = hits10 = 0
-    for start in range(0, len(qb), 1024):
-        sim = eb[start:start + 1024] @ ea.T
-        top = np.argpartition(-sim, k - 1, axis=1)[:, :k]
-        best = sim.argmax(axis=1)
-        for q, t1, tk in zip(qb[start:start + 1024], best, top, strict=True):
-            hits1 += (int(q), int(t1)) in match
-            hits10 += any((int(q), int(t)) in match for t in tk)
+    top, _ = kneighbors(ea, eb, k=min(10, len(a)), metric="dot", method="exact")
+    hits1 = sum((int(q), int(t[0])) in match for q, t in zip(qb, top, strict=True))
+    hits10 = sum(any((int(q), int(j)) in match for j in t) for q, t in zip(qb, top, strict=True))
     return hits1 / len(qb), hits10 / len(qb)
 
 
