@@ -122,9 +122,9 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         dropped). ``"masked"``: masked-column reconstruction (each masked column's
         block predicted from the rest).
     epochs : int, default=0
-        Pre-training epochs. 0: no pre-training, the embedding is the IDF-weighted
-        sketch (with record-matching tables, pre-training without labels moved
-        nearest-neighbour retrieval down as often as up).
+        Pre-training epochs. 0: no pre-training; the embedding is then the IDF-weighted
+        sketch of the n-grams (the measurements behind this default are in
+        benchmarks/results/tabemb.md).
     batch_size : int, default=256
     learning_rate : float, default=1e-3
         Adam's step size in pre-training (and the default of :meth:`fine_tune`).
@@ -177,7 +177,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
     row_text : bool, default=True
         Add the row-text block: the sum of the n-gram bags of all text and
         categorical values of the row (catches values that moved between columns).
-    row_text_dim : int, default=1024
+    row_text_dim : int, default=4096
         Block size of the row-text block.
     row_text_weight : float, default=3.0
         Initial weight of the row-text block (every column block starts at 1).
@@ -273,7 +273,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
                  max_categories: int = 50, n_buckets: int = 2**18, ngram_range: tuple = (2, 4),
                  max_chars: int = 256, analyzer: str = "char_wb", words: bool = True,
                  joined_tokens: bool = True, sublinear_tf: bool = True, self_training: int = 0,
-                 hidden_dim: int = 128, row_text: bool = True, row_text_dim: int = 1024,
+                 hidden_dim: int = 128, row_text: bool = True, row_text_dim: int = 4096,
                  row_text_weight: float = 3.0, idf_anchor: float = 0.5, random_state: Any = None,
                  verbose: bool = False) -> None:
         self.schema = schema
