@@ -2,6 +2,11 @@
 mixed-type classification, transform throughput and pre-training time.
 
     .venv/bin/python benchmarks/tabemb_bench.py --data /work/shared/data [--only febrl,dm,clf,speed]
+    .venv/bin/python benchmarks/tabemb_bench.py --data /work/shared/data --defaults train+valid|test
+
+``--defaults``: issue 19's comparison only: ``TableEncoder()`` with no arguments and no labels
+against ``TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True)`` over the
+record's columns joined, both searched by plain cosine, on the label-1 pairs of the given splits.
 
 Retrieval: for each record of table B that has a true match, rank all records of
 table A by cosine similarity (exact, numpy); top-1 / top-10 = share whose match is
@@ -35,6 +40,42 @@ def tfidf_embed(a: pd.DataFrame, b: pd.DataFrame):
     vec = TfidfVectorizer(analyzer="char", ngram_range=(2, 4), lowercase=True)
     vec.fit(pd.concat([row_text(a), row_text(b)]))
     return vec.transform(row_text(a)), vec.transform(row_text(b))
+
+
+def tfidf_wb_embed(a: pd.DataFrame, b: pd.DataFrame):
+    """The issue-19 baseline: ``TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4),
+    sublinear_tf=True)`` over each record's columns joined, fitted on both tables."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True)
+    x = vec.fit_transform(pd.concat([row_text(a), row_text(b)]))
+    return x[:len(a)], x[len(a):]
+
+
+def bench_defaults(root: Path, sets: list[str], out: dict, splits: tuple = ("train", "valid"),
+                   variants: dict | None = None) -> None:
+    """``TableEncoder()`` with no arguments (``random_state=0`` only) and no labels, fitted on
+    both tables stacked, against the char_wb TF-IDF baseline: for each B record of a label-1
+    pair of ``splits``, is its nearest A record by plain cosine (exact) a match? ``variants``:
+    more encoders (name -> keyword arguments) measured the same way."""
+    from tabemb import TableEncoder
+
+    variants = {"TableEncoder()": {}, **(variants or {})}
+    res = out.setdefault("defaults", {}).setdefault("+".join(splits), {})
+    for name in sets:
+        a, b, sp = load_dm(root, name)
+        qb, truth = truth_for(a, b, pd.concat([sp[s] for s in splits]))
+        ta, tb = tfidf_wb_embed(a, b)
+        row = {"queries": len(qb), "tfidf_char_wb": topk_hits(ta, tb[qb], truth)}
+        for label, kw in variants.items():
+            t = time.perf_counter()
+            emb = TableEncoder(random_state=0, **kw).fit_transform(pd.concat([a, b])).to_numpy()
+            row[label] = topk_hits(emb[:len(a)], emb[len(a):][qb], truth)
+            row[label + " seconds"] = time.perf_counter() - t
+            row[label + " dim"] = emb.shape[1]
+        res[name] = row
+        print(f"defaults ({'+'.join(splits)}) {name}: " + ", ".join(
+            f"{k} {v[0]:.4f}" for k, v in row.items() if isinstance(v, tuple)), flush=True)
 
 
 def topk_hits(A, B, truth: list[set], k: int = 10) -> tuple[float, float]:
@@ -333,6 +374,16 @@ def markdown(out: dict, command: str) -> str:
     lines = [f"## tabemb: benchmarks/tabemb_bench.py ({out['date']})", "",
              f"Machine: {out['machine']} (shared with other jobs: timings are noisy). "
              f"Command: `{command}`", ""]
+    for split, rows in out.get("defaults", {}).items():
+        first = next(iter(rows.values()))
+        labels = [k for k in first if isinstance(first[k], list | tuple)]
+        lines += [f"### No arguments, no labels: top-1 / top-10 by plain cosine, label-1 pairs of {split}",
+                  "",
+                  "| dataset | queries | " + " | ".join(labels) + " |",
+                  "|---|---|" + "---|" * len(labels)]
+        for name, r in rows.items():
+            lines.append(f"| {name} | {r['queries']} | " + " | ".join(f(r[k]) for k in labels) + " |")
+        lines.append("")
     if "febrl" in out:
         r = out["febrl"]
         lines += ["### Retrieval, FEBRL 4 (4b -> 4a, pre-training only, no labels), top-1 / top-10", "",
@@ -419,6 +470,11 @@ def main() -> None:
     p.add_argument("--speed-threads", default="1,2")
     p.add_argument("--self-training", type=int, default=1,
                    help="TableEncoder(self_training=...) for the retrieval sets (FEBRL, DeepMatcher)")
+    p.add_argument("--defaults", default=None, choices=["train+valid", "test"],
+                   help="only the issue-19 comparison: TableEncoder() (no arguments, no labels) against "
+                        "the char_wb TF-IDF baseline on the DeepMatcher sets, queries from these splits")
+    p.add_argument("--variants", default="{}",
+                   help="with --defaults: JSON {name: TableEncoder keyword arguments} measured too")
     p.add_argument("--out", default=str(Path(__file__).parent / "results" / "tabemb.json"))
     args = p.parse_args()
     import numba
@@ -436,6 +492,11 @@ def main() -> None:
                  "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "encoder": kw}
     match_kw = {**kw, "self_training": args.self_training}
     out["retrieval_encoder"] = match_kw
+    if args.defaults:
+        variants = {k: {kk: tuple(vv) if kk == "ngram_range" else vv for kk, vv in v.items()}
+                    for k, v in json.loads(args.variants).items()}
+        bench_defaults(root, args.sets.split(","), out, tuple(args.defaults.split("+")), variants)
+        only = []
     if "febrl" in only:
         bench_febrl(root, match_kw, out)
     if "dm" in only:

@@ -7,13 +7,22 @@ nnstore only.
 
 import logging
 
-from nnstore import __version__
+from nnstore import __version__, set_public_module
 
 from ._hubness import hub_corrected, hub_penalties
-from ._match import MatchResult, RecordMatcher, dedupe, link
-from ._match_comparators import jaro_winkler
-from ._match_corrupt import corrupt_records, generate_people
-from ._match_eval import blocking_metrics, cluster_metrics, clusters_to_pairs, pair_metrics
+from ._matching import (
+    MatchResult,
+    RecordMatcher,
+    blocking_metrics,
+    cluster_metrics,
+    clusters_to_pairs,
+    corrupt_records,
+    dedupe,
+    generate_people,
+    jaro_winkler,
+    link,
+    pair_metrics,
+)
 from ._schema import KINDS, ColumnSpec, Schema, infer_schema
 from ._table_encoder import TableEncoder
 
@@ -23,3 +32,5 @@ __all__ = ["KINDS", "ColumnSpec", "MatchResult", "RecordMatcher", "Schema", "Tab
            "blocking_metrics", "cluster_metrics", "clusters_to_pairs", "corrupt_records", "dedupe",
            "generate_people", "hub_corrected", "hub_penalties", "infer_schema", "jaro_winkler", "link",
            "pair_metrics"]
+
+set_public_module(globals(), __all__)

@@ -39,7 +39,11 @@ import pandas as pd
 
 from ._text import bucket_kinds, hash_parts, idf_weights, text_codes, token_kinds
 
-__all__ = ["CategoricalEncoder", "DatetimeEncoder", "NumericEncoder", "TextEncoder", "make_encoder"]
+__all__ = ["ROW", "CategoricalEncoder", "DatetimeEncoder", "NumericEncoder", "TextEncoder",
+           "encoder_from_state", "make_encoder"]
+
+#: the name of the row-text block's encoder (the pseudo-column of the whole row's text)
+ROW = "__row__"
 
 _TRUE = {"true", "yes", "t", "y", "1", "1.0"}
 _FALSE = {"false", "no", "f", "n", "0", "0.0"}

@@ -24,10 +24,9 @@ search them by dot product, not by cosine.
 
 The penalties depend on both tables (they are transductive, like the context
 features of record matching): the embedding of a row of A changes when B
-changes. Measured on the DeepMatcher validation splits (benchmarks/results/tabemb.md):
-top-1 of the fine-tuned TableEncoder 0.951 -> 0.976 on Abt-Buy and 0.889 -> 0.897
-on Amazon-Google at ``k=3``; on Walmart-Amazon, whose table B holds many
-variants of one product, 0.979 -> 0.969.
+changes. What it gains and costs on the DeepMatcher sets is in
+benchmarks/results/tabemb.md (it helps where generic records attract many
+queries, and can cost where one table holds many variants of a product).
 """
 
 from __future__ import annotations
@@ -37,18 +36,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from nnstore import check_vectors, embeddings_frame
+from nnstore import check_vectors, cross_kneighbors, embeddings_frame, kneighbors
 
-from ._match_knn import exact_topk, ivf_topk
 from ._text import unit_rows
 
 __all__ = ["hub_corrected", "hub_penalties"]
 
-# above this many (row of A) x (row of B) similarities the neighbourhoods come from ivf_topk.
-# Measured on generated clustered tables of 50,000 x 50,000 rows, 128 dims (2 cores): exact
-# 7.8 s; inverted lists with n_probe 16 / 32 / 64: 1.7 / 2.8 / 5.4 s, mean absolute error of
-# the penalties 0.015 / 0.009 / 0.004 (max 0.13 / 0.11 / 0.10), which is the size of the
-# cosine gaps CSLS is meant to reorder: exact up to 2.5e9 similarities, n_probe 64 above.
+# above this many (row of A) x (row of B) similarities the neighbourhoods come from inverted
+# lists (nnstore.kneighbors(method="ivf"), n_probe 64); the limit and n_probe come from the
+# timing and error table of benchmarks/results/tabemb.md ("Cost of the hubness penalties").
 EXACT_LIMIT = 2_500_000_000
 
 
@@ -78,7 +74,7 @@ def hub_penalties(emb_a: Any, emb_b: Any, k: int = 3, *, n_probe: int = 64,
 
     Exact (one pass over blocks of ``A @ B.T``) up to ``n_a * n_b = 2.5e9``, above that from
     inverted lists over spherical k-means cells (``n_probe`` cells searched per row; see
-    :func:`tabemb._match_knn.ivf_topk`). Rows are normalised to unit length first (an
+    :func:`nnstore.kneighbors` with ``method="ivf"``). Rows are normalised to unit length first (an
     all-zero row stays zero and gets penalty 0). ``k`` is cut to the other table's size.
     """
     (a, _), (b, _) = _checked(emb_a, emb_b, k)
@@ -96,11 +92,12 @@ def _checked(emb_a: Any, emb_b: Any, k: Any) -> tuple[tuple, tuple]:
 
 def _penalties(a: np.ndarray, b: np.ndarray, k: int, n_probe: int = 64,
                random_state: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    k_a, k_b = min(int(k), len(b)), min(int(k), len(a))
     if len(a) * len(b) <= EXACT_LIMIT:
-        nn_a, nn_b = exact_topk(a, b, int(k), int(k))
+        nn_a, _, nn_b, _ = cross_kneighbors(a, b, k=k_a, k_b=k_b, method="exact")
     else:
-        nn_a = ivf_topk(a, b, min(int(k), len(b)), n_probe=n_probe, random_state=random_state)
-        nn_b = ivf_topk(b, a, min(int(k), len(a)), n_probe=n_probe, random_state=random_state)
+        nn_a = kneighbors(b, a, k=k_a, method="ivf", n_probe=n_probe, random_state=random_state)[0]
+        nn_b = kneighbors(a, b, k=k_b, method="ivf", n_probe=n_probe, random_state=random_state)[0]
     return _mean_sim(a, b, nn_a), _mean_sim(b, a, nn_b)
 
 
@@ -113,9 +110,7 @@ def hub_corrected(emb_a: Any, emb_b: Any, k: int = 3, **kwargs) -> tuple[Any, An
         Embeddings of the two tables (e.g. ``TableEncoder.transform``), same width. Rows are
         used at unit length (cosine).
     k : int, default 3
-        Neighbourhood size of the penalties. 3 was chosen on the DeepMatcher validation and
-        train splits among 1, 2, 3, 5 and 10 (best summed top-1 over the four sets, before
-        and after fine-tuning; see benchmarks/results/tabemb.md).
+        Neighbourhood size of the penalties (how it was chosen: benchmarks/results/tabemb.md).
     **kwargs
         ``n_probe``, ``random_state`` of :func:`hub_penalties` (large tables).
 

@@ -314,8 +314,8 @@ def _hash_kernel(codes, starts, ends, n_buckets, salt, lo, hi, max_chars, words,
     indptr = np.zeros(n + 1, dtype=np.int64)
     out = 0
     for i in range(n):
-        c = _row_ngrams(codes, starts, ends, i, n_buckets, seed, lo, hi, max_chars, words, wb, dedup, join, buf,
-                        rids, rtf, slot_key, slot_pos, slot_stamp, i)
+        c = _row_ngrams(codes, starts, ends, i, n_buckets, seed, lo, hi, max_chars, words, wb, dedup, join,
+                        buf, rids, rtf, slot_key, slot_pos, slot_stamp, i)
         if out + c > cap:
             while out + c > cap:
                 cap *= 2

@@ -40,7 +40,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.add_argument("table", help="table to learn from (.csv or .parquet)")
     add_out(f, "model directory to write")
     add_key(f, _KEY_HELP)
-    f.add_argument("--epochs", type=int, default=3, metavar="N", help="pre-training epochs")
+    f.add_argument("--epochs", type=int, default=None, metavar="N",
+                   help="pre-training epochs (default: TableEncoder's, 0 = the untrained TF-IDF sketch)")
     f.add_argument("--objective", default="contrastive", choices=["contrastive", "masked"],
                    help="self-supervised objective")
     f.add_argument("--schema", nargs="+", default=[], metavar="COL=KIND",
@@ -97,9 +98,9 @@ def _cmd_fit(args: argparse.Namespace) -> int:
             raise UsageError(f"--schema entries must look like COL=KIND, got {item!r}")
         col, kind = item.split("=", 1)
         overrides[col] = kind
-    enc = validate_early(TableEncoder(schema=overrides or None, epochs=args.epochs,
-                                      objective=args.objective, random_state=args.seed,
-                                      verbose=progress(args)))
+    epochs = {} if args.epochs is None else {"epochs": args.epochs}
+    enc = validate_early(TableEncoder(schema=overrides or None, objective=args.objective,
+                                      random_state=args.seed, verbose=progress(args), **epochs))
     df = _table(args.table, args.key, args)
     enc.fit(df)
     enc.save(out)

@@ -40,3 +40,18 @@ def test_link_embed(tmp_path, capsys):
     assert list(ea.index) == list(df["key"]) and list(eb.index) == list(other["key"])
     assert ea.shape[1] == eb.shape[1] and (ea.iloc[:, -1] == 1).all()
     assert ((eb.to_numpy() @ ea.to_numpy().T).argmax(axis=1) == np.arange(30)).all()
+
+
+def test_fit_defaults_follow_the_library_and_bad_epochs_is_usage(tmp_path, capsys):
+    import json
+
+    from tabemb import TableEncoder
+
+    df = pd.DataFrame({"name": [f"item {i} of {i % 5}" for i in range(20)], "color": ["red", "blue"] * 10})
+    src = tmp_path / "t.csv"
+    df.to_csv(src, index=False)
+    assert main(["tabemb", "fit", str(src), "--out", str(tmp_path / "m")]) == 0
+    params = json.loads((tmp_path / "m" / "manifest.json").read_text())["params"]
+    assert params["epochs"] == TableEncoder().epochs and params["analyzer"] == TableEncoder().analyzer
+    assert main(["tabemb", "fit", str(src), "--out", str(tmp_path / "m2"), "--epochs", "-1"]) == 2
+    assert "epochs" in capsys.readouterr().err

@@ -1,71 +1,9 @@
-"""Schema inference and the column encoders on tiny frames, with exact expectations."""
+"""The column encoders (tabemb._encoders) on tiny frames, with exact expectations."""
 
 import numpy as np
 import pandas as pd
-import pytest
 
-from tabemb import infer_schema
 from tabemb._encoders import CategoricalEncoder, DatetimeEncoder, NumericEncoder, TextEncoder
-from tabemb._text import hash_char_ngrams, idf_weights, take_ragged
-
-
-def test_schema_tricky_columns():
-    n = 40
-    df = pd.DataFrame({
-        "id": np.arange(n),
-        "customer_id": [f"C{i:05d}" for i in range(n)],
-        "age": np.linspace(20, 60, n),
-        "price_str": [str(1.5 * i) for i in range(n)],
-        "postcode": [f"{i:04d}" for i in range(n)],
-        "flag": ["yes", "no"] * (n // 2),
-        "flag01": [0, 1] * (n // 2),
-        "color": ["red", "green", "blue", "red"] * (n // 4),
-        "name": [f"person number {i} smith" for i in range(n)],
-        "when": pd.date_range("2020-01-01", periods=n, freq="D").astype(str),
-        "empty": [np.nan] * n,
-        "mixed": [1, "a", 2.5, None] * (n // 4),
-    })
-    kinds = infer_schema(df).to_frame()["kind"].to_dict()
-    assert kinds == {"id": "skip", "customer_id": "skip", "age": "numeric", "price_str": "numeric",
-                     "postcode": "text", "flag": "boolean", "flag01": "boolean", "color": "categorical",
-                     "name": "text", "when": "datetime", "empty": "skip", "mixed": "categorical"}
-    frame = infer_schema(df, overrides={"color": "text"}).to_frame()
-    assert frame.loc["color", "kind"] == "text" and frame.loc["color", "reason"] == "override"
-    assert list(frame.columns) == ["kind", "dtype", "n_unique", "missing_share", "reason"]
-
-
-def test_schema_bad_overrides():
-    df = pd.DataFrame({"a": [1, 2]})
-    with pytest.raises(KeyError, match="nope"):
-        infer_schema(df, overrides={"nope": "text"})
-    with pytest.raises(ValueError, match="kinds must be one of"):
-        infer_schema(df, overrides={"a": "banana"})
-
-
-def test_hashing_exact_counts_and_typos():
-    s = pd.Series(["ab", None, "", "Abc"], dtype="string")
-    ids, indptr = hash_char_ngrams(s, n_buckets=1 << 20, salt=1, ngram_range=(2, 4))
-    # " ab " has 3 bigrams, 2 trigrams, 1 four-gram; " abc " has 4 + 3 + 2; missing and empty: none
-    assert np.diff(indptr).tolist() == [6, 0, 0, 9]
-    # case-insensitive and deterministic
-    ids2, _ = hash_char_ngrams(pd.Series(["AB"]), n_buckets=1 << 20, salt=1)
-    assert sorted(ids2.tolist()) == sorted(ids[:6].tolist())
-    # a one-letter typo keeps most n-grams
-    a, _ = hash_char_ngrams(pd.Series(["jonathan"]), n_buckets=1 << 20, salt=1)
-    b, _ = hash_char_ngrams(pd.Series(["jonathon"]), n_buckets=1 << 20, salt=1)
-    c, _ = hash_char_ngrams(pd.Series(["margaret"]), n_buckets=1 << 20, salt=1)
-    assert len(set(a) & set(b)) >= 15 and len(set(a) & set(c)) <= 2
-
-
-def test_idf_and_take_ragged():
-    ids = np.array([0, 1, 1, 2])
-    indptr = np.array([0, 3, 3, 4])  # row 0: {0, 1, 1}, row 1: empty, row 2: {2}
-    idf = idf_weights(ids, indptr, 3)
-    n = 2  # rows with any n-gram
-    np.testing.assert_allclose(idf, [np.log(3 / 2) + 1, np.log(3 / 2) + 1, np.log(3 / 2) + 1], rtol=1e-6)
-    assert n == 2
-    pos, counts = take_ragged(indptr, np.array([2, 0, 1]))
-    assert pos.tolist() == [3, 0, 1, 2] and counts.tolist() == [1, 3, 0]
 
 
 def test_categorical_rare_unseen_missing():

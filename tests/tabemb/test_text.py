@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from sklearn.feature_extraction.text import CountVectorizer
 
-from tabemb._text import hash_char_ngrams, hash_parts, idf_weights, text_codes
+from tabemb._text import hash_char_ngrams, hash_parts, idf_weights, take_ragged, text_codes
 
 VALUES = ["Sony  Bravia KDL-40XBR", "a b", "x", "hp laserjet 1020 (q5911a)", "  lead  and trail "]
 
@@ -15,7 +15,7 @@ def test_char_wb_emits_scikit_learns_char_wb_ngrams(ngram_range):
     analyzer = CountVectorizer(analyzer="char_wb", ngram_range=ngram_range).build_analyzer()
     for v in VALUES:
         grams = analyzer(v)
-        ids, _indptr = hash_char_ngrams(pd.Series([v]), n_buckets=1 << 30, salt=3, ngram_range=ngram_range,
+        ids, _ = hash_char_ngrams(pd.Series([v]), n_buckets=1 << 30, salt=3, ngram_range=ngram_range,
                                        char_wb=True)
         assert len(ids) == len(grams), v  # one key per n-gram, repeats included
         assert len(np.unique(ids)) == len(set(grams)), v  # distinct n-grams -> distinct buckets
@@ -33,6 +33,32 @@ def test_char_wb_counts_and_words_together():
     # " ab ab " within words: " a", "ab", "b ", " ab", "ab " twice each, the word "ab" twice
     assert indptr.tolist() == [0, 6, 6]
     assert sorted(tf.tolist()) == [2.0] * 6
+
+
+def test_hashing_exact_counts_and_typos():
+    s = pd.Series(["ab", None, "", "Abc"], dtype="string")
+    ids, indptr = hash_char_ngrams(s, n_buckets=1 << 20, salt=1, ngram_range=(2, 4))
+    # " ab " has 3 bigrams, 2 trigrams, 1 four-gram; " abc " has 4 + 3 + 2; missing and empty: none
+    assert np.diff(indptr).tolist() == [6, 0, 0, 9]
+    # case-insensitive and deterministic
+    ids2, _ = hash_char_ngrams(pd.Series(["AB"]), n_buckets=1 << 20, salt=1)
+    assert sorted(ids2.tolist()) == sorted(ids[:6].tolist())
+    # a one-letter typo keeps most n-grams
+    a, _ = hash_char_ngrams(pd.Series(["jonathan"]), n_buckets=1 << 20, salt=1)
+    b, _ = hash_char_ngrams(pd.Series(["jonathon"]), n_buckets=1 << 20, salt=1)
+    c, _ = hash_char_ngrams(pd.Series(["margaret"]), n_buckets=1 << 20, salt=1)
+    assert len(set(a) & set(b)) >= 15 and len(set(a) & set(c)) <= 2
+
+
+def test_idf_and_take_ragged():
+    ids = np.array([0, 1, 1, 2])
+    indptr = np.array([0, 3, 3, 4])  # row 0: {0, 1, 1}, row 1: empty, row 2: {2}
+    idf = idf_weights(ids, indptr, 3)
+    n = 2  # rows with any n-gram
+    np.testing.assert_allclose(idf, [np.log(3 / 2) + 1, np.log(3 / 2) + 1, np.log(3 / 2) + 1], rtol=1e-6)
+    assert n == 2
+    pos, counts = take_ragged(indptr, np.array([2, 0, 1]))
+    assert pos.tolist() == [3, 0, 1, 2] and counts.tolist() == [1, 3, 0]
 
 
 def test_idf_weights_equals_sorting_reference():
