@@ -56,13 +56,18 @@ def merge(target, srcdir, table, only, check=False):
         if not body[0].startswith("## "):
             sys.exit(f"{src}: first line must be a '## ' or '# ' heading")
         lines, heads = sections(text)
-        hit = [i for i in heads if lines[i].startswith(prefix) or lines[i] == body[0]]
+        # A page may hold several ``## `` sections: every section of RESULTS.md whose heading is
+        # one of the page's (or starts with the page's prefix) is removed, and the page goes
+        # where the first of them was, so running the script twice changes nothing.
+        own = {l for l in body if l.startswith("## ")}
+        hit = [i for i in heads if lines[i].startswith(prefix) or lines[i] in own]
         if hit:
+            drop = set()
+            for i in hit:
+                nxt = [h for h in heads if h > i]
+                drop.update(range(i, nxt[0] if nxt else len(lines)))
             i = hit[0]
-            nxt = [h for h in heads if h > i]
-            j = nxt[0] if nxt else len(lines)
-            new = lines[:i] + body + [""] + lines[j:]
-            pass
+            new = lines[:i] + body + [""] + [l for n, l in enumerate(lines) if n > i and n not in drop]
         else:
             at = [h for h in heads if lines[h].startswith(before)]
             if not at:
