@@ -70,12 +70,14 @@ def check_contamination(contamination: Any, name: str = "contamination") -> floa
     Parameters
     ----------
     contamination : float
+        The value to check.
     name : str, default "contamination"
         The name used in the error message.
 
     Returns
     -------
     float
+        ``contamination`` as a float.
 
     Raises
     ------
@@ -210,9 +212,17 @@ class BaseDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         scored with itself left out of its neighbours), PyOD's ``fit_predict``;
         ``fit(X).predict(X)`` instead scores the rows as new points.
 
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or DataFrame
+            Training rows, as in :meth:`fit`.
+        y : None
+            Ignored.
+
         Returns
         -------
         labels : ndarray of shape (n_samples,), int64
+            The training rows' labels, in their order.
         """
         return self.fit(X).labels_
 
@@ -238,6 +248,11 @@ class BaseDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
     def predict(self, X: Any) -> np.ndarray:
         """0/1 labels of new rows: 1 where ``decision_function(X) > threshold_``.
 
+        Parameters
+        ----------
+        X : array-like of shape (n_queries, n_features) or DataFrame
+            The rows to label (read as in :meth:`decision_function`).
+
         Returns
         -------
         labels : ndarray of shape (n_queries,), int64
@@ -260,6 +275,7 @@ class BaseDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         Returns
         -------
         ndarray of shape (n,), float64
+            The calibrated scores, in [0, 1].
         """
         check_is_fitted(self)
         s = np.asarray(scores, dtype=np.float64)
@@ -283,6 +299,7 @@ class BaseDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         Parameters
         ----------
         X : array-like of shape (n_queries, n_features) or DataFrame
+            The rows to score.
         method : {"linear", "unify"}, default "linear"
             See :meth:`calibrate`.
 
@@ -301,6 +318,7 @@ class BaseDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         Parameters
         ----------
         X : array-like of shape (n_queries, n_features) or DataFrame
+            The rows to score; a DataFrame's index becomes the output's index.
         method : {"linear", "unify"}, default "linear"
             Calibration of ``probability`` (see :meth:`calibrate`).
 
@@ -341,6 +359,7 @@ class BaseDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         Returns
         -------
         self
+            With ``threshold_`` and ``labels_`` reset.
 
         Raises
         ------
@@ -432,10 +451,12 @@ def load_detector(path: str | Path) -> BaseDetector:
     Parameters
     ----------
     path : str or Path
+        The artifact directory written by ``save``.
 
     Returns
     -------
     KNNDetector, LOFDetector or EnsembleDetector
+        The detector, fitted as it was saved.
 
     Raises
     ------

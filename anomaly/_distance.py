@@ -141,6 +141,8 @@ class DistanceDetector(BaseDetector):
         Parameters
         ----------
         path : str or Path
+            The artifact directory to write (an existing artifact there is replaced only
+            once the new one is complete).
 
         Returns
         -------

@@ -139,7 +139,9 @@ class EnsembleDetector(BaseDetector):
 
         Parameters
         ----------
-        x, n_neighbors
+        x : array-like of shape (n_features,) or (1, n_features), Series, 1-row DataFrame, or key
+            As in :meth:`KNNDetector.explain`.
+        n_neighbors : int, optional
             As in :meth:`KNNDetector.explain`.
 
         Returns
@@ -177,6 +179,8 @@ class EnsembleDetector(BaseDetector):
         Parameters
         ----------
         path : str or Path
+            The artifact directory to write (an existing artifact there is replaced only
+            once the new one is complete).
 
         Returns
         -------

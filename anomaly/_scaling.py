@@ -16,6 +16,7 @@ def fit_scaler(X: np.ndarray, scaler: str | None) -> tuple[np.ndarray, np.ndarra
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
+        The training rows.
     scaler : {"standard", "robust"} or None
         ``"standard"``: mean and standard deviation. ``"robust"``: median and
         inter-quartile range (falling back to the standard deviation, then 1,

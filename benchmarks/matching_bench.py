@@ -29,6 +29,9 @@ Parts (``--only``, comma-separated):
   ``weak``: :mod:`tabemb._matching._diagnostics`), and the F1 of its score (threshold 0.5)
   on the test pairs, to set beside the supervised test F1. FEBRL 4 (``febrl``) gives the
   same diagnostics for a set where the unsupervised scorer is strong.
+- ``search``: the blocking search alone (``nnstore.kneighbors``: exact, IVF, Annoy) on the
+  default encoder's embeddings of ``--dedup-entities`` generated people: recall@5 against
+  exact search and CPU time.
 - ``scale``: deduplication of N generated records in memory: time and peak RSS
   (``VmHWM``), one process per size (``--scale-entities 50000,150000``).
 
@@ -384,6 +387,33 @@ def part_dm_unsup(data: Path, results: dict, names: list[str]) -> None:
                 rows)
 
 
+def part_search(n_entities: int, results: dict) -> None:
+    """Blocking search alone: recall@5 against exact search and CPU time per method, on the
+    default encoder's unit embeddings of generated, corrupted person records."""
+    from nnstore import kneighbors
+    from tabemb import TableEncoder, corrupt_records, generate_people
+
+    rec, _ = corrupt_records(generate_people(n_entities, random_state=0), random_state=1)
+    rec = rec.reset_index(drop=True)
+    x = TableEncoder(epochs=0, text_dim=16, row_text_dim=64, random_state=0).fit(rec).transform(rec)
+    x = x.to_numpy(np.float32).copy()
+    x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    c0 = time.process_time()
+    exact = kneighbors(x, k=5, method="exact")[0]
+    rows = {"exact": {"recall_at_5": 1.0, "cpu_s": time.process_time() - c0}}
+    for name, kw in [("ivf n_probe=16 (default)", {"method": "ivf", "n_probe": 16}),
+                     ("ivf n_probe=8", {"method": "ivf", "n_probe": 8}),
+                     ("annoy 20 trees, search_k=960", {"method": "annoy", "n_trees": 20, "search_k": 960})]:
+        c0 = time.process_time()
+        nn = kneighbors(x, k=5, random_state=0, **kw)[0]
+        cpu = time.process_time() - c0
+        hit = np.mean([len(set(a) & set(b)) / 5 for a, b in zip(nn.tolist(), exact.tolist(), strict=True)])
+        rows[name] = {"recall_at_5": float(hit), "cpu_s": cpu}
+        print(name, json.dumps(rows[name]), flush=True)
+    results["search"] = {"n_records": len(x), "dim": x.shape[1], "rows": rows}
+    print(json.dumps(results["search"], indent=1), flush=True)
+
+
 def part_scale(n_entities: int, results: dict) -> None:
     """One size, in this process (peak RSS = this process's ``VmHWM``, :mod:`_peak_rss`; CPU time of
     ``dedupe`` beside its wall time, which other processes on the machine inflate)."""
@@ -459,6 +489,8 @@ def main(argv=None) -> int:
         part_dedup(args.dedup_entities, results)
     if "dm" in parts:
         part_dm(args.data, results, args.dm.split(","))
+    if "search" in parts:
+        part_search(args.dedup_entities, results)
     if "dm_unsup" in parts:
         part_dm_unsup(args.data, results, args.dm.split(","))
     sizes = [int(v) for v in str(args.scale_entities).split(",")]

@@ -52,13 +52,13 @@ import pandas as pd  # noqa: E402
 
 from graphemb import (  # noqa: E402
     ALSRecommender,
+    EASERecommender,
     ItemKNNRecommender,
     PopularityRecommender,
     Recommender,
     evaluate_recommender,
     train_test_split_interactions,
 )
-from graphemb._recommend import EASERecommender  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 
@@ -198,8 +198,9 @@ def ratios(res: pd.DataFrame) -> list[str]:
 
 
 DEFAULT_GRID = [{"dim": d, "l2": l2, "unobserved_weight": a, "recency_half_life": hl, "recency_boost": b}
-                for d, l2, a, (hl, b) in itertools.product([64, 128], [0.02, 0.03], [0.1, 0.3],
-                                                           [(5.0, 5.0), (20.0, 3.0)])]
+                for d, l2, a, (hl, b) in [*itertools.product([64, 128], [0.02, 0.03], [0.1],
+                                                             [(5.0, 5.0), (20.0, 3.0)]),
+                                          (64, 0.02, 0.3, (20.0, 3.0))]]
 
 
 def tune_default(pos: pd.DataFrame, log) -> str:
@@ -350,7 +351,8 @@ def main(argv=None) -> int:
     if args.scale:
         text = run_scale(args, log)
         if args.out:
-            args.out.write_text("## Recommenders at 1M interactions\n\n" + "\n".join(head) + text + "\n")
+            page = "## Recommenders at 1M interactions\n\n" + "\n".join(head) + "\n" + text + "\n"
+            args.out.write_text(page)
         return 0
 
     if args.tune_default:
@@ -359,7 +361,7 @@ def main(argv=None) -> int:
         log(text)
         if args.out:
             args.out.write_text("## Validation grid of Recommender()'s iALS defaults\n\n" + "\n".join(head)
-                                + text + "\n")
+                                + "\n" + text + "\n")
         return 0
 
     import torch

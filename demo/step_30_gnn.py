@@ -40,8 +40,8 @@ def run(workdir: Path) -> None:
     accs = {}
     for pretrain in ("dgi", None):
         model = GNNEmbedder(encoder="gcn", n_layers=1, hidden_dim=16, dim=16, pretrain=pretrain,
-                            pretrain_epochs=100, lr=0.005, probe_epochs=300, random_state=0)
-        model.fit(features=features, graph=G).fine_tune(G, labels, features, mode="probe")
+                            epochs=100, learning_rate=0.005, random_state=0)
+        model.fit(features=features, graph=G).fine_tune(G, labels, features, mode="probe", probe_epochs=300)
         pred = model.predict().to_numpy()
         accs[pretrain] = float((pred[~labelled] == y[~labelled]).mean())
         if pretrain == "dgi":

@@ -88,9 +88,50 @@ def _escape(text: str, *, field: bool) -> str:
     return "".join(parts)
 
 
+_NUMPYDOC_SECTIONS = {"Parameters", "Returns", "Yields", "Receives", "Raises", "Warns", "Other Parameters",
+                      "Attributes", "Methods", "See Also", "Notes", "Warnings", "References", "Examples"}
+
+
+_TERM = re.compile(r"^([A-Za-z_][\w, ]*?) :(\s.*|)$")
+
+
+def _is_header(lines: list[str], i: int) -> bool:
+    return (i + 1 < len(lines) and lines[i].strip() != "" and set(lines[i + 1].strip()) == {"-"}
+            and len(lines[i + 1].strip()) >= len(lines[i].strip()) and not lines[i].startswith(" "))
+
+
+def _fold_extra_sections(lines: list[str]) -> None:
+    """Sections numpydoc does not know (``Shapes``, as in PyG's docstrings) would be dropped from the
+    page; move each into ``Notes`` under a bold title instead."""
+    extra = []
+    i = 0
+    while i < len(lines):
+        if _is_header(lines, i) and lines[i].strip() not in _NUMPYDOC_SECTIONS:
+            j = i + 2
+            while j < len(lines) and not _is_header(lines, j):
+                j += 1
+            body = [f"``{m.group(1)}`` :{m.group(2)}" if (m := _TERM.match(line)) else line
+                    for line in lines[i + 2:j]]  # "name : type" lines become literal terms of a list
+            extra += ["", f"**{lines[i].strip()}**", "", *body]
+            del lines[i:j]
+        else:
+            i += 1
+    if not extra:
+        return
+    notes = next((k for k in range(len(lines)) if _is_header(lines, k) and lines[k].strip() == "Notes"), None)
+    if notes is None:
+        lines += ["", "Notes", "-----", *extra[1:], ""]
+    else:
+        end = notes + 2
+        while end < len(lines) and not _is_header(lines, end):
+            end += 1
+        lines[end:end] = [*extra, ""]
+
+
 def _process_docstring(app, what, name, obj, options, lines):
     if name.split(".")[0] not in {"nnstore", "graphemb", "tabemb", "anomaly", "graphtab"}:
         return
+    _fold_extra_sections(lines)
     fence = False
     for i, line in enumerate(lines):
         stripped = line.strip()

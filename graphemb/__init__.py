@@ -10,7 +10,6 @@ import logging
 
 from nnstore import __version__, set_public_module
 
-from ._gnn import GNNEmbedder
 from ._graph import Graph, as_graph
 from ._node2vec import Node2Vec
 from ._recommend import (
@@ -26,11 +25,11 @@ from ._recommend import (
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
-# Loaded on first use (PEP 562): the knowledge-graph module imports torch at module level, and
-# a process that only walks graphs or trains Node2Vec on CPU should not pay torch's import
-# (about 1 s and 400 MB of resident memory).
-_LAZY = {"KGEmbedder": "._kge", "filtered_ranks": "._kge", "rank_metrics": "._kge",
-         "read_triples": "._kge"}
+# Loaded on first use (PEP 562): the knowledge-graph and GNN modules import torch at module
+# level, and a process that only walks graphs or trains Node2Vec on CPU should not pay torch's
+# import (about 1 s and 400 MB of resident memory).
+_LAZY = {"GNNEmbedder": "._gnn", "KGEmbedder": "._kge", "filtered_ranks": "._kge",
+         "rank_metrics": "._kge", "read_triples": "._kge"}
 
 
 def __getattr__(name: str):

@@ -271,14 +271,13 @@ probe_weight_decay : deprecated
     # ------------------------------------------------------------------- inputs
     def _inputs(self, graph: Any, features: Any, *, fitting: bool, used: tuple[str, ...] = (),
                 caller: str = "fit"):
-        """Graph, features and message structure as tensors (see :mod:`._inputs`)."""
+        """Graph, features and message structure as tensors, and the feature schema (measured when
+        ``fitting``, the fitted one otherwise; see :mod:`._inputs`)."""
         g, features = prepare_graph(graph, features, used=used, caller=caller)
         X, schema = prepare_features(g, features, None if fitting else self._schema,
                                      self.normalize if fitting else None)
-        if fitting:
-            self._set_schema(schema)
         x, structure = to_tensors(g, X, self.encoder, self._torch_device)
-        return g, x, structure
+        return g, x, structure, schema
 
     def _set_schema(self, schema: FeatureSchema) -> None:
         self._schema = schema
@@ -356,7 +355,7 @@ probe_weight_decay : deprecated
         self : GNNEmbedder
         """
         settings = self._check_params()
-        g, x, structure = self._inputs(graph, features, fitting=True, used=_used, caller="fit")
+        g, x, structure, schema = self._inputs(graph, features, fitting=True, used=_used, caller="fit")
         nnstore.check_storable_keys(g.nodes, name="graph node ids")  # refused before training
         seed = self._seed(1)
         self._build(x.shape[1], seed)
@@ -370,6 +369,7 @@ probe_weight_decay : deprecated
                 else:
                     self.pretrain_history_ = train_link(self.encoder_, g, x, structure, settings, gen,
                                                         self._bar(settings.epochs, "link pre-training"))
+        self._set_schema(schema)  # fitted state is complete only once training succeeded
         self.graph_ = g
         self.embedding_ = nnstore.embeddings_frame(self._embed(x, structure), g.nodes)
         return self
@@ -454,8 +454,8 @@ probe_weight_decay : deprecated
             dropout=dropout, patience=patience, probe_first=probe_first, probe_epochs=probe_epochs,
             probe_learning_rate=probe_learning_rate, probe_l2=probe_l2))
         fresh = not hasattr(self, "encoder_")
-        g, x, structure = self._inputs(graph, features, fitting=fresh, used=("y", "train_mask"),
-                                       caller="fine_tune")
+        g, x, structure, schema = self._inputs(graph, features, fitting=fresh, used=("y", "train_mask"),
+                                               caller="fine_tune")
         if labels is None:
             if not is_pyg_data(graph):
                 raise ValueError("labels is required (a Series by node id or an array in node order)")
@@ -485,6 +485,7 @@ probe_weight_decay : deprecated
                 best_epoch = fit_finetune(self.encoder_, head, x, structure, rows_t, y_t, val, settings,
                                           float(enc_lr), history, self._bar(settings.epochs + 1, "fine-tune"))
         head.eval()
+        self._set_schema(schema)
         self.head_ = head
         self.classes_ = classes
         self.finetune_mode_ = mode
@@ -526,7 +527,7 @@ probe_weight_decay : deprecated
             if features is not None:
                 raise ValueError("features were given without a graph: pass the graph they belong to")
             return self.embedding_.copy()
-        g, x, structure = self._inputs(graph, features, fitting=False, caller="transform")
+        g, x, structure, _ = self._inputs(graph, features, fitting=False, caller="transform")
         return nnstore.embeddings_frame(self._embed(x, structure), g.nodes)
 
     def fit_transform(self, graph: Any, features: Any = None, labels: Any = None) -> pd.DataFrame:

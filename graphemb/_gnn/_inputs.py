@@ -125,9 +125,16 @@ def prepare_graph(graph: Any, features: Any, *, used: tuple[str, ...] = (),
     -----
     UserWarning
         Naming the ``Data`` attributes that are not used (``y`` without
-        labels, ``edge_attr``, masks, ...).
+        labels, ``edge_attr``, masks, ...), or a networkx graph's node
+        attributes when no ``features`` are given.
     """
     if not is_pyg_data(graph):
+        if features is None and caller == "fit" and hasattr(graph, "nodes") and hasattr(graph, "is_directed"):
+            attrs = sorted({k for _, d in graph.nodes(data=True) for k in d}, key=str)
+            if attrs:
+                warnings.warn(f"{caller}: the networkx node attributes {attrs[:5]} are not used (node "
+                              "features are read from features= only; structural features are used)",
+                              UserWarning, stacklevel=3)
         return as_graph(graph), features
     x = getattr(graph, "x", None)
     if x is not None and features is not None:

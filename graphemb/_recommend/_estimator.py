@@ -432,10 +432,28 @@ class Recommender(BaseEstimator):
 
     def add_items(self, item_features: pd.DataFrame,
                   item_metadata: pd.DataFrame | None = None) -> Recommender:
-        """Add (or update) cold-start items from their features after ``fit``; returns self.
+        """Add (or update) cold-start items from their features after ``fit``.
 
         The features are mapped with the ridge map fitted in ``fit`` (which needs
         ``item_features`` there). Items that have interactions cannot be replaced.
+
+        Parameters
+        ----------
+        item_features : DataFrame indexed by item id
+            The columns seen in ``fit``.
+        item_metadata : DataFrame indexed by item id, optional
+            Metadata of the new items (merged over the existing rows).
+
+        Returns
+        -------
+        self : Recommender
+
+        Raises
+        ------
+        NotFittedError
+            Not fitted, or fitted without ``item_features``.
+        ValueError
+            An item that has interactions.
         """
         self._check_fitted()
         if self._ridge is None:
@@ -478,7 +496,17 @@ class Recommender(BaseEstimator):
         return pd.Series(self._pop, index=self._items[:self.n_warm_items_], name="popularity")
 
     def seen_items(self, user: Hashable) -> list:
-        """The items ``user`` interacted with in ``fit`` (empty for an unknown user)."""
+        """The items ``user`` interacted with in ``fit``.
+
+        Parameters
+        ----------
+        user : hashable
+
+        Returns
+        -------
+        list
+            Item ids (empty for an unknown user).
+        """
         self._check_fitted()
         r = self.users_.get_indexer([user])[0]
         if r < 0:
@@ -486,8 +514,21 @@ class Recommender(BaseEstimator):
         return self._items[self._seen_indices[self._seen_indptr[r]:self._seen_indptr[r + 1]]].tolist()
 
     # -- recommending ---------------------------------------------------------------------
-    def _score(self, dist: np.ndarray) -> np.ndarray:
-        return (-dist if self.metric_ == "dot" else 1.0 - dist).astype(np.float32)
+    def _pair_scores(self, rows: np.ndarray, keys: np.ndarray) -> np.ndarray:
+        """Scores of (user row, item key) pairs, one row-wise product each, so that a user's
+        scores do not depend on which other users share the batch (the store's blocked
+        products round differently for different batch shapes); NaN where no item."""
+        found = keys != None  # noqa: E711 - elementwise on an object array
+        out = np.full(keys.shape, np.nan, dtype=np.float32)
+        if not found.any():
+            return out
+        u = self._user_vec[np.repeat(rows, found.sum(1))]
+        v = self._item_vec[self._items.get_indexer(pd.Index(keys[found].tolist(), tupleize_cols=False))]
+        if self.metric_ == "cosine":
+            u = u / np.maximum(np.linalg.norm(u, axis=1, keepdims=True), 1e-12)
+            v = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+        out[found] = np.einsum("ij,ij->i", u, v)
+        return out
 
     def _popular(self, n: int, k: int, filter: Any) -> tuple[np.ndarray, np.ndarray]:
         order = np.argsort(-self._pop, kind="stable")
@@ -550,9 +591,9 @@ class Recommender(BaseEstimator):
             if exclude_seen:
                 ip, ix, items = self._seen_indptr, self._seen_indices, self._items
                 exclude = [items[ix[ip[u]:ip[u + 1]]] for u in r]
-            kk, dd, _ = self.store_.query_arrays(self._user_vec[r], k, filter=filter, exclude=exclude)
+            kk, _, _ = self.store_.query_arrays(self._user_vec[r], k, filter=filter, exclude=exclude)
             keys[known] = kk
-            scores[known] = np.where(kk == None, np.nan, self._score(dd))  # noqa: E711
+            scores[known] = self._pair_scores(r, kk)
         cold = np.flatnonzero(unknown)
         if len(cold):
             pk, ps = self._popular(len(cold), k, filter)
@@ -565,9 +606,24 @@ class Recommender(BaseEstimator):
                       verbose: bool = True) -> pd.DataFrame | Path:
         """Top-``k`` for every known user, in batches; to Parquet when ``path`` is given.
 
-        Returns the DataFrame (user, rank, item, score), or the path written
-        (one Parquet file written batch by batch to a temporary sibling and
-        renamed into place). ``verbose`` shows a tqdm bar over batches.
+        Parameters
+        ----------
+        k : int, default 10
+        path : str or Path, optional
+            A Parquet file to write, batch by batch, to a temporary sibling
+            renamed into place (a crash never leaves a partial file there).
+        filter : ``nnstore.col`` expression or callable, optional
+            As in :meth:`recommend`.
+        exclude_seen : bool, default True
+        batch_size : int, default 4096
+            Users per store query.
+        verbose : bool, default True
+            A tqdm bar over batches.
+
+        Returns
+        -------
+        DataFrame or Path
+            Columns user, rank, item, score; or the path written.
         """
         from tqdm.auto import tqdm
 
@@ -617,8 +673,23 @@ class Recommender(BaseEstimator):
                       filter: Any = None) -> pd.DataFrame:
         """The ``k`` items most similar (cosine of item vectors) to each given item.
 
-        Returns a DataFrame with columns item, rank, similar_item, score (cosine
-        similarity); the item itself is excluded. Unknown items raise ``KeyError``.
+        Parameters
+        ----------
+        items : item id or iterable of item ids
+        k : int, default 10
+        filter : ``nnstore.col`` expression or callable, optional
+            Only items passing it (on ``item_metadata``) are returned.
+
+        Returns
+        -------
+        DataFrame
+            Columns item, rank, similar_item, score (cosine similarity); the
+            item itself is excluded.
+
+        Raises
+        ------
+        KeyError
+            An unknown item.
         """
         self._check_fitted()
         if isinstance(items, (str, bytes)) or not isinstance(items, Iterable):

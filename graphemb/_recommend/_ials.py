@@ -186,11 +186,25 @@ def train_ials(data: Interactions, *, dim: int, epochs: int, l2: float, alpha0: 
     return W, H, history
 
 
+@numba.njit(cache=True, nogil=True)
+def _observed_loss(indptr: np.ndarray, indices: np.ndarray, conf: np.ndarray, W: np.ndarray,
+                   H: np.ndarray) -> float:
+    """``sum c_ui (1 - <w_u, h_i>)^2`` over the observed pairs, without materialising them."""
+    total = 0.0
+    d = W.shape[1]
+    for u in range(len(indptr) - 1):
+        for p in range(indptr[u], indptr[u + 1]):
+            j = indices[p]
+            s = 0.0
+            for t in range(d):
+                s += W[u, t] * H[j, t]
+            total += conf[p] * (1.0 - s) ** 2
+    return total
+
+
 def _loss(indptr, indices, conf, W, H, alpha0, u_reg, i_reg) -> float:
     W64, H64 = W.astype(np.float64), H.astype(np.float64)
-    rows = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
-    s = np.einsum("ij,ij->i", W64[rows], H64[indices])
-    obs = float((conf * (1.0 - s) ** 2).sum())
+    obs = float(_observed_loss(indptr, indices, conf, W64, H64))
     allpairs = float(alpha0 * np.sum((W64.T @ W64) * (H64.T @ H64)))
     reg = float((u_reg * (W64 ** 2).sum(1)).sum() + (i_reg * (H64 ** 2).sum(1)).sum())
     return obs + allpairs + reg

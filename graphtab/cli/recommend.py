@@ -54,8 +54,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--unobserved-weight", type=float, default=0.1, metavar="W",
                    help="ials: weight of the unobserved user-item pairs")
     f.add_argument("--recency-half-life", type=float, default=5.0, metavar="N",
-                   help="with --time-col: later interactions after which a user's recency boost halves")
-    f.add_argument("--no-recency", action="store_true", help="ignore --time-col for weighting")
+                   help="with --time-col: later interactions after which a user's recency boost halves "
+                        "(0: no recency weighting)")
     f.add_argument("--n-layers", type=int, default=3, metavar="N", help="LightGCN propagation layers")
     f.add_argument("--batch-size", type=int, default=4096, metavar="N",
                    help="lightgcn/bpr: interactions per step")
@@ -145,7 +145,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         model=args.model, dim=args.dim, n_layers=args.n_layers, epochs=args.epochs,
         batch_size=args.batch_size, learning_rate=args.learning_rate, l2=args.l2,
         unobserved_weight=args.unobserved_weight,
-        recency_half_life=None if args.no_recency else args.recency_half_life, n_jobs=args.n_jobs,
+        recency_half_life=None if args.recency_half_life == 0 else args.recency_half_life, n_jobs=args.n_jobs,
         random_state=args.seed, verbose=progress(args)))
     df = read_input(args.interactions, args, id_columns=[args.user_col, args.item_col])
     model.fit(df, user_col=args.user_col, item_col=args.item_col, weight_col=args.weight_col,

@@ -47,6 +47,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
+from tqdm.auto import tqdm
 
 from nnstore import (
     N_JOBS,
@@ -157,7 +158,8 @@ class RecordMatcher(BaseEstimator):
         Seeds every random step: the default encoder, the approximate search,
         the random pairs and EM's subsample, the trees.
     verbose : bool or int, default False
-        Progress output.
+        A ``tqdm.auto`` progress bar over the stages (embed, candidates,
+        features) and the default encoder's own bars.
 
     Attributes
     ----------
@@ -288,13 +290,23 @@ class RecordMatcher(BaseEstimator):
         return ea, eb, pa, pb
 
     def _work(self, a, b, seed: int):
-        """Embed, block, compare: the arrays shared by fit and predict."""
-        ea, eb, pa, pb = self._embed_prepare(a, b)
-        ia, ib = candidate_pairs(a, b, ea, eb, n_neighbors=self.n_neighbors, blocking_keys=self.blocking_keys,
-                                 max_block_size=self.max_block_size, approximate=self.approximate,
-                                 n_probe=self.n_probe, n_trees=self.n_trees, search_k=self.search_k,
-                                 n_jobs=self.n_jobs, seed=seed)
-        X = self._plan_.compute(ea, eb, pa, pb, ia, ib)
+        """Embed, block, compare: the arrays shared by fit and predict (a progress bar over
+        the three stages with ``verbose``)."""
+        with tqdm(total=3, disable=not self.verbose, desc="match") as bar:
+            bar.set_postfix_str("embed")
+            ea, eb, pa, pb = self._embed_prepare(a, b)
+            bar.update()
+            bar.set_postfix_str("candidates")
+            ia, ib = candidate_pairs(a, b, ea, eb, n_neighbors=self.n_neighbors,
+                                     blocking_keys=self.blocking_keys, max_block_size=self.max_block_size,
+                                     approximate=self.approximate, n_probe=self.n_probe,
+                                     n_trees=self.n_trees, search_k=self.search_k, n_jobs=self.n_jobs,
+                                     seed=seed)
+            bar.update()
+            bar.set_postfix_str(f"features of {len(ia)} pairs")
+            X = self._plan_.compute(ea, eb, pa, pb, ia, ib)
+            bar.update()
+        logger.info("%d candidate pairs, %d features", len(ia), X.shape[1])
         self.blocking_ = {"n_candidates": len(ia)}
         return ea, eb, pa, pb, ia, ib, X
 
@@ -312,6 +324,7 @@ class RecordMatcher(BaseEstimator):
         if self.encoder is None:
             params = {**_DEFAULT_ENCODER, **(self.encoder_params or {})}
             params.setdefault("random_state", seed_from(rng))
+            params.setdefault("verbose", bool(self.verbose))
             enc = TableEncoder(**params).fit(both)
         elif hasattr(self.encoder, "net_"):
             enc = self.encoder

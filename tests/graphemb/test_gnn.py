@@ -168,7 +168,8 @@ def test_save_load_round_trip(tmp_path, data):
 
 def test_structural_fallback_and_round_trip(tmp_path, data):
     G, _, _ = data
-    m = GNNEmbedder(random_state=0, **SMALL).fit(G)
+    with pytest.warns(UserWarning, match=r"node attributes \['block'\] are not used"):
+        m = GNNEmbedder(random_state=0, **SMALL).fit(G)
     assert m.feature_source_ == "structural" and m.feature_columns_ == STRUCTURAL_COLUMNS
     m.save(tmp_path / "m")
     back = GNNEmbedder.load(tmp_path / "m")
@@ -283,11 +284,11 @@ def test_sparse_features_take_the_sparse_path(data, encoder):
     B[np.arange(100), y] = 1.0
     F = pd.DataFrame(B, index=list(G.nodes))
     m = GNNEmbedder(encoder=encoder, normalize=None, random_state=0, **SMALL)
-    _, x, _ = m._inputs(G, F, fitting=True)
+    _, x, _, _ = m._inputs(G, F, fitting=True)
     assert x.layout == torch.sparse_csr
     labels = pd.Series(y, index=list(G.nodes)).where(np.arange(100) % 4 == 0)
     m.fit(G, F, labels=labels)
-    _, _, ei = m._inputs(G, F, fitting=False)
+    _, _, ei, _ = m._inputs(G, F, fitting=False)
     x_dense = torch.cat([torch.from_numpy(B), torch.zeros(100, 1)], 1)  # + the missing-row indicator
     m.encoder_.eval()
     with torch.no_grad():

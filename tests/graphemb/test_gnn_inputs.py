@@ -65,7 +65,7 @@ def test_a_sparse_matrix_is_never_densified():
     X, schema = prepare_features(as_graph(G), sp.csr_matrix(B), None, "auto")
     assert sp.issparse(X) and schema.row == "l1"
     m = GNNEmbedder(random_state=0, **SMALL)
-    _, x, _ = m._inputs(G, sp.csr_matrix(B), fitting=True)
+    _, x, _, _ = m._inputs(G, sp.csr_matrix(B), fitting=True)
     assert x.layout == torch.sparse_csr
 
 
@@ -202,3 +202,10 @@ def test_labels_as_an_array_in_node_order():
         G, pd.Series(lab, index=list(G.nodes)), B, mode="probe")
     pd.testing.assert_series_equal(a.predict(), b.predict())
     assert list(a.classes_) == [0, 1, 2, 3]
+
+
+def test_networkx_node_attributes_are_not_ignored_silently():
+    G = nx.karate_club_graph()  # nodes carry "club"
+    with pytest.warns(UserWarning, match=r"node attributes \['club'\] are not used"):
+        m = GNNEmbedder(random_state=0, **SMALL).fit(G)
+    assert m.feature_source_ == "structural"

@@ -280,7 +280,7 @@ def test_als_old_parameter_names_warn_and_keep_working(data):
 
 
 def test_ease_closed_form_on_a_tiny_matrix():
-    from graphemb._recommend import EASERecommender  # public as graphemb.EASERecommender once exported
+    from graphemb import EASERecommender
 
     train = pd.DataFrame({"user": ["u1", "u1", "u2", "u2", "u3"], "item": ["a", "b", "b", "c", "a"]})
     ease = EASERecommender(l2=1.0).fit(train)
@@ -296,7 +296,7 @@ def test_ease_closed_form_on_a_tiny_matrix():
 
 
 def test_ease_and_ials_beat_popularity_on_planted_groups(data):
-    from graphemb._recommend import EASERecommender  # public as graphemb.EASERecommender once exported
+    from graphemb import EASERecommender
 
     df, _ = data
     train, test = train_test_split_interactions(df, random_state=0)
@@ -437,3 +437,45 @@ def test_ridge_alpha_is_renamed_cold_start_l2(data):
         old = Recommender(ridge_alpha=3.0, random_state=0, **FAST).fit(df, item_features=feats)
     new = Recommender(cold_start_l2=3.0, random_state=0, **FAST).fit(df, item_features=feats)
     assert old.cold_start_r2_ == pytest.approx(new.cold_start_r2_)
+
+
+@pytest.mark.parametrize("name", ["popularity", "itemknn", "ease", "als"])
+def test_baseline_save_load_round_trip(tmp_path, data, name):
+    from graphemb import ALSRecommender, EASERecommender
+
+    if name == "als":
+        pytest.importorskip("implicit")
+    make = {"popularity": PopularityRecommender, "itemknn": lambda: ItemKNNRecommender(n_neighbors=5),
+            "ease": lambda: EASERecommender(l2=5.0),
+            "als": lambda: ALSRecommender(dim=4, epochs=3, random_state=0)}[name]
+    df, _ = data
+    m = make().fit(df)
+    with pytest.raises(NotFittedError):
+        make().save(tmp_path / "x")
+    path = m.save(tmp_path / name)
+    assert path == tmp_path / name
+    back = type(m).load(path)
+    users = ["u0_0", "u2_3", "nobody"]
+    pd.testing.assert_frame_equal(m.recommend(users, 4), back.recommend(users, 4))
+    assert back.get_params() == m.get_params()
+    with pytest.raises(ArtifactError):
+        Recommender.load(path)
+
+
+def test_compare_recommenders_defaults_side_by_side(data):
+    from graphemb import compare_recommenders
+
+    df, _ = data
+    train, test = train_test_split_interactions(df, random_state=0)
+    res = compare_recommenders(None, train, test, k=5)
+    expected = {"recommender", "ease", "itemknn", "popularity"}
+    try:
+        import implicit  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        expected.add("als")
+    assert set(res.index) == expected
+    assert {"ndcg@5", "recall@5", "fit_s", "recommend_s"} <= set(res.columns)
+    assert res.loc["recommender", "ndcg@5"] > res.loc["popularity", "ndcg@5"] + 0.1
+    assert res.loc["ease", "ndcg@5"] > res.loc["popularity", "ndcg@5"] + 0.1

@@ -20,7 +20,7 @@ def _n2v():
 
 
 def _gnn():
-    return GNNEmbedder(dim=4, hidden_dim=8, pretrain_epochs=1, random_state=0)
+    return GNNEmbedder(dim=4, hidden_dim=8, epochs=1, random_state=0)
 
 
 @pytest.mark.parametrize("make", [_n2v, _gnn], ids=["Node2Vec", "GNNEmbedder"])

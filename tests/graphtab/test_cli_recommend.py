@@ -75,7 +75,7 @@ def test_fit_other_models_and_time_column(tmp_path, capsys):
     assert gcn.model == "lightgcn" and gcn.learning_rate == 0.02 and gcn.epochs == 3
     args = ["recommend", "fit", str(tmp_path / "train.csv"), "--dim", "8", "--epochs", "3", "--seed", "0"]
     assert main([*args, "--out", str(tmp_path / "a"), "--time-col", "ts", "--recency-half-life", "5"]) == 0
-    assert main([*args, "--out", str(tmp_path / "b"), "--time-col", "ts", "--no-recency"]) == 0
+    assert main([*args, "--out", str(tmp_path / "b"), "--time-col", "ts", "--recency-half-life", "0"]) == 0
     assert main([*args, "--out", str(tmp_path / "c")]) == 0
     a, b, c = (Recommender.load(tmp_path / n).item_embeddings_.to_numpy() for n in "abc")
     np.testing.assert_array_equal(b, c)
