@@ -57,6 +57,37 @@ def _strings(s: pd.Series) -> pd.Series:
 
 
 class TextEncoder:
+    """Hashed character n-grams (and words) of one text column, with their IDF.
+
+    Parameters
+    ----------
+    name : str
+        The column (``ROW`` for the row-text block).
+    salt : int
+        Hash salt (0 for every block, so a value hashes once for its column and the row text).
+    n_buckets : int
+        Hash buckets.
+    ngram_range : tuple of (int, int)
+        Character n-gram sizes.
+    max_chars : int
+        Values are cut to this many characters.
+    dim : int
+        Size of the block's sketch.
+    words : int, default=1
+        0 = n-grams only, 1 = also words, 2 = also words and joined tokens.
+    join : bool, default=True
+        Several parts of a row are joined into one text (else hashed one by one and added up).
+    char_wb : bool, default=False
+        n-grams inside words only (scikit-learn's ``analyzer="char_wb"``).
+
+    Attributes
+    ----------
+    idf : ndarray of shape (n_buckets,), float32
+        Smoothed IDF of each bucket over the fitted values (set by ``fit``).
+    kinds : ndarray of shape (n_buckets,), int8
+        Token kind x document-frequency bin of each bucket (see ``tabemb._text.token_kinds``).
+    """
+
     kind = "text"
 
     def __init__(self, name: str, *, salt: int, n_buckets: int, ngram_range: tuple[int, int],
@@ -101,6 +132,19 @@ class TextEncoder:
 
 
 class CategoricalEncoder:
+    """Integer codes of one categorical (or boolean) column: 0 = missing, 1 = rare or unseen,
+    2.. = the vocabulary of values seen at least ``min_frequency`` times in fit.
+
+    Parameters
+    ----------
+    name : str
+    min_frequency : int, default=2
+    max_dim : int, default=32
+        Cap of the embedding size rule ``round(1.6 * n_levels ** 0.56)``.
+    boolean : bool, default=False
+        Read true/yes/t/y/1 and false/no/f/n/0 as the two levels (block size 2).
+    """
+
     kind = "categorical"
 
     def __init__(self, name: str, *, min_frequency: int = 2, max_dim: int = 32,
@@ -155,6 +199,15 @@ def _to_float(s: pd.Series) -> np.ndarray:
 
 
 class NumericEncoder:
+    """Robust-scaled value, missing indicator and 9 Gaussian soft bins of one numeric column.
+
+    Parameters
+    ----------
+    name : str
+    dim : int, default=8
+        Block size (the network's projection of the 11 features).
+    """
+
     kind = "numeric"
     centers = np.linspace(-2.0, 2.0, 9)
 
@@ -203,6 +256,16 @@ def _to_datetime(s: pd.Series) -> pd.Series:
 
 
 class DatetimeEncoder:
+    """Year (robust-scaled), cyclical month / day / weekday / time of day and a missing
+    indicator (10 features) of one datetime column.
+
+    Parameters
+    ----------
+    name : str
+    dim : int, default=8
+        Block size (the network's projection of the 10 features).
+    """
+
     kind = "datetime"
     n_features = 10
 
