@@ -43,6 +43,14 @@ Annoy for the bulk of the vectors and adds what is missing around it:
   into chunks run on a thread pool (``n_jobs``). The rest (masks, merging with
   the delta) is vectorised numpy over the whole batch. If the index cannot be
   given a file (no temporary space), queries go through Annoy's binding.
+* **Graph search** (``search="graph"``). At every rebuild a neighbour graph is
+  built over the indexed vectors from the Annoy trees' own leaves, refined by
+  NN-descent and pruned by HNSW's heuristic (:mod:`nnstore._graph_search`);
+  queries descend a few trees to their leaves and search the graph best-first
+  with beam width ``ef`` in a compiled kernel. Tombstones, the delta buffer,
+  filters and exclusions work exactly as with the tree search (the graph
+  stands in for the trees' candidate list). Saved as ``graph.npy`` and
+  ``graph_order.npy``, memory-mapped and validated at load.
 * **Exact mode.** ``exact=True`` keeps no Annoy index: every query is a
   blocked float32 matrix product (:mod:`nnstore._exact`). The same code gives
   the ground truth of :meth:`NeighborStore.recall_at_k`.
