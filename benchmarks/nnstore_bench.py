@@ -510,7 +510,8 @@ def write_curves(results: list, args: argparse.Namespace) -> None:
                 ax.plot([p[rkey] for p in pts], [p[key] for p in pts], marker="o", ms=3,
                         lw=2.5 if r["method"].startswith("store") else 1.2, label=r["method"])
             ax.set_yscale("log")
-            ax.set_xlim(0.85, 1.001)
+            lo = min((pt[rkey] for r in results if r["metric"] == metric for pt in r["points"]), default=0.85)
+            ax.set_xlim(max(0.85, lo - 0.005), 1.001)
             ax.axvspan(0.95, 0.99, color="0.92")
             ax.set_xlabel(f"recall@{args.k}")
             ax.set_ylabel("queries / s")

@@ -476,14 +476,14 @@ class GraphIndex:
     def release(self, buf) -> None:
         self._pool.append(buf)
 
-    def search(self, afile, Q: np.ndarray, k: int, ef: int, n_entry: int, out_ids: np.ndarray,
-               out_dist: np.ndarray, max_qq: float) -> int:
+    def search(self, afile, Q: np.ndarray, k: int, ef: int, n_entry: int, per_leaf: int,
+               out_ids: np.ndarray, out_dist: np.ndarray, max_qq: float) -> int:
         """:func:`search_many` over ``Q`` (float32, C-contiguous) with a pooled buffer."""
         buf = self.buffers()
         try:
             return search_many(self.graph, self.X, self.aux, self.perm, self.inv, self.kind,
-                               afile.nodes, afile.roots, n_entry, Q, k, ef, buf[0], buf[1], out_ids,
-                               out_dist, max_qq)
+                               afile.nodes, afile.roots, n_entry, per_leaf, Q, k, ef, buf[0], buf[1],
+                               out_ids, out_dist, max_qq)
         finally:
             self.release(buf)
 
@@ -511,14 +511,15 @@ def _qdist(X, aux, kind, q, j):
 
 
 @njit(cache=True, nogil=True, fastmath=_FM)
-def search_one(graph, X, aux, perm, inv, kind, nodes, roots, n_entry, q, k, ef, visited, gen,
-               out_ids, out_dist, max_qq):
+def search_one(graph, X, aux, perm, inv, kind, nodes, roots, n_entry, per_leaf, q, k, ef, visited,
+               gen, out_ids, out_dist, max_qq):
     """Beam search for one query; returns the number found, or -1 for a refused query (NaN,
     inf, or ``|q|^2 > max_qq``: every slot -1 / inf).
 
     ``X``, ``aux``, ``graph``: in the graph's order (``perm``: graph id -> store slot, ``inv``
     the reverse). ``nodes``/``roots``: the Annoy index (validated) whose first ``n_entry``
-    trees give the entry points; ``visited`` (uint32, one per item) and ``gen`` (uint32[1]) are the caller's
+    trees give the entry points (at most ``per_leaf`` items of each leaf reached); ``visited``
+    (uint32, one per item) and ``gen`` (uint32[1]) are the caller's
     scratch (one pair per thread). Writes the ``k`` nearest ids and their store distances.
     """
     n = graph.shape[0]
@@ -567,7 +568,7 @@ def search_one(graph, X, aux, perm, inv, kind, nodes, roots, n_entry, q, k, ef, 
             if kind != 0:
                 m += fl[i, 1]
             i = nodes[i, child_off + 1] if m > 0 else nodes[i, child_off]
-        for c in range(cnt):
+        for c in range(min(cnt, per_leaf)):
             j = inv[lo] if single else inv[nodes[lo, child_off + c]]
             if visited[j] == g:
                 continue
@@ -739,12 +740,12 @@ def _pop_max(rd, ri, rn):
 
 
 @njit(cache=True, nogil=True)
-def search_many(graph, X, aux, perm, inv, kind, nodes, roots, n_entry, Q, k, ef, visited, gen,
-                out_ids, out_dist, max_qq):
+def search_many(graph, X, aux, perm, inv, kind, nodes, roots, n_entry, per_leaf, Q, k, ef, visited,
+                gen, out_ids, out_dist, max_qq):
     """:func:`search_one` for every row of ``Q``; returns the number of refused rows."""
     refused = 0
     for r in range(Q.shape[0]):
-        if search_one(graph, X, aux, perm, inv, kind, nodes, roots, n_entry, Q[r], k, ef, visited, gen,
-                      out_ids[r], out_dist[r], max_qq) < 0:
+        if search_one(graph, X, aux, perm, inv, kind, nodes, roots, n_entry, per_leaf, Q[r], k, ef,
+                      visited, gen, out_ids[r], out_dist[r], max_qq) < 0:
             refused += 1
     return refused
