@@ -18,10 +18,12 @@ from pathlib import Path
 
 root = Path(__file__).resolve().parents[1]
 RESULTS = [
-    ("nnstore.md", "## nnstore", "## Node2Vec"),
+    ("nnstore.md", "## nnstore benchmark", "## Node2Vec"),
+    ("nnstore_search.md", "## nnstore search", "## Node2Vec"),
     ("node2vec.md", "## Node2Vec", "## benchmarks/gnn_bench.py"),
     ("gnn.md", "## benchmarks/gnn_bench.py", "## tabemb"),
     ("recommend.md", "## Recommendation", "## tabemb"),
+    ("recommend_scale.md", "## Recommenders at 1M", "## tabemb"),
     ("tabemb.md", "## tabemb:", "## Anomaly"),
     ("matching.md", "## tabemb.match", "## Anomaly"),
     ("anomaly.md", "## Anomaly", "## Knowledge-graph"),

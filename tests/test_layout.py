@@ -107,3 +107,15 @@ def test_readme_and_results_match_their_sources():
     r = subprocess.run([sys.executable, str(ROOT / "docs" / "merge_sections.py"), "--check"],
                        capture_output=True, text=True, check=False)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_every_results_page_is_merged_into_results_md():
+    """A new benchmarks/results/<topic>.md must be listed in docs/merge_sections.py's table."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("merge_sections", ROOT / "docs" / "merge_sections.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    listed = {fname for fname, _, _ in mod.RESULTS}
+    pages = {p.name for p in (ROOT / "benchmarks" / "results").glob("*.md")}
+    assert pages <= listed, sorted(pages - listed)
