@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib
 import re
 import sys
+import warnings
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -93,6 +94,11 @@ _NUMPYDOC_SECTIONS = {"Parameters", "Returns", "Yields", "Receives", "Raises", "
 
 
 _TERM = re.compile(r"^([A-Za-z_][\w, ]*?) :(\s.*|)$")
+
+
+# numpydoc also parses the raw class docstrings for its member tables and warns about the
+# ``Shapes`` section there; the rendered page gets it through _fold_extra_sections below.
+warnings.filterwarnings("ignore", message=r"Unknown section Shapes", category=UserWarning)
 
 
 def _is_header(lines: list[str], i: int) -> bool:
