@@ -57,10 +57,10 @@ _KIND = "recommender"
 
 #: per-model defaults of the parameters whose default is None
 MODEL_DEFAULTS = {
-    "ials": {"dim": 128, "epochs": 16, "l2": 0.03},
-    "lightgcn": {"dim": 64, "epochs": 100, "l2": 1e-3},
-    "bpr": {"dim": 64, "epochs": 100, "l2": 1e-3},
-    "node2vec": {"dim": 64, "epochs": 1, "l2": 0.02},
+    "ials": {"dim": 128, "epochs": 16, "l2": 0.4, "frequency_exponent": 0.5},
+    "lightgcn": {"dim": 64, "epochs": 100, "l2": 1e-3, "frequency_exponent": 1.0},
+    "bpr": {"dim": 64, "epochs": 100, "l2": 1e-3, "frequency_exponent": 1.0},
+    "node2vec": {"dim": 64, "epochs": 1, "l2": 0.02, "frequency_exponent": 1.0},
 }
 
 
@@ -100,17 +100,18 @@ class Recommender(BaseEstimator):
         lightgcn/bpr (default 100), Node2Vec skip-gram epochs (default 1).
     l2 : float, optional
         L2 penalty. iALS and node2vec: the coefficient of the
-        frequency-scaled penalty (default 0.03 for ials, 0.02 for node2vec's
+        frequency-scaled penalty (default 0.4 for ials, 0.02 for node2vec's
         user step); lightgcn/bpr: the penalty on
         the batch's layer-0 embeddings (default 1e-3).
     unobserved_weight : float, default 0.1
         iALS (and node2vec's user step): the weight of every (user, item) pair
         pushed towards a score of 0, relative to an observed interaction's
         weight of 1. Larger values favour less popular items.
-    frequency_exponent : float, default 1.0
-        iALS: the penalty of a user (item) row is ``l2 * (n + unobserved_weight
-        * n_items) ** frequency_exponent`` with ``n`` its number of
-        interactions; 0 gives the classic constant penalty.
+    frequency_exponent : float, optional
+        iALS (and node2vec's user step): the penalty of a user (item) row is
+        ``l2 * (n + unobserved_weight * n_items) ** frequency_exponent`` with
+        ``n`` its number of interactions; 0 gives the classic constant penalty
+        (default 0.5 for ials, 1.0 for node2vec's user step).
     cg_steps : int, default 3
         iALS: conjugate-gradient steps per row and half step.
     recency_half_life : float or None, default 5.0
@@ -222,7 +223,7 @@ class Recommender(BaseEstimator):
         "epochs": [Interval(Integral, 1, None, closed="left"), None],
         "l2": [Interval(Real, 0, None, closed="left"), None],
         "unobserved_weight": [Interval(Real, 0, None, closed="neither")],
-        "frequency_exponent": [Interval(Real, 0, None, closed="left")],
+        "frequency_exponent": [Interval(Real, 0, None, closed="left"), None],
         "cg_steps": [Interval(Integral, 1, None, closed="left")],
         "recency_half_life": [Interval(Real, 0, None, closed="neither"), None],
         "recency_boost": [Interval(Real, 0, None, closed="left")],
@@ -243,7 +244,8 @@ class Recommender(BaseEstimator):
     }
 
     def __init__(self, *, model: str = "ials", dim: int | None = None, epochs: int | None = None,
-                 l2: float | None = None, unobserved_weight: float = 0.1, frequency_exponent: float = 1.0,
+                 l2: float | None = None, unobserved_weight: float = 0.1,
+                 frequency_exponent: float | None = None,
                  cg_steps: int = 3, recency_half_life: float | None = 5.0, recency_boost: float = 5.0,
                  n_layers: int = 3, batch_size: int = 4096, learning_rate: float = 0.01,
                  init_std: float = 0.1, node2vec_params: dict | None = None, metric: str | None = None,
@@ -361,7 +363,7 @@ class Recommender(BaseEstimator):
             with numba_threads(threads):
                 uvec, ivec, history = train_ials(
                     data, dim=dim, epochs=epochs, l2=l2, alpha0=float(self.unobserved_weight),
-                    nu=float(self.frequency_exponent), init_std=float(self.init_std),
+                    nu=float(self._setting("frequency_exponent")), init_std=float(self.init_std),
                     cg_steps=int(self.cg_steps), rng=rng, verbose=bool(self.verbose))
             return uvec, ivec, None, history
         if self.model == "node2vec":
@@ -369,7 +371,7 @@ class Recommender(BaseEstimator):
             ivec = train_node2vec(data, dim=dim, params=params, rng=rng, verbose=bool(self.verbose))
             with numba_threads(threads):
                 uvec = solve_users(data, ivec, l2=l2, alpha0=float(self.unobserved_weight),
-                                   nu=float(self.frequency_exponent))
+                                   nu=float(self._setting("frequency_exponent")))
             return uvec, ivec, None, []
         return train_lightgcn(
             data, dim=dim, n_layers=0 if self.model == "bpr" else int(self.n_layers), epochs=epochs,

@@ -50,7 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--epochs", type=int, default=None, metavar="N",
                    help="training epochs (default: the model's, ials 16, lightgcn/bpr 100)")
     f.add_argument("--l2", type=float, default=None, metavar="W",
-                   help="L2 penalty (default: the model's, ials 0.03, lightgcn/bpr 0.001)")
+                   help="L2 penalty (default: the model's, ials 0.4, lightgcn/bpr 0.001)")
     f.add_argument("--unobserved-weight", type=float, default=0.1, metavar="W",
                    help="ials: weight of the unobserved user-item pairs")
     f.add_argument("--recency-half-life", type=float, default=5.0, metavar="N",
