@@ -119,3 +119,20 @@ def test_every_results_page_is_merged_into_results_md():
     listed = {fname for fname, _, _ in mod.RESULTS}
     pages = {p.name for p in (ROOT / "benchmarks" / "results").glob("*.md")}
     assert pages <= listed, sorted(pages - listed)
+
+
+def test_results_pages_link_to_tracked_files():
+    """A results page's relative Markdown link ([x](file)) points to a file in the repository."""
+    import re
+    import subprocess
+
+    tracked = set(subprocess.run(["git", "ls-files", "benchmarks/results"], cwd=ROOT, capture_output=True,
+                                 text=True, check=True).stdout.split())
+    if not tracked:  # not a git checkout (an sdist): nothing to compare with
+        return
+    missing = []
+    for page in sorted((ROOT / "benchmarks" / "results").glob("*.md")):
+        for target in re.findall(r"\]\(([^)#:\s]+)\)", page.read_text()):
+            if f"benchmarks/results/{target}" not in tracked:
+                missing.append(f"{page.name} -> {target}")
+    assert not missing, missing
