@@ -210,7 +210,7 @@ class NeighborStore:
     #: search="graph": neighbours kept per vector in the graph
     GRAPH_DEGREE = 24
     #: ... trees descended per query for entry points
-    GRAPH_ENTRY_TREES = 4
+    GRAPH_ENTRY_TREES = 3
     #: ... entry points taken from the leaf reached in each entry tree after the first (the
     #: first tree's leaf gives all its items, which lie next to each other in the graph's
     #: storage order; the others' lie anywhere in memory: measured in
