@@ -572,6 +572,8 @@ def main() -> None:
                     help="write nnstore_search.md/.png from saved nnstore_search.json files (several "
                          "runs, e.g. one per metric) instead of running")
     args = ap.parse_args()
+    if (args.curves or args.curves_render) and args.hnsw_efc == 100 and "--hnsw-efc" not in os.sys.argv:
+        args.hnsw_efc = 200
     if args.curves_render:
         results = [r for f in args.curves_render for r in json.loads(Path(f).read_text())]
         args.metrics = list(dict.fromkeys(r["metric"] for r in results))
@@ -579,8 +581,6 @@ def main() -> None:
         write_curves(results, args)
         return
     if args.curves:
-        if args.hnsw_efc == 100 and "--hnsw-efc" not in os.sys.argv:
-            args.hnsw_efc = 200
         run_curves(args)
         return
     peer_rep = args.repeats if args.peer_repeats is None else args.peer_repeats
