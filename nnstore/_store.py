@@ -209,8 +209,11 @@ class NeighborStore:
     MIN_QUERIES_PER_THREAD = 16
     #: search="graph": neighbours kept per vector in the graph
     GRAPH_DEGREE = 24
-    #: ... trees descended per query for entry points
+    #: ... trees descended per query for entry points (three times more for dot) ...
     GRAPH_ENTRY_TREES = 3
+    #: ... and one more from this beam width on: a query's answers can lie in a part of the
+    #: graph that its other entry points do not reach, and wide beams are for high recall
+    GRAPH_ENTRY_WIDE_EF = 20
     #: ... entry points taken from the leaf reached in each entry tree after the first (the
     #: first tree's leaf gives all its items, which lie next to each other in the graph's
     #: storage order; the others' lie anywhere in memory: measured in
@@ -611,24 +614,29 @@ class NeighborStore:
     def _fastcall_for(self, st: StoreState) -> tuple:
         """What :meth:`query_arrays`'s single-query fast path needs for version ``st``, built once
         per version: ``(st, graph kernel's leading arguments or None, tree kernel's or None,
-        (dim,), n_items)`` (n_items 0: no fast path, ``st`` has a delta, tombstones or no
+        (dim,), n_items, GRAPH_ENTRY_WIDE_EF, entry trees below it, from it on,
+        GRAPH_ENTRY_PER_LEAF)`` (n_items 0: no fast path, ``st`` has a delta, tombstones or no
         compiled index). Every array is a plain C-contiguous ndarray (numba dispatches those
         fastest)."""
         af = st.fast
         gr = st.graph
         if af is None:
-            fc: tuple = (st, None, None, (self.dim,), 0)
+            fc: tuple = (st, None, None, (self.dim,), 0, 0, 0, 0, 0)
         else:
             ghead = None if gr is None else (gr.graph, gr.X, gr.aux, gr.perm, gr.inv, gr.kind, af.nodes,
-                                             af.roots, self._entry_trees(), self.GRAPH_ENTRY_PER_LEAF)
-            fc = (st, ghead, (af.nodes, af.roots, af.kind, af.n_items), (self.dim,), af.n_items)
+                                             af.roots)
+            fc = (st, ghead, (af.nodes, af.roots, af.kind, af.n_items), (self.dim,), af.n_items,
+                  self.GRAPH_ENTRY_WIDE_EF, self._entry_trees(0), self._entry_trees(self.GRAPH_ENTRY_WIDE_EF),
+                  self.GRAPH_ENTRY_PER_LEAF)
         self._fastcall = fc
         return fc
 
-    def _entry_trees(self) -> int:
-        """Trees descended for the graph search's entry points: three times more for dot
-        (maximum inner product answers lie at the rim of the data, where a descent often misses)."""
-        return min(self.n_trees, self.GRAPH_ENTRY_TREES * (3 if self.metric == "dot" else 1))
+    def _entry_trees(self, ef: int) -> int:
+        """Trees descended for the graph search's entry points at beam width ``ef``: one more
+        from ``GRAPH_ENTRY_WIDE_EF`` on, three times more for dot (maximum inner product
+        answers lie at the rim of the data, where a descent often misses)."""
+        base = self.GRAPH_ENTRY_TREES + (ef >= self.GRAPH_ENTRY_WIDE_EF)
+        return min(self.n_trees, base * (3 if self.metric == "dot" else 1))
 
     def _default_ef(self, k: int) -> int:
         """The graph search's beam width when none is given (the store's ``ef``, else the default)."""
@@ -735,7 +743,7 @@ class NeighborStore:
             ids = np.empty((nq, k_fetch), dtype=np.int64)
             dist = np.empty((nq, k_fetch), dtype=np.float32)
             q = np.ascontiguousarray(q, dtype=np.float32)
-            mq, ne = st.max_qq, self._entry_trees()
+            mq, ne = st.max_qq, self._entry_trees(ef)
             refused = [0]
 
             def gchunk(s: int, e: int) -> None:
@@ -1029,8 +1037,8 @@ class NeighborStore:
                     dist = np.empty((1, k), _F32)
                     gr = st.graph
                     buf = gr.buffers()
-                    m = graph_search_one(*fc[1], vectors, k, e, buf[0], buf[1], slots[0], dist[0],
-                                         st.max_qq)
+                    m = graph_search_one(*fc[1], fc[6] if e < fc[5] else fc[7], fc[8], vectors, k, e,
+                                         buf[0], buf[1], slots[0], dist[0], st.max_qq)
                     gr.release(buf)
                     if m == k:
                         return st.keys[slots], dist, slots
