@@ -262,7 +262,6 @@ class NeighborStore:
         self._state = StoreState.empty(self.dim, metric)
         self._wlock = threading.RLock()  # serialises writers; readers never take it
         self._binding_lock = threading.Lock()  # Annoy's binding vs. its save() (fallback only)
-        self._fastcall: tuple = (None,)  # see _fastcall_for
 
     # -- basics ---------------------------------------------------------------------
     def get_params(self, deep: bool = True) -> dict:
@@ -613,22 +612,22 @@ class NeighborStore:
     # -- queries --------------------------------------------------------------------
     def _fastcall_for(self, st: StoreState) -> tuple:
         """What :meth:`query_arrays`'s single-query fast path needs for version ``st``, built once
-        per version: ``(st, graph kernel's leading arguments or None, tree kernel's or None,
-        (dim,), n_items, GRAPH_ENTRY_WIDE_EF, entry trees below it, from it on,
-        GRAPH_ENTRY_PER_LEAF)`` (n_items 0: no fast path, ``st`` has a delta, tombstones or no
-        compiled index). Every array is a plain C-contiguous ndarray (numba dispatches those
-        fastest)."""
+        per version and kept on it (``st.fastcall``): ``(graph kernel's leading arguments or None,
+        tree kernel's or None, (dim,), n_items, GRAPH_ENTRY_WIDE_EF, entry trees below it, from
+        it on, GRAPH_ENTRY_PER_LEAF)`` (n_items 0: no fast path, ``st`` has a delta, tombstones
+        or no compiled index). Every array is a plain C-contiguous ndarray (numba dispatches
+        those fastest)."""
         af = st.fast
         gr = st.graph
         if af is None:
-            fc: tuple = (st, None, None, (self.dim,), 0, 0, 0, 0, 0)
+            fc: tuple = (None, None, (self.dim,), 0, 0, 0, 0, 0)
         else:
             ghead = None if gr is None else (gr.graph, gr.X, gr.aux, gr.perm, gr.inv, gr.kind, af.nodes,
                                              af.roots)
-            fc = (st, ghead, (af.nodes, af.roots, af.kind, af.n_items), (self.dim,), af.n_items,
+            fc = (ghead, (af.nodes, af.roots, af.kind, af.n_items), (self.dim,), af.n_items,
                   self.GRAPH_ENTRY_WIDE_EF, self._entry_trees(0), self._entry_trees(self.GRAPH_ENTRY_WIDE_EF),
                   self.GRAPH_ENTRY_PER_LEAF)
-        self._fastcall = fc
+        st.fastcall = fc
         return fc
 
     def _entry_trees(self, ef: int) -> int:
@@ -1013,19 +1012,19 @@ class NeighborStore:
         if type(k) is not int or k <= 0:
             k = self._check_k(k)
         st = self._state
-        fc = self._fastcall
-        if fc[0] is not st:
+        fc = st.fastcall
+        if fc is None:
             fc = self._fastcall_for(st)
-        # fc: (state, graph kernel's leading args or None, tree kernel's or None, (dim,), n_items)
-        if (fc[4] and filter is None and exclude is None and n_jobs is None
-                and type(vectors) is np.ndarray and vectors.dtype is _F32 and vectors.shape == fc[3]
-                and vectors.flags.c_contiguous and k <= fc[4]):
+        # fc: (graph kernel's leading args or None, tree kernel's or None, (dim,), n_items, ...)
+        if (fc[3] and filter is None and exclude is None and n_jobs is None
+                and type(vectors) is np.ndarray and vectors.dtype is _F32 and vectors.shape == fc[2]
+                and vectors.flags.c_contiguous and k <= fc[3]):
             # one clean query (no filter, exclusions, delta or tombstones: ``st.fast``) straight to
             # a compiled kernel; slots are positions. Inline on purpose: the per-call overhead is
             # what counts here. (A strided or other-dtype vector takes the checked path, which
             # copies it: a strided layout would compile a kernel whose float sums, in another
             # order, could differ in the last bit.) Anything odd falls through to the checks.
-            if fc[1] is not None and search_k is None and self.search_k is None:
+            if fc[0] is not None and search_k is None and self.search_k is None:
                 if ef is None:
                     e = self._default_ef(k)
                 elif type(ef) is int and ef > 0:
@@ -1037,7 +1036,7 @@ class NeighborStore:
                     dist = np.empty((1, k), _F32)
                     gr = st.graph
                     buf = gr.buffers()
-                    m = graph_search_one(*fc[1], fc[6] if e < fc[5] else fc[7], fc[8], vectors, k, e,
+                    m = graph_search_one(*fc[0], fc[5] if e < fc[4] else fc[6], fc[7], vectors, k, e,
                                          buf[0], buf[1], slots[0], dist[0], st.max_qq)
                     gr.release(buf)
                     if m == k:
@@ -1047,7 +1046,7 @@ class NeighborStore:
                         keys[0, m:] = None
                         return keys, dist, slots
                     # m == -1: NaN, inf or too large a query; the checked path below raises
-            elif (fc[2] is not None and (search_k is None or (type(search_k) is int and search_k > 0))
+            elif (fc[1] is not None and (search_k is None or (type(search_k) is int and search_k > 0))
                   and (ef is None or (type(ef) is int and ef > 0))):
                 if search_k is None:
                     search_k = self.search_k
@@ -1056,7 +1055,7 @@ class NeighborStore:
                                                        else 1)
                 slots = np.empty((1, k), _I64)
                 dist = np.empty((1, k), _F32)
-                m = search_one(*fc[2], vectors, k, search_k, slots[0], dist[0], _POST[self.metric],
+                m = search_one(*fc[1], vectors, k, search_k, slots[0], dist[0], _POST[self.metric],
                                st.post_c, st.max_qq)
                 if m == k:
                     return st.keys[slots], dist, slots

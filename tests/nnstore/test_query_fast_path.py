@@ -82,8 +82,10 @@ def test_single_sees_delta_buffer_and_tombstones(data):
                           n_jobs=1, rebuild_threshold=0.5)
         s.add(np.arange(len(x)), x).rebuild()
         s.query_arrays(q[0], 5)  # the fast path has seen this version
+        assert s._state.fastcall is not None
         near = s.query_arrays(q[0], 5)[0][0]
         s.delete([near[0]])
+        assert s._state.fastcall is None  # a new version starts without (evolve does not copy it)
         s.add(["new"], q[1][None] + np.float32(1e-3))
         assert s.n_delta == 1 and s.n_tombstones == 1  # below the threshold: no rebuild
         k0, _, _ = s.query_arrays(q[0], 5)
