@@ -422,11 +422,14 @@ def run_curves(args: argparse.Namespace) -> None:
                        "--build-threads", str(args.build_threads), "--batch-threads", "2",
                        "--repeats", str(args.repeats)]
                 t = time.perf_counter()
+                load0 = os.getloadavg()[0]
                 r = subprocess.run(cmd, capture_output=True, text=True, timeout=args.worker_timeout)
                 if r.returncode != 0:
                     print(f"[{method} {metric}] failed: {r.stderr[-2000:]}", flush=True)
                     continue
                 res = json.loads(r.stdout.strip().splitlines()[-1])
+                # the machine's 1-minute load average before and after (other jobs share it)
+                res["loadavg"] = [round(load0, 2), round(os.getloadavg()[0], 2)]
                 results.append(res)
                 print(f"[{method} {metric}] build {res['build_s']:.1f} s, done in "
                       f"{time.perf_counter() - t:.0f} s", flush=True)
@@ -477,6 +480,9 @@ def write_curves(results: list, args: argparse.Namespace) -> None:
                     f"{r['peak_rss_mb']:.0f} | {r['file_mb']:.0f} | ")
             lines.append(head + " | ".join("-" if np.isnan(x) else f"{x:,.0f}" for x in v)
                          + f" | {rel} | {brel} |")
+        loads = [f"{r['method']} {r['loadavg'][0]:.1f}-{r['loadavg'][1]:.1f}" for r in rows if "loadavg" in r]
+        if loads:
+            lines += ["", "Load average (1 min) before-after each method: " + ", ".join(loads) + "."]
         lines += ["", "<details><summary>every point</summary>", "",
                   "| method | knob | recall (single) | recall (batch) | single q/s | batch q/s |",
                   "|---|---|---|---|---|---|"]
@@ -562,10 +568,19 @@ def main() -> None:
     ap.add_argument("--build-threads", type=int, default=1)
     ap.add_argument("--peers-python", default="/work/venv-peers/bin/python")
     ap.add_argument("--worker-timeout", type=int, default=1800)
+    ap.add_argument("--curves-render", nargs="+", default=None, metavar="JSON",
+                    help="write nnstore_search.md/.png from saved nnstore_search.json files (several "
+                         "runs, e.g. one per metric) instead of running")
     args = ap.parse_args()
+    if (args.curves or args.curves_render) and args.hnsw_efc == 100 and "--hnsw-efc" not in os.sys.argv:
+        args.hnsw_efc = 200
+    if args.curves_render:
+        results = [r for f in args.curves_render for r in json.loads(Path(f).read_text())]
+        args.metrics = list(dict.fromkeys(r["metric"] for r in results))
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+        write_curves(results, args)
+        return
     if args.curves:
-        if args.hnsw_efc == 100 and "--hnsw-efc" not in os.sys.argv:
-            args.hnsw_efc = 200
         run_curves(args)
         return
     peer_rep = args.repeats if args.peer_repeats is None else args.peer_repeats

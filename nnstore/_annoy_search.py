@@ -95,7 +95,9 @@ class AnnoyFile:
         if raw.size == 0 or raw.size % words:
             raise ValueError(f"{path}: {raw.size * 4} bytes is not a whole number of "
                              f"{words * 4}-byte nodes (dimension {f}, metric {metric})")
-        self.nodes = raw.reshape(-1, words)
+        # a plain ndarray view of the mapping (kept alive through .base): numba types an exact
+        # ndarray on its fast path, a memmap subclass on a slow one (microseconds per call)
+        self.nodes = np.asarray(raw).reshape(-1, words)
         child_off = 1 if self.kind == KIND_ANGULAR else 2
         self.roots, self.n_items = _find_roots(self.nodes, child_off)
         self.K = words - child_off

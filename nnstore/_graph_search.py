@@ -27,16 +27,16 @@ The graph is one ``(n, degree)`` int32 matrix (-1 padding), saved in the
 store's artifact as ``graph.npy`` and memory-mapped on load.
 
 Search (:func:`search_one`, :func:`search_many`): descend ``entry_trees`` Annoy
-trees to a leaf (one margin per level, no queue), take the leaves' items as
-entry points, then a best-first beam search of width ``ef`` over the graph
-(HNSW's search on one layer): expand the closest unexpanded candidate, stop
-when it is farther than the ``ef``-th best found. Visited marks live in a
-per-thread buffer with a generation counter (no clearing per query). Distances
-are computed from the store's float32 vectors directly: cosine from the dot
-product and a precomputed inverse norm, euclidean squared then rooted, dot as
-``-q.x`` (the build uses the store's dot augmentation, so the graph is a
-euclidean graph in the augmented space where the nearest is the largest inner
-product), manhattan L1.
+trees to a leaf (one margin per level, no queue), take the first tree's whole
+leaf and a few items of each other leaf as entry points, then a best-first beam
+search of width ``ef`` over the graph (HNSW's search on one layer): expand the
+closest unexpanded candidate, stop when it is farther than the ``ef``-th best
+found. Visited marks live in a per-thread buffer with a generation counter (no
+clearing per query). Distances are computed from the store's float32 vectors
+directly: cosine from the dot product and a precomputed inverse norm, euclidean
+squared then rooted, dot as ``-q.x`` (the build uses the store's dot
+augmentation, so the graph is a euclidean graph in the augmented space where
+the nearest is the largest inner product), manhattan L1.
 
 Nothing reaches a kernel unchecked: :func:`check_graph` verifies dtype, shape
 and that every entry is -1 or a valid item id before the kernel sees the
@@ -441,7 +441,9 @@ class GraphIndex:
 
     def __init__(self, graph: np.ndarray, order: np.ndarray, vec: np.ndarray, metric: str) -> None:
         n = len(graph)
-        self.graph = check_graph(graph, n)
+        # plain ndarray views of any memory-mapped arrays (see AnnoyFile.nodes: numba dispatches
+        # a memmap subclass slowly)
+        self.graph = np.asarray(check_graph(graph, n))
         if (not isinstance(order, np.ndarray) or order.dtype != np.int32 or order.shape != (n,)):
             raise ValueError(f"graph order must be an int32 array of shape ({n},), got "
                              f"{getattr(order, 'dtype', type(order).__name__)} of shape {np.shape(order)}")
@@ -450,7 +452,7 @@ class GraphIndex:
             raise ValueError(f"graph order must be a permutation of 0..{n - 1}")
         if len(vec) < n:
             raise ValueError(f"graph has {n} rows but only {len(vec)} vectors")
-        self.perm = np.ascontiguousarray(order)
+        self.perm = np.asarray(np.ascontiguousarray(order))
         self.inv = np.empty(n, dtype=np.int32)
         self.inv[self.perm] = np.arange(n, dtype=np.int32)
         self.X = np.ascontiguousarray(vec[self.perm], dtype=np.float32)
@@ -518,9 +520,10 @@ def search_one(graph, X, aux, perm, inv, kind, nodes, roots, n_entry, per_leaf, 
 
     ``X``, ``aux``, ``graph``: in the graph's order (``perm``: graph id -> store slot, ``inv``
     the reverse). ``nodes``/``roots``: the Annoy index (validated) whose first ``n_entry``
-    trees give the entry points (at most ``per_leaf`` items of each leaf reached); ``visited``
-    (uint32, one per item) and ``gen`` (uint32[1]) are the caller's
-    scratch (one pair per thread). Writes the ``k`` nearest ids and their store distances.
+    trees give the entry points (the first tree's whole leaf, at most ``per_leaf`` items of each
+    other leaf reached; an entry point farther than the ``ef``-th found is neither kept nor
+    queued); ``visited`` (uint32, one per item) and ``gen`` (uint32[1]) are the caller's scratch
+    (one pair per thread). Writes the ``k`` nearest ids and their store distances.
     """
     n = graph.shape[0]
     qq = 0.0
@@ -568,12 +571,15 @@ def search_one(graph, X, aux, perm, inv, kind, nodes, roots, n_entry, per_leaf, 
             if kind != 0:
                 m += fl[i, 1]
             i = nodes[i, child_off + 1] if m > 0 else nodes[i, child_off]
-        for c in range(min(cnt, per_leaf)):
+        for c in range(cnt if t == 0 else min(cnt, per_leaf)):
             j = inv[lo] if single else inv[nodes[lo, child_off + c]]
             if visited[j] == g:
                 continue
             visited[j] = g
             d = _qdist(X, aux, kind, q, j)
+            if rn >= ef and d >= rd[0]:
+                # never expanded (the beam only tightens) nor kept: no heap work
+                continue
             # push candidate
             if cn >= cap:
                 cap *= 2
@@ -596,22 +602,21 @@ def search_one(graph, X, aux, perm, inv, kind, nodes, roots, n_entry, per_leaf, 
             cd[p] = d
             ci[p] = j
             # push result
-            if rn < ef or d < rd[0]:
-                p = rn
-                rn += 1
-                while p > 0:
-                    pp = (p - 1) >> 1
-                    if rd[pp] < d:
-                        rd[p] = rd[pp]
-                        ri[p] = ri[pp]
-                        p = pp
-                    else:
-                        break
-                rd[p] = d
-                ri[p] = j
-                if rn > ef:
-                    _pop_max(rd, ri, rn)
-                    rn -= 1
+            p = rn
+            rn += 1
+            while p > 0:
+                pp = (p - 1) >> 1
+                if rd[pp] < d:
+                    rd[p] = rd[pp]
+                    ri[p] = ri[pp]
+                    p = pp
+                else:
+                    break
+            rd[p] = d
+            ri[p] = j
+            if rn > ef:
+                _pop_max(rd, ri, rn)
+                rn -= 1
     while cn > 0:
         d0 = cd[0]
         c0 = ci[0]

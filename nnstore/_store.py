@@ -209,11 +209,16 @@ class NeighborStore:
     MIN_QUERIES_PER_THREAD = 16
     #: search="graph": neighbours kept per vector in the graph
     GRAPH_DEGREE = 24
-    #: ... trees descended per query for entry points
-    GRAPH_ENTRY_TREES = 4
-    #: ... items of each leaf reached taken as entry points (all: measured, the leaf's items
-    #: are good candidates; 8 lost recall at equal speed)
-    GRAPH_ENTRY_PER_LEAF = 1 << 16
+    #: ... trees descended per query for entry points (three times more for dot) ...
+    GRAPH_ENTRY_TREES = 3
+    #: ... and one more from this beam width on: a query's answers can lie in a part of the
+    #: graph that its other entry points do not reach, and wide beams are for high recall
+    GRAPH_ENTRY_WIDE_EF = 20
+    #: ... entry points taken from the leaf reached in each entry tree after the first (the
+    #: first tree's leaf gives all its items, which lie next to each other in the graph's
+    #: storage order; the others' lie anywhere in memory: measured in
+    #: benchmarks/results/nnstore_search.md)
+    GRAPH_ENTRY_PER_LEAF = 16
     #: ... beam width when ef is None: max(GRAPH_EF, GRAPH_EF_PER_K * k)
     GRAPH_EF = 16
     GRAPH_EF_PER_K = 1.5
@@ -605,10 +610,32 @@ class NeighborStore:
         return af
 
     # -- queries --------------------------------------------------------------------
-    def _entry_trees(self) -> int:
-        """Trees descended for the graph search's entry points: three times more for dot
-        (maximum inner product answers lie at the rim of the data, where a descent often misses)."""
-        return min(self.n_trees, self.GRAPH_ENTRY_TREES * (3 if self.metric == "dot" else 1))
+    def _fastcall_for(self, st: StoreState) -> tuple:
+        """What :meth:`query_arrays`'s single-query fast path needs for version ``st``, built once
+        per version and kept on it (``st.fastcall``): ``(graph kernel's leading arguments or None,
+        tree kernel's or None, (dim,), n_items, GRAPH_ENTRY_WIDE_EF, entry trees below it, from
+        it on, GRAPH_ENTRY_PER_LEAF)`` (n_items 0: no fast path, ``st`` has a delta, tombstones
+        or no compiled index). Every array is a plain C-contiguous ndarray (numba dispatches
+        those fastest)."""
+        af = st.fast
+        gr = st.graph
+        if af is None:
+            fc: tuple = (None, None, (self.dim,), 0, 0, 0, 0, 0)
+        else:
+            ghead = None if gr is None else (gr.graph, gr.X, gr.aux, gr.perm, gr.inv, gr.kind, af.nodes,
+                                             af.roots)
+            fc = (ghead, (af.nodes, af.roots, af.kind, af.n_items), (self.dim,), af.n_items,
+                  self.GRAPH_ENTRY_WIDE_EF, self._entry_trees(0), self._entry_trees(self.GRAPH_ENTRY_WIDE_EF),
+                  self.GRAPH_ENTRY_PER_LEAF)
+        st.fastcall = fc
+        return fc
+
+    def _entry_trees(self, ef: int) -> int:
+        """Trees descended for the graph search's entry points at beam width ``ef``: one more
+        from ``GRAPH_ENTRY_WIDE_EF`` on, three times more for dot (maximum inner product
+        answers lie at the rim of the data, where a descent often misses)."""
+        base = self.GRAPH_ENTRY_TREES + (ef >= self.GRAPH_ENTRY_WIDE_EF)
+        return min(self.n_trees, base * (3 if self.metric == "dot" else 1))
 
     def _default_ef(self, k: int) -> int:
         """The graph search's beam width when none is given (the store's ``ef``, else the default)."""
@@ -715,7 +742,7 @@ class NeighborStore:
             ids = np.empty((nq, k_fetch), dtype=np.int64)
             dist = np.empty((nq, k_fetch), dtype=np.float32)
             q = np.ascontiguousarray(q, dtype=np.float32)
-            mq, ne = st.max_qq, self._entry_trees()
+            mq, ne = st.max_qq, self._entry_trees(ef)
             refused = [0]
 
             def gchunk(s: int, e: int) -> None:
@@ -985,56 +1012,58 @@ class NeighborStore:
         if type(k) is not int or k <= 0:
             k = self._check_k(k)
         st = self._state
-        af = st.fast
-        gr = st.graph
-        if (gr is not None and af is not None and search_k is None and self.search_k is None
-                and filter is None and exclude is None and type(vectors) is np.ndarray
-                and vectors.ndim == 1 and vectors.dtype == _F32 and vectors.shape[0] == self.dim
-                and vectors.flags.c_contiguous and k <= af.n_items and n_jobs is None
-                and (ef is None or (type(ef) is int and ef > 0))):
-            # one clean query on the graph: straight to its kernel (slots are positions)
-            e = self._default_ef(k) if ef is None else max(ef, k)
-            slots = np.empty((1, k), dtype=_I64)
-            dist = np.empty((1, k), dtype=_F32)
-            buf = gr.buffers()
-            m = graph_search_one(gr.graph, gr.X, gr.aux, gr.perm, gr.inv, gr.kind, af.nodes, af.roots,
-                                 self._entry_trees(), self.GRAPH_ENTRY_PER_LEAF, vectors, k, e, buf[0],
-                                 buf[1], slots[0], dist[0], st.max_qq)
-            gr.release(buf)
-            if m == k:
-                return st.keys[slots], dist, slots
-            if m >= 0:
-                keys = st.keys[slots]
-                keys[0, m:] = None
-                return keys, dist, slots
-        if (af is not None and (gr is None or search_k is not None or self.search_k is not None)
-                and filter is None and exclude is None and type(vectors) is np.ndarray
-                and vectors.ndim == 1 and vectors.dtype == _F32 and vectors.shape[0] == self.dim
-                and vectors.flags.c_contiguous and k <= af.n_items):
-            # one clean query, no filter, no delta, no tombstones: straight to the compiled
-            # search, slots are positions. Kept inline: per-call overhead is what counts here.
-            # (A strided view takes the batch path, which copies it: a strided layout would
-            # compile a kernel whose float sums, in another order, could differ in the last bit.)
-            if search_k is None:
-                search_k = self.search_k
+        fc = st.fastcall
+        if fc is None:
+            fc = self._fastcall_for(st)
+        # fc: (graph kernel's leading args or None, tree kernel's or None, (dim,), n_items, ...)
+        if (fc[3] and filter is None and exclude is None and n_jobs is None
+                and type(vectors) is np.ndarray and vectors.dtype is _F32 and vectors.shape == fc[2]
+                and vectors.flags.c_contiguous and k <= fc[3]):
+            # one clean query (no filter, exclusions, delta or tombstones: ``st.fast``) straight to
+            # a compiled kernel; slots are positions. Inline on purpose: the per-call overhead is
+            # what counts here. (A strided or other-dtype vector takes the checked path, which
+            # copies it: a strided layout would compile a kernel whose float sums, in another
+            # order, could differ in the last bit.) Anything odd falls through to the checks.
+            if fc[0] is not None and search_k is None and self.search_k is None:
+                if ef is None:
+                    e = self._default_ef(k)
+                elif type(ef) is int and ef > 0:
+                    e = ef if ef > k else k
+                else:
+                    e = 0  # the checked path below raises
+                if e:
+                    slots = np.empty((1, k), _I64)
+                    dist = np.empty((1, k), _F32)
+                    gr = st.graph
+                    buf = gr.buffers()
+                    m = graph_search_one(*fc[0], fc[5] if e < fc[4] else fc[6], fc[7], vectors, k, e,
+                                         buf[0], buf[1], slots[0], dist[0], st.max_qq)
+                    gr.release(buf)
+                    if m == k:
+                        return st.keys[slots], dist, slots
+                    if m >= 0:  # fewer than k reachable: -1 slots, None keys
+                        keys = st.keys[slots]
+                        keys[0, m:] = None
+                        return keys, dist, slots
+                    # m == -1: NaN, inf or too large a query; the checked path below raises
+            elif (fc[1] is not None and (search_k is None or (type(search_k) is int and search_k > 0))
+                  and (ef is None or (type(ef) is int and ef > 0))):
                 if search_k is None:
-                    search_k = self.n_trees * k * (self.DOT_SEARCH_K_FACTOR if self.metric == "dot"
-                                                   else 1)
-            elif type(search_k) is not int or search_k <= 0:
-                search_k = self._check_search_k(search_k)
-            if n_jobs is not None:
-                self._check_n_jobs(n_jobs)
-            slots = np.empty((1, k), dtype=_I64)
-            dist = np.empty((1, k), dtype=_F32)
-            m = search_one(af.nodes, af.roots, af.kind, af.n_items, vectors, k, search_k, slots[0],
-                           dist[0], _POST[self.metric], st.post_c, st.max_qq)
-            if m == k:
-                return st.keys[slots], dist, slots
-            if m >= 0:  # fewer than k indexed items reachable: -1 slots, None keys
-                keys = st.keys[slots]
-                keys[0, m:] = None
-                return keys, dist, slots
-            # m == -1: NaN, inf or too large a query; the checked path below raises
+                    search_k = self.search_k
+                    if search_k is None:
+                        search_k = self.n_trees * k * (self.DOT_SEARCH_K_FACTOR if self.metric == "dot"
+                                                       else 1)
+                slots = np.empty((1, k), _I64)
+                dist = np.empty((1, k), _F32)
+                m = search_one(*fc[1], vectors, k, search_k, slots[0], dist[0], _POST[self.metric],
+                               st.post_c, st.max_qq)
+                if m == k:
+                    return st.keys[slots], dist, slots
+                if m >= 0:  # fewer than k indexed items reachable: -1 slots, None keys
+                    keys = st.keys[slots]
+                    keys[0, m:] = None
+                    return keys, dist, slots
+                # m == -1: NaN, inf or too large a query; the checked path below raises
         k = self._checked_call(k, search_k, n_jobs, ef)
         self._maybe_rebuild()
         st = self._state

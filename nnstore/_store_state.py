@@ -109,11 +109,13 @@ class StoreState:
         no tombstones), else None
     max_qq : the largest ``|q|^2`` a query may have (see :func:`query_bound`)
     post_c : ``dot_max ** 2``, the kernel's constant for ``dot``
+    fastcall : what the store's single-query fast path passes to the kernels, built on first use
+        (``NeighborStore._fastcall_for``; never copied by :meth:`evolve`)
     """
 
-    __slots__ = ("afile", "alive", "dot_max", "fast", "graph", "index", "keymap", "keys", "max_qq", "meta",
-                 "metric", "n", "n_alive_delta", "n_alive_indexed", "n_indexed", "norm_max", "pos",
-                 "post_c", "vec")
+    __slots__ = ("afile", "alive", "dot_max", "fast", "fastcall", "graph", "index", "keymap", "keys",
+                 "max_qq", "meta", "metric", "n", "n_alive_delta", "n_alive_indexed", "n_indexed", "norm_max",
+                 "pos", "post_c", "vec")
 
     _FIELDS = ("afile", "alive", "dot_max", "graph", "index", "keymap", "keys", "meta", "metric", "n",
                "n_alive_delta", "n_alive_indexed", "n_indexed", "norm_max", "vec")
@@ -138,6 +140,7 @@ class StoreState:
         self.max_qq = query_bound(metric, vec.shape[1], self.norm_max)
         self.post_c = self.dot_max ** 2
         self.pos = None  # slot -> position among the alive keys, built on first use
+        self.fastcall = None  # the store's single-query fast path's arguments, built on first use
 
     @classmethod
     def empty(cls, dim: int, metric: str) -> StoreState:
