@@ -7,6 +7,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from nnstore import kneighbors
+
 __all__ = ["explain_point"]
 
 
@@ -46,10 +48,8 @@ def explain_point(det, x: Any, n_neighbors: int | None = None) -> pd.DataFrame:
         raise ValueError("no normal training point to compare with")
     m = min(int(m), len(normal))
     xs = det._scale(vec)[0]
-    dist = np.sqrt(np.square(det._X[normal] - xs).sum(axis=1, dtype=np.float64))
-    part = np.argpartition(dist, m - 1)[:m] if m < len(normal) else np.arange(len(normal))
-    order = part[np.lexsort((part, dist[part]))]
-    rows = normal[order]
+    idx, dist = kneighbors(det._X[normal], xs[None, :], k=m, metric="euclidean", method="exact")
+    rows = normal[idx[0]]
     neigh = det._X[rows].astype(np.float64) * det.scale_ + det.center_
     value = vec[0].astype(np.float64)
     mean = neigh.mean(axis=0)
@@ -62,7 +62,7 @@ def explain_point(det, x: Any, n_neighbors: int | None = None) -> pd.DataFrame:
     score = float(det.decision_scores_[skip]) if skip is not None else float(
         det._decision_function(vec)[0])
     out.attrs["neighbors"] = list(det.keys_[rows])
-    out.attrs["neighbor_distances"] = [float(v) for v in dist[order]]
+    out.attrs["neighbor_distances"] = [float(v) for v in dist[0]]
     out.attrs["score"] = score
     out.attrs["label"] = int(score > det.threshold_)
     return out
