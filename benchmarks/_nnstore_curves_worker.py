@@ -212,6 +212,8 @@ def main() -> None:
     ap.add_argument("--build-threads", type=int, default=1)
     ap.add_argument("--batch-threads", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--knobs", type=int, nargs="+", default=None,
+                    help="knob values to sweep instead of the method's default list")
     args = ap.parse_args()
     z = np.load(args.data)
     X, Q, truth = z["X"], z["Q"], z[f"truth_{args.metric}"][:, :args.k]
@@ -234,7 +236,7 @@ def main() -> None:
            "build_s": build_s, "build_threads": bt, "rss_growth_mb": grown, "peak_rss_mb": peak_rss_mb(),
            "file_mb": size, "points": []}
     k = args.k
-    for knob in KNOBS[args.method]:
+    for knob in args.knobs or KNOBS[args.method]:
         m.single(Q[0], k, knob)  # warm (loads compiled kernels on the first call)
         m.batch(Q[:32], k, knob, args.batch_threads)
         best1 = bestb = float("inf")
