@@ -580,43 +580,7 @@ def search_one(graph, X, aux, perm, inv, kind, nodes, roots, n_entry, per_leaf, 
             if rn >= ef and d >= rd[0]:
                 # never expanded (the beam only tightens) nor kept: no heap work
                 continue
-            # push candidate
-            if cn >= cap:
-                cap *= 2
-                cd2 = np.empty(cap, np.float32)
-                ci2 = np.empty(cap, np.int32)
-                cd2[:cn] = cd[:cn]
-                ci2[:cn] = ci[:cn]
-                cd = cd2
-                ci = ci2
-            p = cn
-            cn += 1
-            while p > 0:
-                pp = (p - 1) >> 1
-                if cd[pp] > d:
-                    cd[p] = cd[pp]
-                    ci[p] = ci[pp]
-                    p = pp
-                else:
-                    break
-            cd[p] = d
-            ci[p] = j
-            # push result
-            p = rn
-            rn += 1
-            while p > 0:
-                pp = (p - 1) >> 1
-                if rd[pp] < d:
-                    rd[p] = rd[pp]
-                    ri[p] = ri[pp]
-                    p = pp
-                else:
-                    break
-            rd[p] = d
-            ri[p] = j
-            if rn > ef:
-                _pop_max(rd, ri, rn)
-                rn -= 1
+            cd, ci, cn, cap, rn = _push(cd, ci, cn, cap, rd, ri, rn, ef, d, j)
     while cn > 0:
         d0 = cd[0]
         c0 = ci[0]
@@ -652,41 +616,7 @@ def search_one(graph, X, aux, perm, inv, kind, nodes, roots, n_entry, per_leaf, 
             visited[j] = g
             d = _qdist(X, aux, kind, q, j)
             if rn < ef or d < rd[0]:
-                if cn >= cap:
-                    cap *= 2
-                    cd2 = np.empty(cap, np.float32)
-                    ci2 = np.empty(cap, np.int32)
-                    cd2[:cn] = cd[:cn]
-                    ci2[:cn] = ci[:cn]
-                    cd = cd2
-                    ci = ci2
-                p = cn
-                cn += 1
-                while p > 0:
-                    pp = (p - 1) >> 1
-                    if cd[pp] > d:
-                        cd[p] = cd[pp]
-                        ci[p] = ci[pp]
-                        p = pp
-                    else:
-                        break
-                cd[p] = d
-                ci[p] = j
-                p = rn
-                rn += 1
-                while p > 0:
-                    pp = (p - 1) >> 1
-                    if rd[pp] < d:
-                        rd[p] = rd[pp]
-                        ri[p] = ri[pp]
-                        p = pp
-                    else:
-                        break
-                rd[p] = d
-                ri[p] = j
-                if rn > ef:
-                    _pop_max(rd, ri, rn)
-                    rn -= 1
+                cd, ci, cn, cap, rn = _push(cd, ci, cn, cap, rd, ri, rn, ef, d, j)
     # the k best of the results, ascending by (score, id)
     found = min(k, rn)
     for t in range(k):
@@ -719,6 +649,49 @@ def search_one(graph, X, aux, perm, inv, kind, nodes, roots, n_entry, per_leaf, 
         elif kind == 1:
             out_dist[t] = np.float32(math.sqrt(max(d, np.float32(0.0))))
     return found
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _push(cd, ci, cn, cap, rd, ri, rn, ef, d, j):
+    """Queue item ``j`` at distance ``d``: onto the candidate min-heap ``cd[:cn]`` (grown by
+    doubling when full) and the result max-heap ``rd[:rn]`` (its worst dropped past ``ef``).
+    Returns the candidate arrays, their count and capacity, and the result count."""
+    if cn >= cap:
+        cap *= 2
+        cd2 = np.empty(cap, np.float32)
+        ci2 = np.empty(cap, np.int32)
+        cd2[:cn] = cd[:cn]
+        ci2[:cn] = ci[:cn]
+        cd = cd2
+        ci = ci2
+    p = cn
+    cn += 1
+    while p > 0:
+        pp = (p - 1) >> 1
+        if cd[pp] > d:
+            cd[p] = cd[pp]
+            ci[p] = ci[pp]
+            p = pp
+        else:
+            break
+    cd[p] = d
+    ci[p] = j
+    p = rn
+    rn += 1
+    while p > 0:
+        pp = (p - 1) >> 1
+        if rd[pp] < d:
+            rd[p] = rd[pp]
+            ri[p] = ri[pp]
+            p = pp
+        else:
+            break
+    rd[p] = d
+    ri[p] = j
+    if rn > ef:
+        _pop_max(rd, ri, rn)
+        rn -= 1
+    return cd, ci, cn, cap, rn
 
 
 @njit(cache=True, nogil=True, inline="always")
