@@ -80,7 +80,7 @@ import threading
 from collections.abc import Hashable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -131,6 +131,20 @@ _MAX_PADDED = 1 << 24
 
 def _is_int(x: Any) -> bool:
     return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
+
+
+class _FastCall(NamedTuple):
+    """The single-query fast path's fixed arguments for one store version (``n_items`` 0: no
+    fast path, the version has a delta, tombstones or no compiled index)."""
+
+    graph_args: tuple | None      # graph kernel's leading arguments (no graph: None)
+    tree_args: tuple | None       # tree kernel's leading arguments
+    shape: tuple                  # (dim,): the accepted query shape
+    n_items: int                  # indexed items
+    wide_ef: int                  # GRAPH_ENTRY_WIDE_EF
+    entry_trees: int              # entry trees below wide_ef ...
+    entry_trees_wide: int         # ... and from it on
+    per_leaf: int                 # GRAPH_ENTRY_PER_LEAF
 
 
 class NeighborStore:
@@ -610,23 +624,20 @@ class NeighborStore:
         return af
 
     # -- queries --------------------------------------------------------------------
-    def _fastcall_for(self, st: StoreState) -> tuple:
+    def _fastcall_for(self, st: StoreState) -> _FastCall:
         """What :meth:`query_arrays`'s single-query fast path needs for version ``st``, built once
-        per version and kept on it (``st.fastcall``): ``(graph kernel's leading arguments or None,
-        tree kernel's or None, (dim,), n_items, GRAPH_ENTRY_WIDE_EF, entry trees below it, from
-        it on, GRAPH_ENTRY_PER_LEAF)`` (n_items 0: no fast path, ``st`` has a delta, tombstones
-        or no compiled index). Every array is a plain C-contiguous ndarray (numba dispatches
-        those fastest)."""
+        per version and kept on it (``st.fastcall``). Every array is a plain C-contiguous ndarray
+        (numba dispatches those fastest)."""
         af = st.fast
         gr = st.graph
         if af is None:
-            fc: tuple = (None, None, (self.dim,), 0, 0, 0, 0, 0)
+            fc = _FastCall(None, None, (self.dim,), 0, 0, 0, 0, 0)
         else:
             ghead = None if gr is None else (gr.graph, gr.X, gr.aux, gr.perm, gr.inv, gr.kind, af.nodes,
                                              af.roots)
-            fc = (ghead, (af.nodes, af.roots, af.kind, af.n_items), (self.dim,), af.n_items,
-                  self.GRAPH_ENTRY_WIDE_EF, self._entry_trees(0), self._entry_trees(self.GRAPH_ENTRY_WIDE_EF),
-                  self.GRAPH_ENTRY_PER_LEAF)
+            fc = _FastCall(ghead, (af.nodes, af.roots, af.kind, af.n_items), (self.dim,), af.n_items,
+                           self.GRAPH_ENTRY_WIDE_EF, self._entry_trees(0),
+                           self._entry_trees(self.GRAPH_ENTRY_WIDE_EF), self.GRAPH_ENTRY_PER_LEAF)
         st.fastcall = fc
         return fc
 
@@ -1015,16 +1026,16 @@ class NeighborStore:
         fc = st.fastcall
         if fc is None:
             fc = self._fastcall_for(st)
-        # fc: (graph kernel's leading args or None, tree kernel's or None, (dim,), n_items, ...)
-        if (fc[3] and filter is None and exclude is None and n_jobs is None
-                and type(vectors) is np.ndarray and vectors.dtype is _F32 and vectors.shape == fc[2]
-                and vectors.flags.c_contiguous and k <= fc[3]):
+        if (fc.n_items and filter is None and exclude is None and n_jobs is None
+                and type(vectors) is np.ndarray and vectors.dtype is _F32 and vectors.shape == fc.shape
+                and vectors.flags.c_contiguous and k <= fc.n_items):
             # one clean query (no filter, exclusions, delta or tombstones: ``st.fast``) straight to
             # a compiled kernel; slots are positions. Inline on purpose: the per-call overhead is
             # what counts here. (A strided or other-dtype vector takes the checked path, which
             # copies it: a strided layout would compile a kernel whose float sums, in another
             # order, could differ in the last bit.) Anything odd falls through to the checks.
-            if fc[0] is not None and search_k is None and self.search_k is None:
+            m = -1
+            if fc.graph_args is not None and search_k is None and self.search_k is None:
                 if ef is None:
                     e = self._default_ef(k)
                 elif type(ef) is int and ef > 0:
@@ -1034,36 +1045,27 @@ class NeighborStore:
                 if e:
                     slots = np.empty((1, k), _I64)
                     dist = np.empty((1, k), _F32)
+                    trees = fc.entry_trees if e < fc.wide_ef else fc.entry_trees_wide
                     gr = st.graph
                     buf = gr.buffers()
-                    m = graph_search_one(*fc[0], fc[5] if e < fc[4] else fc[6], fc[7], vectors, k, e,
-                                         buf[0], buf[1], slots[0], dist[0], st.max_qq)
+                    m = graph_search_one(*fc.graph_args, trees, fc.per_leaf, vectors, k, e, buf[0], buf[1],
+                                         slots[0], dist[0], st.max_qq)
                     gr.release(buf)
-                    if m == k:
-                        return st.keys[slots], dist, slots
-                    if m >= 0:  # fewer than k reachable: -1 slots, None keys
-                        keys = st.keys[slots]
-                        keys[0, m:] = None
-                        return keys, dist, slots
-                    # m == -1: NaN, inf or too large a query; the checked path below raises
-            elif (fc[1] is not None and (search_k is None or (type(search_k) is int and search_k > 0))
+            elif (fc.tree_args is not None and (search_k is None or (type(search_k) is int and search_k > 0))
                   and (ef is None or (type(ef) is int and ef > 0))):
                 if search_k is None:
-                    search_k = self.search_k
-                    if search_k is None:
-                        search_k = self.n_trees * k * (self.DOT_SEARCH_K_FACTOR if self.metric == "dot"
-                                                       else 1)
+                    search_k = self._default_search_k(k) if self.search_k is None else self.search_k
                 slots = np.empty((1, k), _I64)
                 dist = np.empty((1, k), _F32)
-                m = search_one(*fc[1], vectors, k, search_k, slots[0], dist[0], _POST[self.metric],
+                m = search_one(*fc.tree_args, vectors, k, search_k, slots[0], dist[0], _POST[self.metric],
                                st.post_c, st.max_qq)
-                if m == k:
-                    return st.keys[slots], dist, slots
-                if m >= 0:  # fewer than k indexed items reachable: -1 slots, None keys
-                    keys = st.keys[slots]
-                    keys[0, m:] = None
-                    return keys, dist, slots
-                # m == -1: NaN, inf or too large a query; the checked path below raises
+            if m == k:
+                return st.keys[slots], dist, slots
+            if m >= 0:  # fewer than k indexed items reachable: -1 slots, None keys
+                keys = st.keys[slots]
+                keys[0, m:] = None
+                return keys, dist, slots
+            # m == -1: not taken, or NaN, inf or too large a query: the checked path below raises
         k = self._checked_call(k, search_k, n_jobs, ef)
         self._maybe_rebuild()
         st = self._state
