@@ -10,33 +10,39 @@ Build (:func:`build_graph`), all in numba kernels without the GIL, split over
 threads by node ranges (every kernel writes only the rows of its own nodes,
 so no locks):
 
-1. *Leaf initialisation.* Each item's candidate list starts from the items
-   sharing its leaf in the first ``init_trees`` Annoy trees (the forest's own
-   answers: items in one leaf are close).
-2. *NN-descent.* Rounds of "a neighbour of my neighbour is likely my
-   neighbour": each item compares itself with the candidates of its
+1. *Candidate lists.* Small inputs (``n^2 dim`` up to ``exact_budget``) get
+   every item's ``n_candidates`` nearest exactly, from blocked matrix products.
+   Larger ones start from the items sharing its leaf in the first
+   ``init_trees`` Annoy trees (the forest's own answers: items in one leaf are
+   close; from a leaf wider than twice the list, only the mates around the item
+   in the leaf's order, so wide vectors, whose trees are a few huge leaves, stay
+   linear), then *NN-descent*: rounds of "a neighbour of my neighbour is likely
+   my neighbour", each item comparing itself with the candidates of its
    candidates (forward and reverse edges, at least one hop new since the last
-   round) and keeps the ``n_candidates`` nearest, until few lists change.
-3. *Diversification* (HNSW's neighbour-selection heuristic): a candidate ``c``
-   of ``a`` is kept only if no kept neighbour ``r`` is closer to ``c`` than
-   ``a`` is (``alpha * d(c, r) > d(a, c)``), up to ``degree`` neighbours; then
-   reverse edges are added and every list is pruned again the same way. The
-   kept long edges join the clusters; the pruned short ones are redundant.
+   round) and keeping the ``n_candidates`` nearest, until few lists change.
+2. *Diversification* (the neighbour-selection rule of HNSW, relaxed by
+   ``alpha`` as in Vamana/DiskANN): a candidate ``c`` of ``a`` is kept only if no
+   kept neighbour ``r`` has ``alpha * d(c, r) < d(a, c)``, up to ``degree``
+   neighbours; then reverse edges are added and every list is pruned again the
+   same way. ``alpha > 1`` keeps some of the short edges the strict rule drops,
+   so the beam needs fewer steps (measured in benchmarks/results/nnstore_search.md).
 
 The graph is one ``(n, degree)`` int32 matrix (-1 padding), saved in the
 store's artifact as ``graph.npy`` and memory-mapped on load.
 
 Search (:func:`search_one`, :func:`search_many`): descend ``entry_trees`` Annoy
-trees to a leaf (one margin per level, no queue), take the first tree's whole
-leaf and a few items of each other leaf as entry points, then a best-first beam
-search of width ``ef`` over the graph (HNSW's search on one layer): expand the
-closest unexpanded candidate, stop when it is farther than the ``ef``-th best
-found. Visited marks live in a per-thread buffer with a generation counter (no
-clearing per query). Distances are computed from the store's float32 vectors
-directly: cosine from the dot product and a precomputed inverse norm, euclidean
-squared then rooted, dot as ``-q.x`` (the build uses the store's dot
-augmentation, so the graph is a euclidean graph in the augmented space where
-the nearest is the largest inner product), manhattan L1.
+trees to a leaf (one margin per level, no queue), take up to ``max(ef,
+per_leaf)`` items of the first tree's leaf and ``per_leaf`` of each other leaf
+as entry points, then a best-first beam search of width ``ef`` over the graph
+(HNSW's search on one layer): expand the closest unexpanded candidate, stop when
+it is farther than the ``ef``-th best found. A node's unvisited neighbours are
+gathered first and their vectors requested from memory together (prefetch),
+then scored. Visited marks live in a per-thread buffer with a generation
+counter (no clearing per query). Distances are computed from the store's
+float32 vectors directly: cosine from the dot product and a precomputed inverse
+norm, euclidean squared then rooted, dot as ``-q.x`` (the build uses the store's
+dot augmentation, so the graph is a euclidean graph in the augmented space
+where the nearest is the largest inner product), manhattan L1.
 
 Nothing reaches a kernel unchecked: :func:`check_graph` verifies dtype, shape
 and that every entry is -1 or a valid item id before the kernel sees the
@@ -50,7 +56,11 @@ import math
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
+from threadpoolctl import threadpool_limits
 
 __all__ = ["GraphIndex", "build_graph", "check_graph", "search_many", "search_one"]
 
@@ -59,6 +69,62 @@ KINDS = {"cosine": KIND_COSINE, "euclidean": KIND_EUCLIDEAN, "dot": KIND_DOT,
          "manhattan": KIND_MANHATTAN}
 
 _FM = {"reassoc", "contract", "nsz", "arcp"}
+
+
+def _make_prefetch(name: str):
+    """An intrinsic ``prefetch(A, i, z)``: ask the CPU to load the cache line holding ``A[i, z]``
+    (2-D ``A``) for reading, ahead of its use (LLVM's ``prefetch`` intrinsic: a hint, no effect on
+    results; ``name`` is its mangled name, which depends on LLVM's pointer model)."""
+    @intrinsic
+    def prefetch(typingctx, arr, i, z):
+        if not isinstance(arr, types.Array) or arr.ndim != 2:
+            return None
+
+        def codegen(context, builder, signature, args):
+            aryty = signature.args[0]
+            ary = context.make_array(aryty)(context, builder, args[0])
+            inds = [context.cast(builder, a, t, types.intp)
+                    for a, t in zip(args[1:], signature.args[1:], strict=True)]
+            ptr = cgutils.get_item_pointer2(context, builder, data=ary.data,
+                                            shape=cgutils.unpack_tuple(builder, ary.shape),
+                                            strides=cgutils.unpack_tuple(builder, ary.strides),
+                                            layout=aryty.layout, inds=inds)
+            i8p = ir.PointerType(ir.IntType(8))
+            i32 = ir.IntType(32)
+            fn = cgutils.get_or_insert_function(
+                builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]), name)
+            builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(3), i32(1)])
+            return context.get_dummy_value()
+
+        return types.void(arr, i, z), codegen
+
+    return prefetch
+
+
+@njit(inline="always")
+def _no_prefetch(arr, i, z):
+    return None
+
+
+def _pick_prefetch():
+    """The prefetch intrinsic this LLVM compiles (opaque or typed pointers), else a no-op."""
+    for name in ("llvm.prefetch.p0", "llvm.prefetch.p0i8"):
+        pf = _make_prefetch(name)
+
+        @njit
+        def probe(a, pf=pf):
+            pf(a, 1, 0)
+            return a[1, 0]
+
+        try:
+            if probe(np.ones((2, 1), np.float32)) == 1.0:
+                return pf
+        except Exception:  # any compile failure: try the next name, else no hint
+            continue
+    return _no_prefetch
+
+
+_prefetch = _pick_prefetch()
 
 
 # -- build ---------------------------------------------------------------------------------------
@@ -101,6 +167,48 @@ def _heap_push(hi, hd, hf, a, j, d):
     hi[a, p] = j
     hf[a, p] = 1
     return 1
+
+
+@njit(cache=True, nogil=True, fastmath=_FM)
+def _offer(X, aux, l1, hi, hd, hf, a, ids, m):
+    """Offer ``a``'s sorted candidate list the items ``ids[:m]`` (as :func:`_heap_push` with
+    :func:`_bdist`, written out: one call per item instead of per distance, as passing arrays to
+    a helper costs an atomic reference-count update per call); returns how many were inserted."""
+    L = hi.shape[1]
+    dim = X.shape[1]
+    ins = 0
+    for t in range(m):
+        j = ids[t]
+        d = np.float32(0.0)
+        if l1:
+            for z in range(dim):
+                d += abs(X[a, z] - X[j, z])
+        else:
+            for z in range(dim):
+                u = X[a, z] - X[j, z]
+                d += u * u
+            u = aux[a] - aux[j]
+            d += u * u
+        if d >= hd[a, L - 1]:
+            continue
+        dup = False
+        for r in range(L):
+            if hi[a, r] == j:
+                dup = True
+                break
+        if dup:
+            continue
+        p = L - 1
+        while p > 0 and hd[a, p - 1] > d:
+            hd[a, p] = hd[a, p - 1]
+            hi[a, p] = hi[a, p - 1]
+            hf[a, p] = hf[a, p - 1]
+            p -= 1
+        hd[a, p] = d
+        hi[a, p] = j
+        hf[a, p] = 1
+        ins += 1
+    return ins
 
 
 @njit(cache=True, nogil=True)
@@ -152,17 +260,39 @@ def _leaf_order(nodes, root, child_off, K, n_items, out, stack):
 @njit(cache=True, nogil=True, fastmath=_FM)
 def _leaf_init(nodes, child_off, leaf_of, perm, inv, X, aux, l1, hi, hd, hf, lo, hi_end):
     """Candidates of items ``lo..hi_end-1`` (graph order) from their leaf mates in every tree of
-    ``leaf_of`` (indexed by slot; ``perm``: graph id -> slot, ``inv``: slot -> graph id)."""
+    ``leaf_of`` (indexed by slot; ``perm``: graph id -> slot, ``inv``: slot -> graph id). From a
+    leaf of more than twice the list length (wide vectors: Annoy's leaves hold up to about ``dim``
+    items, so a tree over fewer items than dimensions is one leaf) only the ``2 L`` mates around
+    the item in the leaf's order, so the cost stays linear; NN-descent refines from there."""
+    w = 2 * hi.shape[1]
+    ids = np.empty(w + 2, dtype=np.int32)
     for a in range(lo, hi_end):
+        sa = perm[a]
         for t in range(leaf_of.shape[0]):
-            leaf = leaf_of[t, perm[a]]
+            leaf = leaf_of[t, sa]
             if leaf < 0:
                 continue
             nd = nodes[leaf, 0]
-            for c in range(nd):
-                b = inv[nodes[leaf, child_off + c]]
-                if b != a:
-                    _heap_push(hi, hd, hf, a, b, _bdist(X, aux, l1, a, b))
+            m = 0
+            if nd <= w + 1:
+                for c in range(nd):
+                    b = inv[nodes[leaf, child_off + c]]
+                    if b != a:
+                        ids[m] = b
+                        m += 1
+            else:
+                pos = 0
+                for c in range(nd):
+                    if nodes[leaf, child_off + c] == sa:
+                        pos = c
+                        break
+                for o in range(1, w + 1):  # pos +- 1, +- 2, ... (cyclic)
+                    c = (pos + (o + 1) // 2 if o % 2 else pos - o // 2) % nd
+                    b = inv[nodes[leaf, child_off + c]]
+                    if b != a:
+                        ids[m] = b
+                        m += 1
+            _offer(X, aux, l1, hi, hd, hf, a, ids, m)
 
 
 @njit(cache=True, nogil=True)
@@ -226,11 +356,13 @@ def _join(X, aux, l1, hi, hd, hf, new_c, new_n, old_c, old_n, lo, hi_end):
     once per round."""
     updates = 0
     seen = np.full(X.shape[0], -1, dtype=np.int32)  # the item that last evaluated each one
+    ids = np.empty(new_c.shape[1] * (new_c.shape[1] + old_c.shape[1]) * 2, dtype=np.int32)
     for a in range(lo, hi_end):
         seen[a] = a
         for t in range(hi.shape[1]):
             if hi[a, t] >= 0:
                 seen[hi[a, t]] = a
+        m = 0
         for s in range(new_n[a] + old_n[a]):
             a_new = s < new_n[a]
             u = new_c[a, s] if a_new else old_c[a, s - new_n[a]]
@@ -239,14 +371,18 @@ def _join(X, aux, l1, hi, hd, hf, new_c, new_n, old_c, old_n, lo, hi_end):
                 if seen[w] == a:
                     continue
                 seen[w] = a
-                updates += _heap_push(hi, hd, hf, a, w, _bdist(X, aux, l1, a, w))
+                ids[m] = w
+                m += 1
+        updates += _offer(X, aux, l1, hi, hd, hf, a, ids, m)
     return updates
 
 
 @njit(cache=True, nogil=True, fastmath=_FM)
 def _prune(X, aux, l1, cand, cand_d, degree, alpha, out, lo, hi_end):
     """HNSW's heuristic over each item's candidates (sorted ascending): keep ``c`` unless a kept
-    ``r`` has ``alpha * d(c, r) <= d(a, c)``; at most ``degree``; -1 padding."""
+    ``r`` has ``alpha * d(c, r) < d(a, c)``; at most ``degree``; -1 padding. (Strictly: copies
+    of ``a`` at distance 0 stay linked to each other, or a duplicated row could be reached by
+    no edge at all.)"""
     for a in range(lo, hi_end):
         m = 0
         for t in range(cand.shape[1]):
@@ -256,7 +392,7 @@ def _prune(X, aux, l1, cand, cand_d, degree, alpha, out, lo, hi_end):
             dac = cand_d[a, t]
             good = True
             for r in range(m):
-                if alpha * _bdist(X, aux, l1, c, out[a, r]) <= dac:
+                if alpha * _bdist(X, aux, l1, c, out[a, r]) < dac:
                     good = False
                     break
             if good:
@@ -327,9 +463,10 @@ def _in_ranges(fn, n: int, n_threads: int) -> list:
         return [f.result() for f in futs]
 
 
-def build_graph(vec: np.ndarray, metric: str, afile, *, degree: int = 24, n_candidates: int = 32,
-                init_trees: int = 4, max_rounds: int = 6, delta: float = 0.002, alpha: float = 1.0,
-                sample: int = 8, n_threads: int = 1, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def build_graph(vec: np.ndarray, metric: str, afile, *, degree: int = 32, n_candidates: int = 64,
+                init_trees: int = 4, max_rounds: int = 6, delta: float = 0.002, alpha: float = 1.35,
+                sample: int = 8, n_threads: int = 1, seed: int = 0,
+                exact_budget: float = 2e10) -> tuple[np.ndarray, np.ndarray]:
     """The pruned neighbour graph of ``vec`` (the Annoy index ``afile`` was built over it).
 
     Returns ``(graph, order)``: ``order`` (n,) int32 is the graph's storage order (graph id ->
@@ -358,6 +495,83 @@ def build_graph(vec: np.ndarray, metric: str, afile, *, degree: int = 24, n_cand
         sq = np.einsum("ij,ij->i", X, X, dtype=np.float64)
         aux = np.sqrt(np.maximum(sq.max() - sq, 0.0)).astype(np.float32)
     L = max(int(n_candidates), int(degree))
+    if not l1 and float(n) * n * X.shape[1] <= exact_budget:
+        with threadpool_limits(n_threads, user_api="blas"):
+            hi, hd = _exact_lists(X, aux, min(L, n - 1))
+    else:
+        hi, hd = _descent_lists(X, aux, l1, afile, perm, inv, L, init_trees, max_rounds, delta,
+                                sample, n_threads, rng)
+    deg = int(degree)
+    fwd = np.empty((n, deg), dtype=np.int32)
+    _in_ranges(lambda a, b: _prune(X, aux, l1, hi, hd, deg, np.float32(alpha), fwd, a, b), n, n_threads)
+    hi = hd = None
+    rev = np.empty((n, deg), dtype=np.int32)
+    rev_n = np.zeros(n, dtype=np.int32)
+    _reverse(fwd, rev, rev_n, rng.permutation(n).astype(np.int32))
+    cand = np.empty((n, 2 * deg), dtype=np.int32)
+    cand_d = np.empty((n, 2 * deg), dtype=np.float32)
+    _in_ranges(lambda a, b: _merge_lists(X, aux, l1, fwd, rev, rev_n, cand, cand_d, a, b), n, n_threads)
+    out = np.empty((n, deg), dtype=np.int32)
+    _in_ranges(lambda a, b: _prune(X, aux, l1, cand, cand_d, deg, np.float32(alpha), out, a, b),
+               n, n_threads)
+    return out, perm
+
+
+def _exact_lists(X: np.ndarray, aux: np.ndarray, L: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every item's ``L`` nearest other items exactly (squared L2 in the build space, from matrix
+    products of blocks of rows of the centred vectors: float32 products lose little): for inputs
+    small enough that this is cheaper than NN-descent."""
+    n = len(X)
+    A = np.hstack([X.astype(np.float64), aux.astype(np.float64)[:, None]])
+    A -= A.mean(axis=0)
+    sq = np.einsum("ij,ij->i", A, A).astype(np.float32)
+    A = A.astype(np.float32)
+    hi = np.full((n, L), -1, dtype=np.int32)
+    hd = np.full((n, L), np.inf, dtype=np.float32)
+    fill = np.zeros(n, dtype=np.int32)
+    step = max(1, min(n, (16 << 20) // max(1, 4 * n)))
+    for s in range(0, n, step):
+        _top_block(A[s:s + step] @ A.T, sq, s, 0, hi, hd, fill)
+    return hi, hd
+
+
+@njit(cache=True, nogil=True)
+def _top_block(G, sq, r0, c0, hi, hd, fill):
+    """Offer each row ``a = r0 + r`` of ``hi``/``hd`` (ascending, ``fill[a]`` used) the items
+    ``j = c0 + c`` at ``sq[a] + sq[j] - 2 G[r, c]``; a row keeps its ``L`` smallest, never
+    itself."""
+    L = hi.shape[1]
+    nc = G.shape[1]
+    for r in range(G.shape[0]):
+        a = r0 + r
+        m = fill[a]
+        for c in range(nc):
+            j = c0 + c
+            if j == a:
+                continue
+            d = max(sq[a] + sq[j] - np.float32(2.0) * G[r, c], np.float32(0.0))
+            if m == L and d >= hd[a, L - 1]:
+                continue
+            p = m if m < L else L - 1
+            if m < L:
+                m += 1
+            while p > 0 and hd[a, p - 1] > d:
+                hd[a, p] = hd[a, p - 1]
+                hi[a, p] = hi[a, p - 1]
+                p -= 1
+            hd[a, p] = d
+            hi[a, p] = j
+        fill[a] = m
+
+
+def _descent_lists(X, aux, l1, afile, perm, inv, L, init_trees, max_rounds, delta, sample, n_threads,
+                   rng) -> tuple[np.ndarray, np.ndarray]:
+    """Every item's approximate ``L`` nearest: leaf mates in the first ``init_trees`` trees, then
+    NN-descent rounds (see the module docstring)."""
+    n = len(X)
+    nodes, roots = afile.nodes, afile.roots
+    child_off = 1 if afile.kind == 0 else 2
+    stack = np.empty(2 * len(nodes) + 2, dtype=np.int32)
     hi = np.full((n, L), -1, dtype=np.int32)
     hd = np.full((n, L), np.inf, dtype=np.float32)
     hf = np.zeros((n, L), dtype=np.uint8)
@@ -386,21 +600,7 @@ def build_graph(vec: np.ndarray, metric: str, afile, *, degree: int = 24, n_cand
                                                 a, b), n, n_threads))
         if ups <= delta * n * L:
             break
-    new_c = old_c = hf = None
-    deg = int(degree)
-    fwd = np.empty((n, deg), dtype=np.int32)
-    _in_ranges(lambda a, b: _prune(X, aux, l1, hi, hd, deg, np.float32(alpha), fwd, a, b), n, n_threads)
-    hi = hd = None
-    rev = np.empty((n, deg), dtype=np.int32)
-    rev_n = np.zeros(n, dtype=np.int32)
-    _reverse(fwd, rev, rev_n, rng.permutation(n).astype(np.int32))
-    cand = np.empty((n, 2 * deg), dtype=np.int32)
-    cand_d = np.empty((n, 2 * deg), dtype=np.float32)
-    _in_ranges(lambda a, b: _merge_lists(X, aux, l1, fwd, rev, rev_n, cand, cand_d, a, b), n, n_threads)
-    out = np.empty((n, deg), dtype=np.int32)
-    _in_ranges(lambda a, b: _prune(X, aux, l1, cand, cand_d, deg, np.float32(alpha), out, a, b),
-               n, n_threads)
-    return out, perm
+    return hi, hd
 
 
 def check_graph(graph, n_items: int, name: str = "graph") -> np.ndarray:
@@ -491,27 +691,6 @@ class GraphIndex:
 
 
 # -- search --------------------------------------------------------------------------------------
-@njit(cache=True, nogil=True, fastmath=_FM, inline="always")
-def _qdist(X, aux, kind, q, j):
-    """Search score of item ``j`` (smaller = closer): -q.x/|x| (cosine), |q-x|^2, -q.x, L1."""
-    x = X[j]
-    d = np.float32(0.0)
-    if kind == 1:
-        for z in range(q.shape[0]):
-            t = q[z] - x[z]
-            d += t * t
-        return d
-    if kind == 3:
-        for z in range(q.shape[0]):
-            d += abs(q[z] - x[z])
-        return d
-    for z in range(q.shape[0]):
-        d += q[z] * x[z]
-    if kind == 0:
-        return -d * aux[j]
-    return -d
-
-
 @njit(cache=True, nogil=True, fastmath=_FM)
 def search_one(graph, X, aux, perm, inv, kind, nodes, roots, n_entry, per_leaf, q, k, ef, visited,
                gen, out_ids, out_dist, max_qq):
@@ -540,53 +719,124 @@ def search_one(graph, X, aux, perm, inv, kind, nodes, roots, n_entry, per_leaf, 
         g = np.uint32(1)
     gen[0] = g
     ef = max(ef, k)
-    # results: a max-heap of size <= ef; candidates: a min-heap
+    # results: a max-heap of size <= ef; candidates: a min-heap. The scoring loop below is
+    # written out in this one function on purpose: handing the arrays to helper functions
+    # costs an atomic reference-count update per call, which measured as half the search time.
     rd = np.empty(ef + 1, np.float32)
     ri = np.empty(ef + 1, np.int32)
     rn = 0
-    cap = ef * 4 + 64
-    cd = np.empty(cap, np.float32)
-    ci = np.empty(cap, np.int32)
+    cd = np.empty(ef * 4 + 64, np.float32)
+    ci = np.empty(ef * 4 + 64, np.int32)
     cn = 0
+    wide = max(ef, per_leaf)
+    fresh = np.empty(max(graph.shape[1], wide + max(0, n_entry - 1) * per_leaf), np.int32)
+    lines = min(16, X.shape[1] - 1)  # the second cache line of a row (16 float32 per line)
     words = nodes.shape[1]
     fl = nodes.view(np.float32)
     child_off = 1 if kind == 0 else 2
     v_off = child_off + 2
     K = words - child_off
-    n_items = n
+    dim = q.shape[0]
+    # entry points: descend the first n_entry trees; the first tree's leaf gives up to
+    # max(ef, per_leaf) items, every other leaf up to per_leaf
+    m = 0
     for t in range(min(n_entry, roots.shape[0])):
         i = roots[t]
         while True:
             nd = nodes[i, 0]
-            if nd == 1 and i < n_items:
+            if nd == 1 and i < n:
                 lo, cnt, single = i, 1, True
                 break
             if nd <= K:
                 lo, cnt, single = i, nd, False
                 break
-            m = np.float32(0.0)
-            v = fl[i, v_off:]
-            for z in range(q.shape[0]):
-                m += v[z] * q[z]
+            mg = np.float32(0.0)
+            for z in range(dim):
+                mg += fl[i, v_off + z] * q[z]
             if kind != 0:
-                m += fl[i, 1]
-            i = nodes[i, child_off + 1] if m > 0 else nodes[i, child_off]
-        for c in range(cnt if t == 0 else min(cnt, per_leaf)):
+                mg += fl[i, 1]
+            i = nodes[i, child_off + 1] if mg > 0 else nodes[i, child_off]
+        for c in range(min(cnt, wide) if t == 0 else min(cnt, per_leaf)):
             j = inv[lo] if single else inv[nodes[lo, child_off + c]]
             if visited[j] == g:
                 continue
             visited[j] = g
-            d = _qdist(X, aux, kind, q, j)
+            _prefetch(X, j, 0)
+            fresh[m] = j
+            m += 1
+    while True:
+        # score fresh[:m]: queue those closer than the ef-th found (the others are never
+        # expanded, as the beam only tightens, nor kept)
+        if cn + m > cd.shape[0]:
+            cd, ci = _room(cd, ci, cn, m)
+        for t in range(m):
+            j = fresh[t]
+            if t + 1 < m:
+                _prefetch(X, fresh[t + 1], lines)
+            d = np.float32(0.0)
+            if kind == 1:
+                for z in range(dim):
+                    u = q[z] - X[j, z]
+                    d += u * u
+            elif kind == 3:
+                for z in range(dim):
+                    d += abs(q[z] - X[j, z])
+            else:
+                for z in range(dim):
+                    d += q[z] * X[j, z]
+                d = -d * aux[j] if kind == 0 else -d
             if rn >= ef and d >= rd[0]:
-                # never expanded (the beam only tightens) nor kept: no heap work
                 continue
-            cd, ci, cn, cap, rn = _push(cd, ci, cn, cap, rd, ri, rn, ef, d, j)
-    while cn > 0:
+            p = cn  # onto the candidate min-heap
+            cn += 1
+            while p > 0:
+                pp = (p - 1) >> 1
+                if cd[pp] > d:
+                    cd[p] = cd[pp]
+                    ci[p] = ci[pp]
+                    p = pp
+                else:
+                    break
+            cd[p] = d
+            ci[p] = j
+            if rn == ef:  # replace the worst result
+                last_d = d
+                last_i = j
+                p = 0
+                while True:
+                    c = 2 * p + 1
+                    if c >= rn:
+                        break
+                    if c + 1 < rn and rd[c + 1] > rd[c]:
+                        c += 1
+                    if rd[c] > last_d:
+                        rd[p] = rd[c]
+                        ri[p] = ri[c]
+                        p = c
+                    else:
+                        break
+                rd[p] = last_d
+                ri[p] = last_i
+            else:  # onto the result max-heap
+                p = rn
+                rn += 1
+                while p > 0:
+                    pp = (p - 1) >> 1
+                    if rd[pp] < d:
+                        rd[p] = rd[pp]
+                        ri[p] = ri[pp]
+                        p = pp
+                    else:
+                        break
+                rd[p] = d
+                ri[p] = j
+        # expand the closest candidate, unless it is farther than the ef-th found
+        if cn == 0:
+            break
         d0 = cd[0]
         c0 = ci[0]
         if rn >= ef and d0 > rd[0]:
             break
-        # pop the closest candidate
         cn -= 1
         if cn > 0:
             ld = cd[cn]
@@ -606,17 +856,19 @@ def search_one(graph, X, aux, perm, inv, kind, nodes, roots, n_entry, per_leaf, 
                     break
             cd[p] = ld
             ci[p] = li
-        nb = graph[c0]
-        for t in range(nb.shape[0]):
-            j = nb[t]
+            _prefetch(graph, ci[0], 0)  # the next candidate's list, while this one's are scored
+        # its unvisited neighbours, their vectors' first cache lines requested at once
+        m = 0
+        for t in range(graph.shape[1]):
+            j = graph[c0, t]
             if j < 0:
                 break
             if visited[j] == g:
                 continue
             visited[j] = g
-            d = _qdist(X, aux, kind, q, j)
-            if rn < ef or d < rd[0]:
-                cd, ci, cn, cap, rn = _push(cd, ci, cn, cap, rd, ri, rn, ef, d, j)
+            _prefetch(X, j, 0)
+            fresh[m] = j
+            m += 1
     # the k best of the results, ascending by (score, id)
     found = min(k, rn)
     for t in range(k):
@@ -651,70 +903,15 @@ def search_one(graph, X, aux, perm, inv, kind, nodes, roots, n_entry, per_leaf, 
     return found
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _push(cd, ci, cn, cap, rd, ri, rn, ef, d, j):
-    """Queue item ``j`` at distance ``d``: onto the candidate min-heap ``cd[:cn]`` (grown by
-    doubling when full) and the result max-heap ``rd[:rn]`` (its worst dropped past ``ef``).
-    Returns the candidate arrays, their count and capacity, and the result count."""
-    if cn >= cap:
-        cap *= 2
-        cd2 = np.empty(cap, np.float32)
-        ci2 = np.empty(cap, np.int32)
-        cd2[:cn] = cd[:cn]
-        ci2[:cn] = ci[:cn]
-        cd = cd2
-        ci = ci2
-    p = cn
-    cn += 1
-    while p > 0:
-        pp = (p - 1) >> 1
-        if cd[pp] > d:
-            cd[p] = cd[pp]
-            ci[p] = ci[pp]
-            p = pp
-        else:
-            break
-    cd[p] = d
-    ci[p] = j
-    p = rn
-    rn += 1
-    while p > 0:
-        pp = (p - 1) >> 1
-        if rd[pp] < d:
-            rd[p] = rd[pp]
-            ri[p] = ri[pp]
-            p = pp
-        else:
-            break
-    rd[p] = d
-    ri[p] = j
-    if rn > ef:
-        _pop_max(rd, ri, rn)
-        rn -= 1
-    return cd, ci, cn, cap, rn
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _pop_max(rd, ri, rn):
-    """Drop the top of the max-heap ``rd[:rn]``."""
-    last = rn - 1
-    ld = rd[last]
-    li = ri[last]
-    p = 0
-    while True:
-        c = 2 * p + 1
-        if c >= last:
-            break
-        if c + 1 < last and rd[c + 1] > rd[c]:
-            c += 1
-        if rd[c] > ld:
-            rd[p] = rd[c]
-            ri[p] = ri[c]
-            p = c
-        else:
-            break
-    rd[p] = ld
-    ri[p] = li
+@njit(cache=True, nogil=True)
+def _room(cd, ci, cn, need):
+    """The candidate heap's arrays with room for ``cn + need`` entries (copies, doubled)."""
+    cap = max(2 * cd.shape[0], cn + need)
+    cd2 = np.empty(cap, np.float32)
+    ci2 = np.empty(cap, np.int32)
+    cd2[:cn] = cd[:cn]
+    ci2[:cn] = ci[:cn]
+    return cd2, ci2
 
 
 @njit(cache=True, nogil=True)

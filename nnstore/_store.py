@@ -222,20 +222,23 @@ class NeighborStore:
     #: batches smaller than this many queries per thread run on one thread
     MIN_QUERIES_PER_THREAD = 16
     #: search="graph": neighbours kept per vector in the graph
-    GRAPH_DEGREE = 24
+    GRAPH_DEGREE = 32
     #: ... trees descended per query for entry points (three times more for dot) ...
     GRAPH_ENTRY_TREES = 3
     #: ... and one more from this beam width on: a query's answers can lie in a part of the
     #: graph that its other entry points do not reach, and wide beams are for high recall
     GRAPH_ENTRY_WIDE_EF = 20
     #: ... entry points taken from the leaf reached in each entry tree after the first (the
-    #: first tree's leaf gives all its items, which lie next to each other in the graph's
-    #: storage order; the others' lie anywhere in memory: measured in
+    #: first tree's leaf gives up to max(ef, this) items, which lie next to each other in the
+    #: graph's storage order; the others' lie anywhere in memory: measured in
     #: benchmarks/results/nnstore_search.md)
     GRAPH_ENTRY_PER_LEAF = 16
     #: ... beam width when ef is None: max(GRAPH_EF, GRAPH_EF_PER_K * k)
     GRAPH_EF = 16
     GRAPH_EF_PER_K = 1.5
+    #: ... candidate lists computed exactly (blocked matrix products) while n^2 * dim is at most
+    #: this, else by NN-descent from the trees' leaves (see nnstore._graph_search)
+    GRAPH_EXACT_BUDGET = 2e10
     #: ... fewer indexed vectors than this get no graph (the tree search answers them)
     GRAPH_MIN_ITEMS = 256
 
@@ -553,7 +556,8 @@ class NeighborStore:
     def _build_graph(self, vec: np.ndarray, afile: AnnoyFile) -> GraphIndex:
         """The neighbour graph over the indexed vectors (see :mod:`nnstore._graph_search`)."""
         graph, order = build_graph(vec, self.metric, afile, degree=self.GRAPH_DEGREE,
-                                   n_threads=self._threads(None), seed=self._seed())
+                                   n_threads=self._threads(None), seed=self._seed(),
+                                   exact_budget=self.GRAPH_EXACT_BUDGET)
         logger.debug("built the neighbour graph: %d vectors, degree %d", len(vec), graph.shape[1])
         return GraphIndex(graph, order, vec, self.metric)
 
