@@ -369,13 +369,22 @@ def _finish_blocked(q, x, rows, metric):
     return out_r, out_d
 
 
-def _recall(found: np.ndarray, truth: np.ndarray) -> float:
+def _recall(found: np.ndarray, truth: np.ndarray, found_d: np.ndarray | None = None,
+            truth_d: np.ndarray | None = None) -> float:
+    """Recall@k of ``found`` rows against the exact ``truth`` rows. With distances, a found row
+    at most as far as the query's k-th true neighbour counts too (a tie with a true neighbour is
+    as good an answer: data with duplicate rows would otherwise never reach a high recall)."""
     hits = 0
     total = 0
-    for f, t in zip(found, truth, strict=True):
+    for i, (f, t) in enumerate(zip(found, truth, strict=True)):
         t = t[t >= 0]
         total += len(t)
-        hits += len(np.intersect1d(f[f >= 0], t))
+        if found_d is None or not len(t):
+            hits += len(np.intersect1d(f[f >= 0], t))
+            continue
+        lim = truth_d[i, len(t) - 1]
+        lim = lim + 1e-5 * max(1.0, abs(float(lim)))
+        hits += min(len(t), int(np.count_nonzero((f >= 0) & (found_d[i] <= lim))))
     return hits / total if total else 1.0
 
 
@@ -478,7 +487,9 @@ def kneighbors(data: Any, queries: Any = None, *, k: int, metric: str = "cosine"
         With ``queries=None``: a group label per row; a row never returns a row of its
         own group (e.g. the nearest record of another entity).
     recall : float in (0, 1], default 0.95
-        Target recall@k for ``"auto"`` and for approximate methods whose knob is None.
+        Target recall@k for ``"auto"`` and for approximate methods whose knob is None (measured
+        on a sample of the queries against exact search; an answer tied in distance with a
+        true neighbour counts as found).
     n_jobs : int or None
         Threads (None: 1, -1: all cores).
     random_state : int, Generator or None
@@ -664,10 +675,11 @@ def _tune(search, p: _Prepared, rng: np.random.Generator, recall: float) -> int:
     m = min(TUNE_QUERIES, nq)
     idx = np.sort(rng.choice(nq, size=m, replace=False))
     qs = p.q[idx]
-    truth, _ = _exact(qs, p.x, p.kk, p.metric, p.self_rows(idx), p.block_bytes)
+    truth, truth_d = _exact(qs, p.x, p.kk, p.metric, p.self_rows(idx), p.block_bytes)
     knob = search.knobs[-1]
     for kn in search.knobs:
-        r = _recall(search(qs, idx, kn, p.kk), truth)
+        found, found_d = _finish_blocked(qs, p.x, search(qs, idx, kn, p.kk), p.metric)
+        r = _recall(found, truth, found_d, truth_d)
         logger.debug("kneighbors tune: knob %d -> recall %.4f", kn, r)
         if r >= recall:
             knob = kn

@@ -236,3 +236,32 @@ def test_bad_params():
     s = NeighborStore(4, search="graph")
     with pytest.raises(ValueError, match="ef must be"):
         s.add([1, 2], np.ones((2, 4))).query_arrays(np.ones(4, np.float32), k=1, ef=-1)
+
+
+@pytest.mark.parametrize("metric", METRICS)
+def test_nn_descent_graph_reaches_recall(data, metric):
+    # the data above is small enough for exact candidate lists; this builds the same graph
+    # through NN-descent from the trees' leaves (the path of large stores)
+    x, q = data
+    s = NeighborStore(x.shape[1], metric=metric, search="graph", random_state=0, n_jobs=1)
+    s.GRAPH_EXACT_BUDGET = 0
+    s.add(np.arange(len(x)), x).rebuild()
+    truth, _ = _truth(q, x, 10, metric)
+    assert _recall(s.query_arrays(q, k=10)[2], truth) >= 0.95
+    assert _recall(s.query_arrays(q, k=10, ef=200)[2], truth) >= (0.95 if metric == "dot" else 0.99)
+
+
+@pytest.mark.parametrize("exact_budget", [0, 2e10])
+def test_wide_vectors_whose_trees_are_one_leaf(exact_budget):
+    # more dimensions than items: every Annoy tree is a single leaf holding all of them, so
+    # neither the entry points nor the leaf initialisation may take the whole leaf
+    rng = np.random.default_rng(1)
+    topics = rng.random((20, 700)) ** 8
+    x = (topics[rng.integers(0, 20, 500)] * rng.random((500, 700))).astype(np.float32)
+    q = (topics[rng.integers(0, 20, 50)] * rng.random((50, 700))).astype(np.float32)
+    s = NeighborStore(700, search="graph", random_state=0, n_jobs=1)
+    s.GRAPH_EXACT_BUDGET = exact_budget
+    s.add(np.arange(len(x)), x).rebuild()
+    assert s._state.afile.nodes[s._state.afile.roots[0], 0] == len(x)  # one leaf indeed
+    truth, _ = _truth(q, x, 10, "cosine")
+    assert _recall(s.query_arrays(q, k=10, ef=64)[2], truth) >= 0.95

@@ -228,3 +228,23 @@ def test_store_as_data(data, metric):
         kneighbors(store, k=2, metric=metric, method="ivf")
     with pytest.raises(ValueError, match="pass that metric"):
         kneighbors(store, k=2, metric="dot")
+
+
+def test_tuning_recall_counts_ties_as_found():
+    from nnstore._knn import _recall
+
+    truth = np.array([[0, 1, 2], [3, 4, 5]])
+    truth_d = np.array([[0.0, 1.0, 1.0], [0.5, 0.6, 0.7]], dtype=np.float32)
+    found = np.array([[0, 1, 9], [3, 4, 8]])  # 9 ties with row 2; 8 is farther than row 5
+    found_d = np.array([[0.0, 1.0, 1.0], [0.5, 0.6, 0.9]], dtype=np.float32)
+    assert _recall(found, truth) == pytest.approx(4 / 6)
+    assert _recall(found, truth, found_d, truth_d) == pytest.approx(5 / 6)
+
+
+def test_graph_tuning_reaches_high_recall_on_duplicate_rows():
+    # every row four times: ids of tied neighbours are arbitrary, their distances are not
+    rng = np.random.default_rng(0)
+    x = np.repeat(rng.normal(size=(400, 12)).astype(np.float32), 4, axis=0)
+    _, dist = kneighbors(x, k=6, method="graph", recall=0.99, random_state=0)
+    _, dist_exact = kneighbors(x, k=6, method="exact")
+    assert np.mean(np.isclose(dist, dist_exact, atol=1e-5).all(axis=1)) >= 0.97
