@@ -199,6 +199,22 @@ KNOBS = {
 }
 
 
+def single_threaded(m, Q, k: int, knob: int, threads: int, repeats: int) -> float:
+    """Best seconds to answer every row of ``Q`` one query per call from ``threads`` threads at once
+    (each thread takes every ``threads``-th row)."""
+    def part(i):
+        for r in range(i, len(Q), threads):
+            m.single(Q[r], k, knob)
+
+    best = float("inf")
+    with ThreadPoolExecutor(threads) as ex:
+        for _ in range(repeats):
+            t = time.perf_counter()
+            list(ex.map(part, range(threads)))
+            best = min(best, time.perf_counter() - t)
+    return best
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", required=True, help="npz with X, Q, truth_<metric>")
@@ -212,6 +228,8 @@ def main() -> None:
     ap.add_argument("--build-threads", type=int, default=1)
     ap.add_argument("--batch-threads", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--single-threads", type=int, default=1,
+                    help="also time single queries (one per call) issued from this many threads at once")
     ap.add_argument("--knobs", type=int, nargs="+", default=None,
                     help="knob values to sweep instead of the method's default list")
     args = ap.parse_args()
@@ -247,8 +265,11 @@ def main() -> None:
             t = time.perf_counter()
             fb = m.batch(Q, k, knob, args.batch_threads)
             bestb = min(bestb, time.perf_counter() - t)
-        out["points"].append({"knob": knob, "recall": recall(found, truth), "recall_batch": recall(fb, truth),
-                              "qps_single": len(Q) / best1, "qps_batch": len(Q) / bestb})
+        pt = {"knob": knob, "recall": recall(found, truth), "recall_batch": recall(fb, truth),
+              "qps_single": len(Q) / best1, "qps_batch": len(Q) / bestb}
+        if args.single_threads > 1:
+            pt["qps_single_mt"] = len(Q) / single_threaded(m, Q, k, knob, args.single_threads, args.repeats)
+        out["points"].append(pt)
     print(json.dumps(out))
 
 

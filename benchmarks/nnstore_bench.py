@@ -436,7 +436,7 @@ def run_curves(args: argparse.Namespace) -> None:
                        "--k", str(args.k), "--n-trees", str(args.n_trees),
                        "--graph-trees", str(args.graph_trees), "--hnsw-efc", str(args.hnsw_efc),
                        "--build-threads", str(args.build_threads), "--batch-threads", "2",
-                       "--repeats", str(args.repeats)]
+                       "--repeats", str(args.repeats), "--single-threads", str(args.single_threads)]
                 if args.curve_knobs:
                     cmd += ["--knobs", *map(str, args.curve_knobs)]
                 t = time.perf_counter()
@@ -488,6 +488,11 @@ def write_curves(results: list, args: argparse.Namespace) -> None:
                   "single q/s @0.95 | batch q/s @0.95 | single q/s @0.99 | batch q/s @0.99 | "
                   "single vs hnswlib @0.95 / @0.99 | build vs hnswlib |",
                   "|---|---|---|---|---|---|---|---|---|---|---|"]
+        if args.single_threads > 1:
+            t = args.single_threads
+            lines[-2] += (f" single q/s ({t} threads) @0.95 | @0.99 | single ({t} threads) vs hnswlib @0.95 |"
+                          " @0.99 |")
+            lines[-1] += "---|---|---|---|"
         for r in rows:
             p = r["points"]
             v = [_best_at(p, 0.95, "qps_single"), _best_at(p, 0.95, "qps_batch", "recall_batch"),
@@ -502,18 +507,31 @@ def write_curves(results: list, args: argparse.Namespace) -> None:
                 rel = brel = ""
             head = (f"| {r['method']} | {r['build_s']:.1f} | {r['rss_growth_mb']:.0f} | "
                     f"{r['peak_rss_mb']:.0f} | {r['file_mb']:.0f} | ")
+            extra = ""
+            if args.single_threads > 1:
+                w = [_best_at(p, 0.95, "qps_single_mt"), _best_at(p, 0.99, "qps_single_mt")]
+                if ref is not None:
+                    w += [w[0] / _best_at(ref["points"], 0.95, "qps_single_mt"),
+                          w[1] / _best_at(ref["points"], 0.99, "qps_single_mt")]
+                extra = " " + " | ".join("-" if np.isnan(x) else (f"{x:,.0f}" if x > 50 else f"{x:.2f}")
+                                         for x in w) + " |"
             lines.append(head + " | ".join("-" if np.isnan(x) else f"{x:,.0f}" for x in v)
-                         + f" | {rel} | {brel} |")
+                         + f" | {rel} | {brel} |" + extra)
         loads = [f"{r['method']} {r['loadavg'][0]:.1f}-{r['loadavg'][1]:.1f}" for r in rows if "loadavg" in r]
         if loads:
             lines += ["", "Load average (1 min) before-after each method: " + ", ".join(loads) + "."]
         lines += ["", "<details><summary>every point</summary>", "",
                   "| method | knob | recall (single) | recall (batch) | single q/s | batch q/s |",
                   "|---|---|---|---|---|---|"]
+        mt = args.single_threads > 1
+        if mt:
+            lines[-2] += f" single q/s, {args.single_threads} threads |"
+            lines[-1] += "---|"
         for r in rows:
             for pt in r["points"]:
                 lines.append(f"| {r['method']} | {pt['knob']} | {pt['recall']:.4f} | "
-                             f"{pt['recall_batch']:.4f} | {pt['qps_single']:,.0f} | {pt['qps_batch']:,.0f} |")
+                             f"{pt['recall_batch']:.4f} | {pt['qps_single']:,.0f} | {pt['qps_batch']:,.0f} |"
+                             + (f" {pt.get('qps_single_mt', float('nan')):,.0f} |" if mt else ""))
         lines += ["", "</details>", ""]
     lines += ["![recall vs queries/s](nnstore_search.png)", "",
               "Command: `PYTHONPATH=. .venv/bin/python benchmarks/nnstore_bench.py --curves "
@@ -597,6 +615,8 @@ def main() -> None:
     ap.add_argument("--n-trees", type=int, default=50, help="--curves: trees of store-annoy and annoy")
     ap.add_argument("--graph-trees", type=int, default=10, help="--curves: trees of store-graph")
     ap.add_argument("--build-threads", type=int, default=1)
+    ap.add_argument("--single-threads", type=int, default=1,
+                    help="--curves: also time one-query calls from this many threads at once")
     ap.add_argument("--peers-python", default="/work/venv-peers/bin/python")
     ap.add_argument("--worker-timeout", type=int, default=1800)
     ap.add_argument("--curves-render", nargs="+", default=None, metavar="JSON",
