@@ -392,7 +392,18 @@ def _prune(X, aux, l1, cand, cand_d, degree, alpha, out, lo, hi_end):
             dac = cand_d[a, t]
             good = True
             for r in range(m):
-                if alpha * _bdist(X, aux, l1, c, out[a, r]) < dac:
+                b = out[a, r]
+                d = np.float32(0.0)  # _bdist(c, b), written out (see _offer)
+                if l1:
+                    for z in range(X.shape[1]):
+                        d += abs(X[c, z] - X[b, z])
+                else:
+                    for z in range(X.shape[1]):
+                        u = X[c, z] - X[b, z]
+                        d += u * u
+                    u = aux[c] - aux[b]
+                    d += u * u
+                if alpha * d < dac:
                     good = False
                     break
             if good:
@@ -453,9 +464,10 @@ def _merge_lists(X, aux, l1, fwd, rev, rev_n, cand, cand_d, lo, hi_end):
             cand_d[a, t] = np.inf
 
 
-def _in_ranges(fn, n: int, n_threads: int) -> list:
-    """``fn(lo, hi)`` over ``range(n)`` in chunks on a thread pool; returns the results."""
-    if n_threads <= 1 or n < 4096:
+def _in_ranges(fn, n: int, n_threads: int, dim: int = 64) -> list:
+    """``fn(lo, hi)`` over ``range(n)`` in chunks on a thread pool (one call when the work, about
+    ``n * dim``, is too small to share); returns the results."""
+    if n_threads <= 1 or n * max(dim, 1) < 4096 * 64:
         return [fn(0, n)]
     bounds = np.linspace(0, n, n_threads * 8 + 1).astype(np.int64)
     with ThreadPoolExecutor(n_threads) as ex:
@@ -496,31 +508,34 @@ def build_graph(vec: np.ndarray, metric: str, afile, *, degree: int = 32, n_cand
         aux = np.sqrt(np.maximum(sq.max() - sq, 0.0)).astype(np.float32)
     L = max(int(n_candidates), int(degree))
     if not l1 and float(n) * n * X.shape[1] <= exact_budget:
-        with threadpool_limits(n_threads, user_api="blas"):
-            hi, hd = _exact_lists(X, aux, min(L, n - 1))
+        hi, hd = _exact_lists(X, aux, min(L, n - 1), n_threads)
     else:
         hi, hd = _descent_lists(X, aux, l1, afile, perm, inv, L, init_trees, max_rounds, delta,
                                 sample, n_threads, rng)
     deg = int(degree)
     fwd = np.empty((n, deg), dtype=np.int32)
-    _in_ranges(lambda a, b: _prune(X, aux, l1, hi, hd, deg, np.float32(alpha), fwd, a, b), n, n_threads)
+    dim = X.shape[1]
+    _in_ranges(lambda a, b: _prune(X, aux, l1, hi, hd, deg, np.float32(alpha), fwd, a, b), n, n_threads,
+               dim)
     hi = hd = None
     rev = np.empty((n, deg), dtype=np.int32)
     rev_n = np.zeros(n, dtype=np.int32)
     _reverse(fwd, rev, rev_n, rng.permutation(n).astype(np.int32))
     cand = np.empty((n, 2 * deg), dtype=np.int32)
     cand_d = np.empty((n, 2 * deg), dtype=np.float32)
-    _in_ranges(lambda a, b: _merge_lists(X, aux, l1, fwd, rev, rev_n, cand, cand_d, a, b), n, n_threads)
+    _in_ranges(lambda a, b: _merge_lists(X, aux, l1, fwd, rev, rev_n, cand, cand_d, a, b), n, n_threads,
+               dim)
     out = np.empty((n, deg), dtype=np.int32)
     _in_ranges(lambda a, b: _prune(X, aux, l1, cand, cand_d, deg, np.float32(alpha), out, a, b),
-               n, n_threads)
+               n, n_threads, dim)
     return out, perm
 
 
-def _exact_lists(X: np.ndarray, aux: np.ndarray, L: int) -> tuple[np.ndarray, np.ndarray]:
+def _exact_lists(X: np.ndarray, aux: np.ndarray, L: int, n_threads: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Every item's ``L`` nearest other items exactly (squared L2 in the build space, from matrix
     products of blocks of rows of the centred vectors: float32 products lose little): for inputs
-    small enough that this is cheaper than NN-descent."""
+    small enough that this is cheaper than NN-descent. Blocks of rows go to ``n_threads``
+    threads, each with a one-thread matrix product."""
     n = len(X)
     A = np.hstack([X.astype(np.float64), aux.astype(np.float64)[:, None]])
     A -= A.mean(axis=0)
@@ -530,8 +545,17 @@ def _exact_lists(X: np.ndarray, aux: np.ndarray, L: int) -> tuple[np.ndarray, np
     hd = np.full((n, L), np.inf, dtype=np.float32)
     fill = np.zeros(n, dtype=np.int32)
     step = max(1, min(n, (16 << 20) // max(1, 4 * n)))
-    for s in range(0, n, step):
+
+    def block(s: int) -> None:  # the same blocks whatever the thread count: the same sums
         _top_block(A[s:s + step] @ A.T, sq, s, 0, hi, hd, fill)
+
+    with threadpool_limits(1, user_api="blas"):
+        if n_threads <= 1:
+            for s in range(0, n, step):
+                block(s)
+        else:
+            with ThreadPoolExecutor(n_threads) as ex:
+                list(ex.map(block, range(0, n, step)))
     return hi, hd
 
 
@@ -581,7 +605,7 @@ def _descent_lists(X, aux, l1, afile, perm, inv, L, init_trees, max_rounds, delt
         _leaves(nodes, roots[t], child_off, afile.K, afile.n_items, leaf_of[t], stack)
     stack = None
     _in_ranges(lambda a, b: _leaf_init(nodes, child_off, leaf_of, perm, inv, X, aux, l1, hi, hd, hf,
-                                       a, b), n, n_threads)
+                                       a, b), n, n_threads, X.shape[1])
     leaf_of = None
     # items in no leaf with others (tiny trees) get random candidates, so every list fills
     short = np.flatnonzero(hi[:, min(L, n - 1) - 1] < 0)
@@ -597,7 +621,7 @@ def _descent_lists(X, aux, l1, afile, perm, inv, L, init_trees, max_rounds, delt
     for _ in range(int(max_rounds)):
         _candidates(hi, hf, rng.permutation(n).astype(np.int32), S, new_c, new_n, old_c, old_n)
         ups = sum(_in_ranges(lambda a, b: _join(X, aux, l1, hi, hd, hf, new_c, new_n, old_c, old_n,
-                                                a, b), n, n_threads))
+                                                a, b), n, n_threads, X.shape[1]))
         if ups <= delta * n * L:
             break
     return hi, hd
