@@ -147,33 +147,13 @@ def _bdist(X, aux, l1, i, j):
     return d
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _heap_push(hi, hd, hf, a, j, d):
-    """Insert ``j`` (distance ``d``) into ``a``'s sorted candidate list if it is better than the
-    last and not there yet; returns 1 if inserted."""
-    L = hi.shape[1]
-    if d >= hd[a, L - 1]:
-        return 0
-    for t in range(L):
-        if hi[a, t] == j:
-            return 0
-    p = L - 1
-    while p > 0 and hd[a, p - 1] > d:
-        hd[a, p] = hd[a, p - 1]
-        hi[a, p] = hi[a, p - 1]
-        hf[a, p] = hf[a, p - 1]
-        p -= 1
-    hd[a, p] = d
-    hi[a, p] = j
-    hf[a, p] = 1
-    return 1
-
-
 @njit(cache=True, nogil=True, fastmath=_FM)
 def _offer(X, aux, l1, hi, hd, hf, a, ids, m):
-    """Offer ``a``'s sorted candidate list the items ``ids[:m]`` (as :func:`_heap_push` with
-    :func:`_bdist`, written out: one call per item instead of per distance, as passing arrays to
-    a helper costs an atomic reference-count update per call); returns how many were inserted."""
+    """Offer ``a``'s sorted candidate list (ascending, ``L`` long) the items ``ids[:m]``: each
+    goes in if it is nearer than the last and not there yet, marked new in ``hf``; returns how
+    many went in. The distance (:func:`_bdist`'s) is written out here: this is the build's
+    hottest loop, and passing arrays to a helper costs an atomic reference-count update per
+    call."""
     L = hi.shape[1]
     dim = X.shape[1]
     ins = 0
@@ -392,18 +372,7 @@ def _prune(X, aux, l1, cand, cand_d, degree, alpha, out, lo, hi_end):
             dac = cand_d[a, t]
             good = True
             for r in range(m):
-                b = out[a, r]
-                d = np.float32(0.0)  # _bdist(c, b), written out (see _offer)
-                if l1:
-                    for z in range(X.shape[1]):
-                        d += abs(X[c, z] - X[b, z])
-                else:
-                    for z in range(X.shape[1]):
-                        u = X[c, z] - X[b, z]
-                        d += u * u
-                    u = aux[c] - aux[b]
-                    d += u * u
-                if alpha * d < dac:
+                if alpha * _bdist(X, aux, l1, c, out[a, r]) < dac:
                     good = False
                     break
             if good:
@@ -610,9 +579,9 @@ def _descent_lists(X, aux, l1, afile, perm, inv, L, init_trees, max_rounds, delt
     # items in no leaf with others (tiny trees) get random candidates, so every list fills
     short = np.flatnonzero(hi[:, min(L, n - 1) - 1] < 0)
     for a in short:
-        for b in rng.choice(n, size=min(n, L + 1), replace=False):
-            if b != a:
-                _heap_push(hi, hd, hf, a, b, _bdist(X, aux, l1, a, b))
+        ids = rng.choice(n, size=min(n, L + 1), replace=False).astype(np.int32)
+        ids = ids[ids != a]
+        _offer(X, aux, l1, hi, hd, hf, a, ids, len(ids))
     S = int(sample)
     new_c = np.empty((n, 2 * S), dtype=np.int32)
     old_c = np.empty((n, 2 * S), dtype=np.int32)
