@@ -11,7 +11,9 @@ threads by node ranges (every kernel writes only the rows of its own nodes,
 so no locks):
 
 1. *Candidate lists.* Small inputs (``n^2 dim`` up to ``exact_budget``) get
-   every item's ``n_candidates`` nearest exactly, from blocked matrix products.
+   every item's ``n_candidates`` nearest exactly, from matrix products of the
+   blocks of the upper triangle (up to ``GRAM_MAX_ITEMS`` items, the whole
+   distance matrix is kept and also serves step 2).
    Larger ones start from the items sharing its leaf in the first
    ``init_trees`` Annoy trees (the forest's own answers: items in one leaf are
    close; from a leaf wider than twice the list, only the mates around the item
@@ -65,6 +67,7 @@ from threadpoolctl import threadpool_limits
 __all__ = ["GraphIndex", "build_graph", "check_graph", "search_many", "search_one"]
 
 KIND_COSINE, KIND_EUCLIDEAN, KIND_DOT, KIND_MANHATTAN = 0, 1, 2, 3
+GRAM_MAX_ITEMS = 4096  # up to this many items, the build keeps every pair's distance (64 MiB)
 KINDS = {"cosine": KIND_COSINE, "euclidean": KIND_EUCLIDEAN, "dot": KIND_DOT,
          "manhattan": KIND_MANHATTAN}
 
@@ -358,11 +361,13 @@ def _join(X, aux, l1, hi, hd, hf, new_c, new_n, old_c, old_n, lo, hi_end):
 
 
 @njit(cache=True, nogil=True, fastmath=_FM)
-def _prune(X, aux, l1, cand, cand_d, degree, alpha, out, lo, hi_end):
+def _prune(X, aux, l1, D, cand, cand_d, degree, alpha, out, lo, hi_end):
     """HNSW's heuristic over each item's candidates (sorted ascending): keep ``c`` unless a kept
     ``r`` has ``alpha * d(c, r) < d(a, c)``; at most ``degree``; -1 padding. (Strictly: copies
     of ``a`` at distance 0 stay linked to each other, or a duplicated row could be reached by
-    no edge at all.)"""
+    no edge at all.) ``D``: every pair's build distance (:func:`_gram_dists`), or a 0 x 0
+    matrix (distances computed from ``X``)."""
+    full = D.shape[0] > 0
     for a in range(lo, hi_end):
         m = 0
         for t in range(cand.shape[1]):
@@ -372,7 +377,8 @@ def _prune(X, aux, l1, cand, cand_d, degree, alpha, out, lo, hi_end):
             dac = cand_d[a, t]
             good = True
             for r in range(m):
-                if alpha * _bdist(X, aux, l1, c, out[a, r]) < dac:
+                dcr = D[c, out[a, r]] if full else _bdist(X, aux, l1, c, out[a, r])
+                if alpha * dcr < dac:
                     good = False
                     break
             if good:
@@ -401,9 +407,11 @@ def _reverse(fwd, rev, rev_n, order):
 
 
 @njit(cache=True, nogil=True, fastmath=_FM)
-def _merge_lists(X, aux, l1, fwd, rev, rev_n, cand, cand_d, lo, hi_end):
-    """Each item's forward and reverse neighbours, distinct, sorted by distance (-1 padding)."""
+def _merge_lists(X, aux, l1, D, fwd, rev, rev_n, cand, cand_d, lo, hi_end):
+    """Each item's forward and reverse neighbours, distinct, sorted by distance (-1 padding;
+    ``D`` as in :func:`_prune`)."""
     w = cand.shape[1]
+    full = D.shape[0] > 0
     for a in range(lo, hi_end):
         m = 0
         for src in range(2):
@@ -419,7 +427,7 @@ def _merge_lists(X, aux, l1, fwd, rev, rev_n, cand, cand_d, lo, hi_end):
                         break
                 if dup or m >= w:
                     continue
-                d = _bdist(X, aux, l1, a, c)
+                d = D[a, c] if full else _bdist(X, aux, l1, a, c)
                 p = m
                 while p > 0 and cand_d[a, p - 1] > d:
                     cand_d[a, p] = cand_d[a, p - 1]
@@ -476,7 +484,14 @@ def build_graph(vec: np.ndarray, metric: str, afile, *, degree: int = 32, n_cand
         sq = np.einsum("ij,ij->i", X, X, dtype=np.float64)
         aux = np.sqrt(np.maximum(sq.max() - sq, 0.0)).astype(np.float32)
     L = max(int(n_candidates), int(degree))
-    if not l1 and float(n) * n * X.shape[1] <= exact_budget:
+    D = np.empty((0, 0), dtype=np.float32)
+    exact = not l1 and float(n) * n * X.shape[1] <= exact_budget
+    if exact and n <= GRAM_MAX_ITEMS:
+        D = _gram_dists(X, aux, n_threads)
+        hi = np.empty((n, min(L, n - 1)), dtype=np.int32)
+        hd = np.empty((n, min(L, n - 1)), dtype=np.float32)
+        _in_ranges(lambda a, b: _top_rows(D, hi, hd, a, b), n, n_threads, n)
+    elif exact:
         hi, hd = _exact_lists(X, aux, min(L, n - 1), n_threads)
     else:
         hi, hd = _descent_lists(X, aux, l1, afile, perm, inv, L, init_trees, max_rounds, delta,
@@ -484,66 +499,110 @@ def build_graph(vec: np.ndarray, metric: str, afile, *, degree: int = 32, n_cand
     deg = int(degree)
     fwd = np.empty((n, deg), dtype=np.int32)
     dim = X.shape[1]
-    _in_ranges(lambda a, b: _prune(X, aux, l1, hi, hd, deg, np.float32(alpha), fwd, a, b), n, n_threads,
-               dim)
+    _in_ranges(lambda a, b: _prune(X, aux, l1, D, hi, hd, deg, np.float32(alpha), fwd, a, b), n,
+               n_threads, dim)
     hi = hd = None
     rev = np.empty((n, deg), dtype=np.int32)
     rev_n = np.zeros(n, dtype=np.int32)
     _reverse(fwd, rev, rev_n, rng.permutation(n).astype(np.int32))
     cand = np.empty((n, 2 * deg), dtype=np.int32)
     cand_d = np.empty((n, 2 * deg), dtype=np.float32)
-    _in_ranges(lambda a, b: _merge_lists(X, aux, l1, fwd, rev, rev_n, cand, cand_d, a, b), n, n_threads,
-               dim)
+    _in_ranges(lambda a, b: _merge_lists(X, aux, l1, D, fwd, rev, rev_n, cand, cand_d, a, b), n,
+               n_threads, dim)
     out = np.empty((n, deg), dtype=np.int32)
-    _in_ranges(lambda a, b: _prune(X, aux, l1, cand, cand_d, deg, np.float32(alpha), out, a, b),
+    _in_ranges(lambda a, b: _prune(X, aux, l1, D, cand, cand_d, deg, np.float32(alpha), out, a, b),
                n, n_threads, dim)
     return out, perm
 
 
-def _exact_lists(X: np.ndarray, aux: np.ndarray, L: int, n_threads: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """Every item's ``L`` nearest other items exactly (squared L2 in the build space, from matrix
-    products of blocks of rows of the centred vectors: float32 products lose little): for inputs
-    small enough that this is cheaper than NN-descent. Blocks of rows go to ``n_threads``
-    threads, each with a one-thread matrix product."""
-    n = len(X)
+def _centred(X: np.ndarray, aux: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The build vectors with ``aux`` as one more column, centred (float32; squared L2 is
+    unchanged and the matrix products below lose less), and their squared norms."""
     A = np.hstack([X.astype(np.float64), aux.astype(np.float64)[:, None]])
     A -= A.mean(axis=0)
-    sq = np.einsum("ij,ij->i", A, A).astype(np.float32)
-    A = A.astype(np.float32)
-    hi = np.full((n, L), -1, dtype=np.int32)
-    hd = np.full((n, L), np.inf, dtype=np.float32)
-    fill = np.zeros(n, dtype=np.int32)
-    step = max(1, min(n, (16 << 20) // max(1, 4 * n)))
+    return A.astype(np.float32), np.einsum("ij,ij->i", A, A).astype(np.float32)
 
-    def block(s: int) -> None:  # the same blocks whatever the thread count: the same sums
-        _top_block(A[s:s + step] @ A.T, sq, s, 0, hi, hd, fill)
 
+def _block_pairs(n_blocks: int) -> list[list[tuple[int, int]]]:
+    """The blocks of the upper triangle of an ``n_blocks`` x ``n_blocks`` grid as rounds in which
+    no block appears twice (the diagonal first, then the circle method's pairings), so a round's
+    pairs can run on threads at once writing only their own blocks' rows."""
+    rounds = [[(b, b) for b in range(n_blocks)]]
+    m = n_blocks + n_blocks % 2
+    ring = list(range(m))
+    for _ in range(m - 1):
+        rnd = [(min(ring[i], ring[m - 1 - i]), max(ring[i], ring[m - 1 - i])) for i in range(m // 2)]
+        rounds.append([p for p in rnd if p[1] < n_blocks])
+        ring = [ring[0], ring[-1], *ring[1:-1]]
+    return [r for r in rounds if r]
+
+
+def _run_rounds(rounds: list, task, n_threads: int) -> None:
+    """``task(i, j)`` for every pair, round after round (a round's pairs on ``n_threads``
+    threads): the same calls in the same order per block whatever the thread count."""
     with threadpool_limits(1, user_api="blas"):
         if n_threads <= 1:
-            for s in range(0, n, step):
-                block(s)
+            for rnd in rounds:
+                for i, j in rnd:
+                    task(i, j)
         else:
             with ThreadPoolExecutor(n_threads) as ex:
-                list(ex.map(block, range(0, n, step)))
-    return hi, hd
+                for rnd in rounds:
+                    list(ex.map(lambda p: task(*p), rnd))
+
+
+def _gram_dists(X: np.ndarray, aux: np.ndarray, n_threads: int = 1) -> np.ndarray:
+    """Every pair's build distance (squared L2 with ``aux``) as an ``(n, n)`` float32 matrix, from
+    matrix products of blocks of the upper triangle (each product written to both halves, so
+    the matrix is exactly symmetric; see :func:`_gram_block` for the rounding rule)."""
+    n = len(X)
+    A, sq = _centred(X, aux)
+    D = np.empty((n, n), dtype=np.float32)
+    step = max(1, -(-n // 8))
+    nb = -(-n // step)
+
+    def task(i: int, j: int) -> None:
+        r0, c0 = i * step, j * step
+        _gram_block(A[r0:r0 + step] @ A[c0:c0 + step].T, sq, r0, c0, D)
+
+    _run_rounds(_block_pairs(nb), task, n_threads)
+    return D
 
 
 @njit(cache=True, nogil=True)
-def _top_block(G, sq, r0, c0, hi, hd, fill):
-    """Offer each row ``a = r0 + r`` of ``hi``/``hd`` (ascending, ``fill[a]`` used) the items
-    ``j = c0 + c`` at ``sq[a] + sq[j] - 2 G[r, c]``; a row keeps its ``L`` smallest, never
-    itself."""
-    L = hi.shape[1]
-    nc = G.shape[1]
+def _gram_block(G, sq, r0, c0, D):
+    """``D[a, j] = D[j, a]`` for ``a = r0 + r``, ``j = c0 + c`` from the products ``G[r, c]``
+    (:func:`_gdist`); the diagonal is 0."""
     for r in range(G.shape[0]):
         a = r0 + r
-        m = fill[a]
-        for c in range(nc):
+        for c in range(G.shape[1]):
             j = c0 + c
-            if j == a:
-                continue
-            d = max(sq[a] + sq[j] - np.float32(2.0) * G[r, c], np.float32(0.0))
-            if m == L and d >= hd[a, L - 1]:
+            d = _gdist(sq[a], sq[j], G[r, c]) if a != j else np.float32(0.0)
+            D[a, j] = d
+            D[j, a] = d
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _gdist(sa, sj, g):
+    """Squared distance from two squared norms and their product, 0 when within float32
+    rounding of the norms (identical rows must tie at 0, as the direct difference gives)."""
+    d = sa + sj - np.float32(2.0) * g
+    if d <= np.float32(1e-5) * (sa + sj):
+        return np.float32(0.0)
+    return d
+
+
+@njit(cache=True, nogil=True)
+def _top_rows(D, hi, hd, lo, hi_end):
+    """Rows ``lo..hi_end-1`` of ``hi``/``hd``: each item's ``L`` nearest others by ``D``,
+    ascending (ties: the lower id first)."""
+    L = hi.shape[1]
+    for a in range(lo, hi_end):
+        m = 0
+        thr = np.float32(np.inf)
+        for j in range(D.shape[1]):
+            d = D[a, j]
+            if j == a or (m == L and d >= thr):
                 continue
             p = m if m < L else L - 1
             if m < L:
@@ -554,6 +613,63 @@ def _top_block(G, sq, r0, c0, hi, hd, fill):
                 p -= 1
             hd[a, p] = d
             hi[a, p] = j
+            if m == L:
+                thr = hd[a, L - 1]
+
+
+def _exact_lists(X: np.ndarray, aux: np.ndarray, L: int, n_threads: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Every item's ``L`` nearest other items exactly (squared L2 in the build space), for inputs
+    small enough that this is cheaper than NN-descent: one matrix product per block pair of
+    the upper triangle (half the products of the full matrix), offered to the rows of both
+    blocks. Pairs run in rounds of disjoint blocks on ``n_threads`` threads (one-thread
+    matrix products), so every row sees the same offers in the same order whatever the
+    thread count."""
+    n = len(X)
+    A, sq = _centred(X, aux)
+    hi = np.full((n, L), -1, dtype=np.int32)
+    hd = np.full((n, L), np.inf, dtype=np.float32)
+    fill = np.zeros(n, dtype=np.int32)
+    step = max(1, min(-(-n // 8), (16 << 20) // max(1, 4 * n)))
+    nb = -(-n // step)
+
+    def task(i: int, j: int) -> None:
+        r0, c0 = i * step, j * step
+        G = A[r0:r0 + step] @ A[c0:c0 + step].T
+        _top_block(G, sq, r0, c0, hi, hd, fill)
+        if i != j:
+            _top_block(np.ascontiguousarray(G.T), sq, c0, r0, hi, hd, fill)
+
+    _run_rounds(_block_pairs(nb), task, n_threads)
+    return hi, hd
+
+
+@njit(cache=True, nogil=True)
+def _top_block(G, sq, r0, c0, hi, hd, fill):
+    """Offer each row ``a = r0 + r`` of ``hi``/``hd`` (ascending, ``fill[a]`` used) the items
+    ``j = c0 + c`` at :func:`_gdist`; a row keeps its ``L`` smallest, never itself."""
+    L = hi.shape[1]
+    nc = G.shape[1]
+    for r in range(G.shape[0]):
+        a = r0 + r
+        m = fill[a]
+        sa = sq[a]
+        thr = hd[a, L - 1] if m == L else np.float32(np.inf)
+        for c in range(nc):
+            j = c0 + c
+            d = _gdist(sa, sq[j], G[r, c])
+            if j == a or d >= thr:
+                continue
+            p = m if m < L else L - 1
+            if m < L:
+                m += 1
+            while p > 0 and hd[a, p - 1] > d:
+                hd[a, p] = hd[a, p - 1]
+                hi[a, p] = hi[a, p - 1]
+                p -= 1
+            hd[a, p] = d
+            hi[a, p] = j
+            if m == L:
+                thr = hd[a, L - 1]
         fill[a] = m
 
 

@@ -265,3 +265,74 @@ def test_wide_vectors_whose_trees_are_one_leaf(exact_budget):
     assert s._state.afile.nodes[s._state.afile.roots[0], 0] == len(x)  # one leaf indeed
     truth, _ = _truth(q, x, 10, "cosine")
     assert _recall(s.query_arrays(q, k=10, ef=64)[2], truth) >= 0.95
+
+
+def _brute_lists(x, aux, L):
+    a = np.hstack([x, aux[:, None]]).astype(np.float64)
+    d = ((a[:, None, :] - a[None, :, :]) ** 2).sum(-1)
+    np.fill_diagonal(d, np.inf)
+    return np.argsort(d, axis=1, kind="stable")[:, :L], np.sort(d, axis=1)[:, :L]
+
+
+def test_exact_candidate_lists_match_brute_force_on_any_thread_count():
+    # both exact paths: the blocked upper-triangle lists (larger inputs) and the full distance
+    # matrix (small ones); rows come in the same order whatever the thread count
+    from nnstore._graph_search import _exact_lists, _gram_dists, _top_rows
+
+    x, _ = _data(n=600, dim=12, seed=3)
+    aux = np.random.default_rng(0).random(600).astype(np.float32)
+    want_i, want_d = _brute_lists(x, aux, 20)
+    runs = []
+    for threads in (1, 3):
+        hi, hd = _exact_lists(x, aux, 20, threads)
+        D = _gram_dists(x, aux, threads)
+        gi = np.empty((600, 20), np.int32)
+        gd = np.empty((600, 20), np.float32)
+        _top_rows(D, gi, gd, 0, 600)
+        runs.append((hi, hd, D, gi, gd))
+        for ids, dist in ((hi, hd), (gi, gd)):
+            assert np.mean([len(np.intersect1d(a, b)) for a, b in zip(ids, want_i, strict=True)]) >= 19.9
+            np.testing.assert_allclose(dist, want_d, rtol=1e-3, atol=1e-3)
+            assert np.all(np.diff(dist, axis=1) >= 0)
+        assert np.array_equal(D, D.T) and np.all(np.diag(D) == 0)
+    for a, b in zip(runs[0], runs[1], strict=True):
+        assert np.array_equal(a, b)
+
+
+def test_exact_lists_put_duplicate_rows_at_distance_zero():
+    from nnstore._graph_search import _exact_lists, _gram_dists
+
+    x, _ = _data(n=300, dim=40, seed=4)
+    x[100:105] = x[7]  # six copies of one row
+    aux = np.zeros(300, np.float32)
+    hi, hd = _exact_lists(x, aux, 8, 1)
+    D = _gram_dists(x, aux, 1)
+    copies = [7, 100, 101, 102, 103, 104]
+    for c in copies:
+        assert set(hi[c, :5]) == set(copies) - {c}
+        assert np.all(hd[c, :5] == 0) and hd[c, 5] > 0
+    assert np.all(D[np.ix_(copies, copies)] == 0)
+
+
+@pytest.mark.parametrize("n", [700, 5000])
+def test_graph_is_the_same_on_any_thread_count(n):
+    # n = 700 keeps the whole distance matrix, n = 5000 the blocked lists
+    x, _ = _data(n=n, dim=8, seed=5)
+    graphs = []
+    for threads in (1, 2):
+        s = NeighborStore(8, search="graph", random_state=0, n_jobs=threads)
+        s.add(np.arange(n), x).rebuild()
+        graphs.append(np.asarray(s._state.graph.graph))
+    assert np.array_equal(graphs[0], graphs[1])
+
+
+@pytest.mark.parametrize("n_blocks", [1, 2, 5, 8])
+def test_block_pairs_cover_the_upper_triangle_in_disjoint_rounds(n_blocks):
+    from nnstore._graph_search import _block_pairs
+
+    rounds = _block_pairs(n_blocks)
+    pairs = [p for r in rounds for p in r]
+    assert sorted(pairs) == [(i, j) for i in range(n_blocks) for j in range(i, n_blocks)]
+    for r in rounds:
+        blocks = [b for p in r for b in set(p)]
+        assert len(blocks) == len(set(blocks))
