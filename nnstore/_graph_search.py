@@ -59,12 +59,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from llvmlite import ir
-from numba import njit, types
+from numba import carray, njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 from threadpoolctl import threadpool_limits
 
-__all__ = ["GraphIndex", "build_graph", "check_graph", "search_many", "search_one"]
+__all__ = ["GraphIndex", "OneQuery", "build_graph", "check_graph", "search_many", "search_one",
+           "search_one_table"]
 
 KIND_COSINE, KIND_EUCLIDEAN, KIND_DOT, KIND_MANHATTAN = 0, 1, 2, 3
 GRAM_MAX_ITEMS = 4096  # up to this many items, the build keeps every pair's distance (64 MiB)
@@ -128,6 +129,18 @@ def _pick_prefetch():
 
 
 _prefetch = _pick_prefetch()
+
+
+@intrinsic
+def _voidptr(typingctx, addr):
+    """The address ``addr`` (an int64 from :class:`OneQuery`'s table) as a ``void *``."""
+    if not isinstance(addr, types.Integer):
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.inttoptr(args[0], cgutils.voidptr_t)
+
+    return types.voidptr(addr), codegen
 
 
 # -- build ---------------------------------------------------------------------------------------
@@ -731,6 +744,60 @@ def check_graph(graph, n_items: int, name: str = "graph") -> np.ndarray:
     return graph
 
 
+def _addr(a: np.ndarray) -> int:
+    return a.__array_interface__["data"][0]
+
+
+class OneQuery:
+    """The single-query call of one graph and its Annoy forest: the arrays' addresses and shapes
+    in one int64 table per thread (each with that thread's visited buffer), so a query passes
+    :func:`search_one_table` 8 arguments instead of :func:`search_one`'s 18 (numba's dispatch
+    costs about 0.2 us per argument, and a one-query call holds the GIL for it). The arrays are
+    referenced here for as long as the tables can be used.
+
+    Parameters
+    ----------
+    gr : GraphIndex
+    nodes, roots : the Annoy index's node matrix and roots (int32, C-contiguous)
+    per_leaf : int
+        Entry points taken from each leaf after the first.
+    """
+
+    def __init__(self, gr: GraphIndex, nodes: np.ndarray, roots: np.ndarray, per_leaf: int) -> None:
+        arrays = {"graph": (gr.graph, np.int32, 2), "X": (gr.X, np.float32, 2),
+                  "aux": (gr.aux, np.float32, 1), "perm": (gr.perm, np.int32, 1),
+                  "inv": (gr.inv, np.int32, 1), "nodes": (nodes, np.int32, 2), "roots": (roots, np.int32, 1)}
+        for name, (a, dt, nd) in arrays.items():
+            if a.dtype != dt or a.ndim != nd or not a.flags.c_contiguous:
+                raise ValueError(f"{name}: expected a C-contiguous {np.dtype(dt)} array of {nd} "
+                                 f"dimension(s), got {a.dtype}, shape {a.shape}")
+        n = len(gr.graph)
+        if gr.X.shape[0] != n or len(gr.aux) != n or len(gr.perm) != n or len(gr.inv) != n:
+            raise ValueError(f"graph arrays disagree on the number of items ({n})")
+        self._keep = [a for a, _, _ in arrays.values()]
+        self._n = n
+        self._base = np.array([_addr(gr.graph), n, gr.graph.shape[1], _addr(gr.X), gr.X.shape[1],
+                               _addr(gr.aux), _addr(gr.perm), _addr(gr.inv), gr.kind, _addr(nodes),
+                               nodes.shape[0], nodes.shape[1], _addr(roots), len(roots), 0, 0, int(per_leaf)],
+                              dtype=np.int64)
+        self._pool: list = []
+
+    def take(self) -> np.ndarray:
+        """A table with a visited buffer no other thread is using (give it back with :meth:`give`)."""
+        try:
+            return self._pool.pop()
+        except IndexError:
+            visited = np.zeros(self._n, dtype=np.uint32)
+            gen = np.zeros(1, dtype=np.uint32)
+            self._keep += [visited, gen]
+            tab = self._base.copy()
+            tab[14], tab[15] = _addr(visited), _addr(gen)
+            return tab
+
+    def give(self, tab: np.ndarray) -> None:
+        self._pool.append(tab)
+
+
 class GraphIndex:
     """A checked graph plus what its search needs: the vectors in the graph's order and, for
     cosine, their inverse norms.
@@ -1010,6 +1077,24 @@ def search_one(graph, X, aux, perm, inv, kind, nodes, roots, n_entry, per_leaf, 
         elif kind == 1:
             out_dist[t] = np.float32(math.sqrt(max(d, np.float32(0.0))))
     return found
+
+
+@njit(cache=True, nogil=True)
+def search_one_table(tab, q, k, ef, n_entry, max_qq, out_ids, out_dist):
+    """:func:`search_one` with its fixed arrays given as :class:`OneQuery`'s table of addresses
+    and shapes, into row 0 of the ``(1, k)`` outputs."""
+    n = tab[1]
+    graph = carray(_voidptr(tab[0]), (n, tab[2]), np.int32)
+    X = carray(_voidptr(tab[3]), (n, tab[4]), np.float32)
+    aux = carray(_voidptr(tab[5]), n, np.float32)
+    perm = carray(_voidptr(tab[6]), n, np.int32)
+    inv = carray(_voidptr(tab[7]), n, np.int32)
+    nodes = carray(_voidptr(tab[9]), (tab[10], tab[11]), np.int32)
+    roots = carray(_voidptr(tab[12]), tab[13], np.int32)
+    visited = carray(_voidptr(tab[14]), n, np.uint32)
+    gen = carray(_voidptr(tab[15]), 1, np.uint32)
+    return search_one(graph, X, aux, perm, inv, tab[8], nodes, roots, n_entry, tab[16], q, k, ef,
+                      visited, gen, out_ids[0], out_dist[0], max_qq)
 
 
 @njit(cache=True, nogil=True)

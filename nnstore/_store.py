@@ -90,8 +90,7 @@ from ._artifact import ArtifactWriter, read_artifact
 from ._errors import ArtifactError
 from ._exact import exact_search
 from ._filters import evaluate_filter
-from ._graph_search import GraphIndex, build_graph
-from ._graph_search import search_one as graph_search_one
+from ._graph_search import GraphIndex, OneQuery, build_graph, search_one_table
 from ._keys import keys_to_frame
 from ._store_persist import (
     ANNOY_METRIC,
@@ -137,14 +136,13 @@ class _FastCall(NamedTuple):
     """The single-query fast path's fixed arguments for one store version (``n_items`` 0: no
     fast path, the version has a delta, tombstones or no compiled index)."""
 
-    graph_args: tuple | None      # graph kernel's leading arguments (no graph: None)
+    graph_call: OneQuery | None   # the graph kernel's tables (no graph: None)
     tree_args: tuple | None       # tree kernel's leading arguments
     shape: tuple                  # (dim,): the accepted query shape
     n_items: int                  # indexed items
     wide_ef: int                  # GRAPH_ENTRY_WIDE_EF
     entry_trees: int              # entry trees below wide_ef ...
     entry_trees_wide: int         # ... and from it on
-    per_leaf: int                 # GRAPH_ENTRY_PER_LEAF
 
 
 class NeighborStore:
@@ -638,13 +636,12 @@ class NeighborStore:
         af = st.fast
         gr = st.graph
         if af is None:
-            fc = _FastCall(None, None, (self.dim,), 0, 0, 0, 0, 0)
+            fc = _FastCall(None, None, (self.dim,), 0, 0, 0, 0)
         else:
-            ghead = None if gr is None else (gr.graph, gr.X, gr.aux, gr.perm, gr.inv, gr.kind, af.nodes,
-                                             af.roots)
-            fc = _FastCall(ghead, (af.nodes, af.roots, af.kind, af.n_items), (self.dim,), af.n_items,
+            one = None if gr is None else OneQuery(gr, af.nodes, af.roots, self.GRAPH_ENTRY_PER_LEAF)
+            fc = _FastCall(one, (af.nodes, af.roots, af.kind, af.n_items), (self.dim,), af.n_items,
                            self.GRAPH_ENTRY_WIDE_EF, self._entry_trees(0),
-                           self._entry_trees(self.GRAPH_ENTRY_WIDE_EF), self.GRAPH_ENTRY_PER_LEAF)
+                           self._entry_trees(self.GRAPH_ENTRY_WIDE_EF))
         st.fastcall = fc
         return fc
 
@@ -1042,7 +1039,8 @@ class NeighborStore:
             # copies it: a strided layout would compile a kernel whose float sums, in another
             # order, could differ in the last bit.) Anything odd falls through to the checks.
             m = -1
-            if fc.graph_args is not None and search_k is None and self.search_k is None:
+            one = fc.graph_call
+            if one is not None and search_k is None and self.search_k is None:
                 if ef is None:
                     e = self._default_ef(k)
                 elif type(ef) is int and ef > 0:
@@ -1052,12 +1050,10 @@ class NeighborStore:
                 if e:
                     slots = np.empty((1, k), _I64)
                     dist = np.empty((1, k), _F32)
-                    trees = fc.entry_trees if e < fc.wide_ef else fc.entry_trees_wide
-                    gr = st.graph
-                    buf = gr.buffers()
-                    m = graph_search_one(*fc.graph_args, trees, fc.per_leaf, vectors, k, e, buf[0], buf[1],
-                                         slots[0], dist[0], st.max_qq)
-                    gr.release(buf)
+                    tab = one.take()
+                    m = search_one_table(tab, vectors, k, e, fc.entry_trees if e < fc.wide_ef
+                                         else fc.entry_trees_wide, st.max_qq, slots, dist)
+                    one.give(tab)
             elif (fc.tree_args is not None and (search_k is None or (type(search_k) is int and search_k > 0))
                   and (ef is None or (type(ef) is int and ef > 0))):
                 if search_k is None:

@@ -156,3 +156,27 @@ def test_kernel_arguments_are_plain_arrays(built, tmp_path):
         assert type(st.graph.graph) is np.ndarray and type(st.graph.perm) is np.ndarray
     q = np.zeros(built.dim, dtype=np.float32) + np.float32(0.1)
     np.testing.assert_array_equal(s2.query_arrays(q, 5)[2], built.query_arrays(q, 5)[2])
+
+
+def test_single_queries_from_many_threads_at_once(built, data):
+    # every thread takes its own visited buffer (the graph kernel's table pool)
+    from concurrent.futures import ThreadPoolExecutor
+
+    _, q = data
+    want = _singles(built, q, 10)[2]
+    with ThreadPoolExecutor(4) as ex:
+        got = list(ex.map(lambda v: built.query_arrays(v, 10)[2][0], list(q) * 5))
+    np.testing.assert_array_equal(np.vstack(got), np.vstack([want] * 5))
+
+
+def test_graph_call_table_refuses_arrays_the_kernel_cannot_read(data):
+    from nnstore._graph_search import OneQuery
+
+    x, _ = data
+    s = NeighborStore(x.shape[1], search="graph", random_state=0, n_jobs=1)
+    s.add(np.arange(500), x[:500]).rebuild()
+    gr, af = s._state.graph, s._state.afile
+    with pytest.raises(ValueError, match="roots: expected a C-contiguous int32"):
+        OneQuery(gr, af.nodes, af.roots.astype(np.int64), 4)
+    with pytest.raises(ValueError, match="nodes: expected a C-contiguous int32"):
+        OneQuery(gr, np.asfortranarray(af.nodes), af.roots, 4)
