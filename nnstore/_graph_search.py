@@ -797,6 +797,11 @@ class OneQuery:
     def give(self, tab: np.ndarray) -> None:
         self._pool.append(tab)
 
+    def __reduce__(self):
+        # a copy would carry this process's addresses of arrays it does not hold
+        raise TypeError("OneQuery holds raw addresses of its arrays and cannot be pickled or copied; "
+                        "build a new one from the copied arrays")
+
 
 class GraphIndex:
     """A checked graph plus what its search needs: the vectors in the graph's order and, for

@@ -1,6 +1,8 @@
 """NeighborStore.query_arrays's single-query fast path: same answers as the batch path and as
 exact search, every store behaviour kept (filters, exclusions, delta buffer, tombstones, checks)."""
 
+import copy
+
 import numpy as np
 import pytest
 
@@ -169,7 +171,7 @@ def test_single_queries_from_many_threads_at_once(built, data):
     np.testing.assert_array_equal(np.vstack(got), np.vstack([want] * 5))
 
 
-def test_graph_call_table_refuses_arrays_the_kernel_cannot_read(data):
+def test_graph_call_table_refuses_bad_arrays_and_copies(data):
     from nnstore._graph_search import OneQuery
 
     x, _ = data
@@ -180,3 +182,5 @@ def test_graph_call_table_refuses_arrays_the_kernel_cannot_read(data):
         OneQuery(gr, af.nodes, af.roots.astype(np.int64), 4)
     with pytest.raises(ValueError, match="nodes: expected a C-contiguous int32"):
         OneQuery(gr, np.asfortranarray(af.nodes), af.roots, 4)
+    with pytest.raises(TypeError, match="cannot be pickled or copied"):
+        copy.deepcopy(OneQuery(gr, af.nodes, af.roots, 4))
