@@ -606,6 +606,22 @@ def _gdist(sa, sj, g):
 
 
 @njit(cache=True, nogil=True)
+def _insert(hi, hd, a, m, d, j):
+    """Put ``j`` at distance ``d`` into row ``a`` of the ascending lists ``hi``/``hd`` (``m``
+    entries used; when full the last one drops out); returns the new count. Called only for an
+    entry that goes in, so the reference count numba pays per call stays off the scan."""
+    L = hi.shape[1]
+    p = m if m < L else L - 1
+    while p > 0 and hd[a, p - 1] > d:
+        hd[a, p] = hd[a, p - 1]
+        hi[a, p] = hi[a, p - 1]
+        p -= 1
+    hd[a, p] = d
+    hi[a, p] = j
+    return m + 1 if m < L else m
+
+
+@njit(cache=True, nogil=True)
 def _top_rows(D, hi, hd, lo, hi_end):
     """Rows ``lo..hi_end-1`` of ``hi``/``hd``: each item's ``L`` nearest others by ``D``,
     ascending (ties: the lower id first)."""
@@ -617,15 +633,7 @@ def _top_rows(D, hi, hd, lo, hi_end):
             d = D[a, j]
             if j == a or (m == L and d >= thr):
                 continue
-            p = m if m < L else L - 1
-            if m < L:
-                m += 1
-            while p > 0 and hd[a, p - 1] > d:
-                hd[a, p] = hd[a, p - 1]
-                hi[a, p] = hi[a, p - 1]
-                p -= 1
-            hd[a, p] = d
-            hi[a, p] = j
+            m = _insert(hi, hd, a, m, d, j)
             if m == L:
                 thr = hd[a, L - 1]
 
@@ -672,15 +680,7 @@ def _top_block(G, sq, r0, c0, hi, hd, fill):
             d = _gdist(sa, sq[j], G[r, c])
             if j == a or d >= thr:
                 continue
-            p = m if m < L else L - 1
-            if m < L:
-                m += 1
-            while p > 0 and hd[a, p - 1] > d:
-                hd[a, p] = hd[a, p - 1]
-                hi[a, p] = hi[a, p - 1]
-                p -= 1
-            hd[a, p] = d
-            hi[a, p] = j
+            m = _insert(hi, hd, a, m, d, j)
             if m == L:
                 thr = hd[a, L - 1]
         fill[a] = m
