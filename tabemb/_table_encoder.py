@@ -100,10 +100,12 @@ class TableEncoder(TransformerMixin, BaseEstimator):
     block by fixed signed hashing; categorical -> an entity embedding; numeric ->
     robust scaling, missing indicator and soft bins; datetime -> parts and cyclical
     encodings. One more text block, the row text, sketches the n-grams of all text
-    and categorical values of the row together. The blocks are weighted (learned
-    block weights), concatenated, passed through a residual MLP whose output layer
-    starts at zero (used only after :meth:`fine_tune`), and scaled to unit length,
-    so cosine similarity is the dot product. Untrained, a text block is the value's
+    and categorical values of the row together; one more block holds the exact
+    values of the numeric columns (hashed signed one-hots: rows holding the same
+    year or price share it, rows holding near numbers do not). The blocks are
+    weighted (learned block weights), concatenated, passed through a residual MLP
+    whose output layer starts at zero (used only after :meth:`fine_tune`), and
+    scaled to unit length, so cosine similarity is the dot product. Untrained, a text block is the value's
     TF-IDF vector hashed to the block's size, a strong retrieval embedding on its
     own; pre-training, self-training and fine-tuning reweight it.
 
