@@ -105,9 +105,10 @@ class TableEncoder(TransformerMixin, BaseEstimator):
     year or price share it, rows holding near numbers do not). The blocks are
     weighted (learned block weights), concatenated, passed through a residual MLP
     whose output layer starts at zero (used only after :meth:`fine_tune`), and
-    scaled to unit length, so cosine similarity is the dot product. Untrained, a text block is the value's
-    TF-IDF vector hashed to the block's size, a strong retrieval embedding on its
-    own; pre-training, self-training and fine-tuning reweight it.
+    scaled to unit length, so cosine similarity is the dot product. Untrained, a
+    text block is the value's TF-IDF vector hashed to the block's size, a strong
+    retrieval embedding on its own; pre-training, self-training and fine-tuning
+    reweight it.
 
     The defaults are the settings measured best for record retrieval without labels
     (benchmarks/results/tabemb.md).
