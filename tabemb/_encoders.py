@@ -30,6 +30,11 @@ cosine-like similarity term to the row's embedding.
   Unparseable values count as missing.
 - Boolean columns use :class:`CategoricalEncoder` with the vocabulary
   ``["false", "true"]`` (true/yes/t/y/1 -> true).
+- :class:`ValueEncoder`: the exact values of all numeric columns of a row, one
+  block (the pseudo-column ``VALUES``): each value's hashed signed one-hot
+  (per column its own hash), summed over the row's columns. Two rows share a
+  direction only where a column holds the same number (a year, a price), which
+  the soft bins of :class:`NumericEncoder` cannot tell from a near number.
 """
 
 from __future__ import annotations
@@ -39,11 +44,15 @@ import pandas as pd
 
 from ._text import bucket_kinds, hash_parts, idf_weights, text_codes, token_kinds
 
-__all__ = ["ROW", "CategoricalEncoder", "DatetimeEncoder", "NumericEncoder", "TextEncoder",
-           "encoder_from_state", "make_encoder"]
+__all__ = ["ROW", "VALUES", "CategoricalEncoder", "DatetimeEncoder", "NumericEncoder", "TextEncoder",
+           "ValueEncoder", "encoder_from_state", "make_encoder"]
 
 #: the name of the row-text block's encoder (the pseudo-column of the whole row's text)
 ROW = "__row__"
+#: the name of the exact-values block's encoder (the pseudo-column of the row's numeric values)
+VALUES = "__values__"
+#: the pseudo-columns: blocks that read several columns of the row
+PSEUDO = (ROW, VALUES)
 
 _TRUE = {"true", "yes", "t", "y", "1", "1.0"}
 _FALSE = {"false", "no", "f", "n", "0", "0.0"}
@@ -302,6 +311,62 @@ class DatetimeEncoder:
                 "year_median": self.year_median, "year_scale": self.year_scale}
 
 
+_M32 = np.uint64(0xFFFFFFFF)
+
+
+def _mix64(u: np.ndarray) -> np.ndarray:
+    """A 64-bit finaliser (splitmix64's): every input bit moves every output bit."""
+    with np.errstate(over="ignore"):
+        u = (u ^ (u >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        u = (u ^ (u >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return u ^ (u >> np.uint64(31))
+
+
+class ValueEncoder:
+    """The exact values of the numeric columns of a row: one block, hashed signed one-hots.
+
+    Each finite value of column ``j`` (parsed as for :class:`NumericEncoder`; ``-0.0`` is
+    ``0.0``, ``1999`` and ``"1999.0"`` are the same value) goes to column
+    ``h(j, value) mod dim`` of the block with sign ``+1`` or ``-1`` (fixed hashes); a row's
+    block is the sum over its columns, so two rows' blocks have cosine 1 where every value
+    is equal, 0 where none is (two different values share a column with probability
+    ``1 / dim``). Missing and non-numeric values add nothing. Nothing is learned in fit.
+
+    Parameters
+    ----------
+    columns : list of str
+        The numeric columns, in the order that salts their hashes.
+    dim : int
+        Block size.
+    """
+
+    kind = "values"
+    name = VALUES
+
+    def __init__(self, columns: list, *, dim: int) -> None:
+        self.columns, self.dim = [str(c) for c in columns], int(dim)
+
+    def fit(self, df: pd.DataFrame) -> ValueEncoder:
+        return self
+
+    def features(self, df: pd.DataFrame) -> tuple[np.ndarray]:
+        """``(block,)``: float32 of shape (n_rows, dim), before normalisation."""
+        out = np.zeros((len(df), self.dim), dtype=np.float32)
+        rows = np.arange(len(df))
+        for j, c in enumerate(self.columns):
+            x = _to_float(df[c])
+            ok = np.isfinite(x)
+            bits = (np.where(ok, x, 0.0) + 0.0).view(np.uint64)  # + 0.0: -0.0 -> 0.0
+            h = _mix64(bits ^ _mix64(np.full(len(x), j + 1, dtype=np.uint64)))
+            col = (((h & _M32) * np.uint64(self.dim)) >> np.uint64(32)).astype(np.int64)
+            sign = np.where((h >> np.uint64(63)) == 1, -1.0, 1.0).astype(np.float32)
+            np.add.at(out, (rows[ok], col[ok]), sign[ok])
+        return (out,)
+
+    def state(self) -> dict:
+        return {"kind": self.kind, "name": self.name, "columns": self.columns, "dim": self.dim}
+
+
 def _words_mode(params: dict) -> int:
     """0 = n-grams only, 1 = + words, 2 = + words and joined tokens (a model saved before
     ``joined_tokens`` existed has no such parameter: no joined tokens)."""
@@ -330,6 +395,8 @@ def make_encoder(kind: str, name: str, *, salt: int, params: dict):
 
 def encoder_from_state(state: dict, params: dict):
     kind = state["kind"]
+    if kind == "values":
+        return ValueEncoder(state["columns"], dim=state["dim"])
     if kind == "text":
         params = {**params, "text_dim": state["dim"]}
     enc = make_encoder(kind, state["name"], salt=state.get("salt", 0), params=params)

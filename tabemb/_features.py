@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._encoders import ROW, TextEncoder
+from ._encoders import ROW, VALUES, TextEncoder
 from ._text import embed_blocks, sketch_columns, take_ragged, text_codes, unit_rows
 
 __all__ = ["column_features", "embed_rows", "row_codes", "take_batch"]
@@ -41,7 +41,8 @@ def row_codes(df: pd.DataFrame, columns: list, cache: dict | None = None) -> tup
 
 
 def column_features(encoders: list, row_columns: list, df: pd.DataFrame) -> list[tuple]:
-    """Per encoder: text ``(ids, tf, indptr)``, categorical ``(codes,)``, numeric ``(features,)``."""
+    """Per encoder: text ``(ids, tf, indptr)``, categorical ``(codes,)``, numeric ``(features,)``,
+    exact values ``(block,)``."""
     cache: dict = {}
     out = []
     for enc in encoders:
@@ -51,6 +52,8 @@ def column_features(encoders: list, row_columns: list, df: pd.DataFrame) -> list
             if enc.name not in cache:
                 cache[enc.name] = text_codes(df[enc.name])
             out.append(enc.hash_codes(*cache[enc.name]))
+        elif enc.name == VALUES:
+            out.append(enc.features(df))
         else:
             out.append(enc.features(df[enc.name]))
     return out
@@ -123,7 +126,7 @@ def embed_rows(net, encoders: list, row_columns: list, df: pd.DataFrame, *, subl
                 blocks[enc.name] = (int(offsets[i]), enc.dim, float(scales[i]), net.bucket_weight(t).numpy())
                 t += 1
             else:
-                feats.append(enc.features(df[enc.name]))
+                feats.append(enc.features(df if enc.name == VALUES else df[enc.name]))
         other = [i for i, f in enumerate(feats) if f is not None]
         for start in range(0, n, _CHUNK):
             rows = np.arange(start, min(n, start + _CHUNK))

@@ -15,7 +15,7 @@ from torch.nn import functional as F
 
 from nnstore import seed_from
 
-from ._encoders import ROW, CategoricalEncoder, TextEncoder
+from ._encoders import ROW, CategoricalEncoder, TextEncoder, ValueEncoder
 from ._text import N_KINDS
 
 __all__ = ["TableNet", "init_net", "make_optimizers", "optimizer_step", "seeded_linear"]
@@ -27,7 +27,8 @@ class TableNet(nn.Module):
     A text block is the signed hashed sketch of the value's n-gram bag, each bucket weighted
     by one learned scalar (``idf_t * exp(text_logit[t] + kind_logit[t][kind])``: the IDF at
     the start); a categorical block is an entity embedding; a numeric or datetime block a
-    linear map of its features (a learned vector when the value is missing). Each block is
+    linear map of its features (a learned vector when the value is missing); the exact-values
+    block (one for all numeric columns) the fixed hashed one-hots of the values. Each block is
     L2-normalised and scaled by its learned block weight. The residual MLP's last layer
     starts at zero and is used only once :meth:`tabemb.TableEncoder.fine_tune` has run, so
     until then the embedding is the weighted concatenation of the column blocks.
@@ -46,8 +47,8 @@ class TableNet(nn.Module):
     ------
     Input (one batch of ``B`` rows, see :meth:`blocks`): per text block a flat batch of
     ``(row * dim + column, signed sublinear tf, bucket id)`` triples; categorical codes
-    ``(B,)``; numeric and datetime features ``(B, f_c)``. Output ``(B, D)``, ``D`` the sum
-    of the block sizes, rows of unit length.
+    ``(B,)``; numeric and datetime features ``(B, f_c)``; the exact-values block ``(B, d_v)``.
+    Output ``(B, D)``, ``D`` the sum of the block sizes, rows of unit length.
     """
 
     def __init__(self, encoders: list, *, hidden_dim: int, row_text_weight: float) -> None:
@@ -66,7 +67,7 @@ class TableNet(nn.Module):
             self.register_buffer(f"kind_{t}", torch.zeros(e.n_buckets, dtype=torch.long), persistent=False)
         self.cols = nn.ModuleList()
         for e in encoders:
-            if isinstance(e, TextEncoder):
+            if isinstance(e, (TextEncoder, ValueEncoder)):
                 self.cols.append(nn.Identity())
             elif isinstance(e, CategoricalEncoder):
                 self.cols.append(nn.Embedding(len(e.vocabulary) + 2, e.dim, padding_idx=0))
@@ -80,7 +81,7 @@ class TableNet(nn.Module):
         # value adds nothing to similarity until training learns otherwise)
         self.missing_vec = nn.ParameterList(
             [nn.Parameter(torch.zeros(e.dim)) for e in encoders
-             if not isinstance(e, (TextEncoder, CategoricalEncoder))])
+             if not isinstance(e, (TextEncoder, CategoricalEncoder, ValueEncoder))])
         # the residual MLP is used (and trained) only once fine_tune has run
         self.register_buffer("mlp_active", torch.zeros((), dtype=torch.bool))
         self.mlp = nn.Sequential(nn.Linear(self.dim, hidden_dim), nn.GELU(), nn.Linear(hidden_dim, self.dim))
@@ -107,6 +108,8 @@ class TableNet(nn.Module):
                 t += 1
             elif isinstance(mod, nn.Embedding):
                 blk = F.normalize(mod(x), dim=1, eps=1e-6)
+            elif kind == "values":  # fixed: the hashed one-hots of the exact values, unit length
+                blk = F.normalize(x, dim=1, eps=1e-6)
             else:  # numeric / datetime: the missing indicator is the feature at -1 resp. 1
                 miss = x[:, -1:] if kind == "datetime" else x[:, 1:2]
                 proj = F.linear(x.double(), mod.weight.double()).float() if row_exact else mod(x)

@@ -34,7 +34,7 @@ from nnstore import (
     validate_params,
 )
 
-from ._encoders import ROW, TextEncoder, encoder_from_state, make_encoder
+from ._encoders import PSEUDO, ROW, TextEncoder, ValueEncoder, encoder_from_state, make_encoder
 from ._schema import Schema, infer_schema
 
 __all__ = ["TableEncoder"]
@@ -100,12 +100,15 @@ class TableEncoder(TransformerMixin, BaseEstimator):
     block by fixed signed hashing; categorical -> an entity embedding; numeric ->
     robust scaling, missing indicator and soft bins; datetime -> parts and cyclical
     encodings. One more text block, the row text, sketches the n-grams of all text
-    and categorical values of the row together. The blocks are weighted (learned
-    block weights), concatenated, passed through a residual MLP whose output layer
-    starts at zero (used only after :meth:`fine_tune`), and scaled to unit length,
-    so cosine similarity is the dot product. Untrained, a text block is the value's
-    TF-IDF vector hashed to the block's size, a strong retrieval embedding on its
-    own; pre-training, self-training and fine-tuning reweight it.
+    and categorical values of the row together; one more block holds the exact
+    values of the numeric columns (hashed signed one-hots: rows holding the same
+    year or price share it, rows holding near numbers do not). The blocks are
+    weighted (learned block weights), concatenated, passed through a residual MLP
+    whose output layer starts at zero (used only after :meth:`fine_tune`), and
+    scaled to unit length, so cosine similarity is the dot product. Untrained, a
+    text block is the value's TF-IDF vector hashed to the block's size, a strong
+    retrieval embedding on its own; pre-training, self-training and fine-tuning
+    reweight it.
 
     The defaults are the settings measured best for record retrieval without labels
     (benchmarks/results/tabemb.md).
@@ -181,6 +184,11 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         Block size of the row-text block.
     row_text_weight : float, default=3.0
         Initial weight of the row-text block (every column block starts at 1).
+    value_dim : int, default=512
+        Size of the exact-values block: one more block (weight 1) for all numeric
+        columns together, each value a hashed signed one-hot (per column its own hash),
+        so that rows holding the same number (a year, a price) are closer than rows
+        holding near numbers. 0: no such block.
     idf_anchor : float, default=0.5
         After pre-training or self-training, every n-gram weight is set to
         ``idf_anchor * idf + (1 - idf_anchor) * w``, the blend of its IDF (the
@@ -261,6 +269,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         "row_text": ["boolean"],
         "row_text_dim": _POS_INT,
         "row_text_weight": _POS_REAL,
+        "value_dim": _NONNEG_INT,
         "idf_anchor": [Interval(numbers.Real, 0, 1, closed="both")],
         "random_state": RANDOM_STATE,
         "verbose": VERBOSE,
@@ -274,7 +283,8 @@ class TableEncoder(TransformerMixin, BaseEstimator):
                  max_chars: int = 256, analyzer: str = "char_wb", words: bool = True,
                  joined_tokens: bool = True, sublinear_tf: bool = True, self_training: int = 0,
                  hidden_dim: int = 128, row_text: bool = True, row_text_dim: int = 4096,
-                 row_text_weight: float = 3.0, idf_anchor: float = 0.5, random_state: Any = None,
+                 row_text_weight: float = 3.0, value_dim: int = 512, idf_anchor: float = 0.5,
+                 random_state: Any = None,
                  verbose: bool = False) -> None:
         self.schema = schema
         self.objective = objective
@@ -301,6 +311,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         self.row_text = row_text
         self.row_text_dim = row_text_dim
         self.row_text_weight = row_text_weight
+        self.value_dim = value_dim
         self.idf_anchor = idf_anchor
         self.random_state = random_state
         self.verbose = verbose
@@ -446,12 +457,15 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             encoders.append(enc.fit_codes(*row_codes(df, row_columns)))
         else:
             row_columns = []
+        value_columns = [c for c in schema.columns() if schema[c].kind == "numeric"]
+        if self.value_dim > 0 and value_columns:
+            encoders.append(ValueEncoder(value_columns, dim=self.value_dim).fit(df))
         if not encoders:
             raise ValueError("X has no column to encode: every column was inferred as 'skip' "
                              f"({schema.to_frame()['reason'].to_dict()}); override the schema")
         self.encoders_ = encoders
         self.row_columns_ = row_columns
-        self.encoded_columns_ = [e.name for e in encoders if e.name != ROW]
+        self.encoded_columns_ = [e.name for e in encoders if e.name not in PSEUDO]
 
     def _build_network(self) -> None:
         """Stage 3: the network, initialised from the encoders (bucket weights at the IDF)."""
@@ -735,6 +749,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         params.setdefault("joined_tokens", False)  # saved before the parameter existed
         params.setdefault("analyzer", "char")  # saved before the parameter existed
         params.setdefault("idf_anchor", 0.0)  # (only used in fit)
+        params.setdefault("value_dim", 0)  # saved before the exact-values block existed
         self = cls(**params)
         self.schema_ = Schema.from_json(art.load_json("schema"))
         self.encoders_ = [encoder_from_state(s, params) for s in art.load_json("encoders")]
@@ -746,7 +761,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             if "kinds.npy" in art.files:  # saved before bucket kinds existed: all kind 0
                 for e, row in zip(text, art.load_array("kinds"), strict=True):
                     e.kinds = row
-        self.encoded_columns_ = [e.name for e in self.encoders_ if e.name != ROW]
+        self.encoded_columns_ = [e.name for e in self.encoders_ if e.name not in PSEUDO]
         self._input_columns_ = list(art.info.get("input_columns", self.encoded_columns_))
         self.n_features_in_ = len(self._input_columns_)
         if art.info.get("feature_names", True):

@@ -3,7 +3,14 @@
 import numpy as np
 import pandas as pd
 
-from tabemb._encoders import CategoricalEncoder, DatetimeEncoder, NumericEncoder, TextEncoder
+from tabemb._encoders import (
+    CategoricalEncoder,
+    DatetimeEncoder,
+    NumericEncoder,
+    TextEncoder,
+    ValueEncoder,
+    encoder_from_state,
+)
 
 
 def test_categorical_rare_unseen_missing():
@@ -146,3 +153,25 @@ def test_bucket_kinds_exact():
     assert sorted(full[cd].tolist()) == [4 * k + 3 for k in (1, 1, 1, 4, 4, 7, 13)]
     enc = TextEncoder("t", salt=0, n_buckets=1 << 20, ngram_range=(2, 4), max_chars=32, dim=8, words=1).fit(s)
     np.testing.assert_array_equal(enc.kinds, full)
+
+
+def test_value_encoder_exact_values_hashed_one_hots():
+    enc = ValueEncoder(["year", "price"], dim=64).fit(None)
+    df = pd.DataFrame({"year": ["1999", "1999.0", 1999, None, "abc", "2000", "-0.0", 0.0],
+                       "price": [None] * 8}, dtype=object)
+    (x,) = enc.features(df)
+    assert x.shape == (8, 64) and x.dtype == np.float32
+    np.testing.assert_array_equal(np.abs(x[[0, 1, 2, 5, 6]]).sum(1), 1.0)  # one signed 1 per value
+    np.testing.assert_array_equal(x[0], x[1])  # the same number, however written
+    np.testing.assert_array_equal(x[0], x[2])
+    np.testing.assert_array_equal(x[6], x[7])  # -0.0 is 0.0
+    assert not x[3].any() and not x[4].any()  # missing, not a number: nothing
+    assert not np.array_equal(x[0], x[5])
+    # each column its own hash: 1999 as a price is not 1999 as a year; a row sums its columns
+    both = pd.DataFrame({"year": ["1999"], "price": ["1999"]})
+    (y,) = enc.features(both)
+    (only_year,) = enc.features(both.assign(price=None))
+    assert np.abs(y).sum() == 2.0 and np.abs(only_year).sum() == 1.0
+    assert not np.array_equal(y, only_year)
+    back = encoder_from_state(enc.state(), {})
+    assert isinstance(back, ValueEncoder) and back.features(df)[0].tobytes() == x.tobytes()

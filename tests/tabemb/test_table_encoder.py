@@ -65,6 +65,24 @@ def test_determinism_and_round_trip(tmp_path):
         TableEncoder.load(tmp_path / "other")
 
 
+def test_exact_values_block_prefers_the_same_number():
+    # same title, years one apart: the soft bins see two near numbers, the exact-values block
+    # sees the same year or not (value_dim=0: no such block)
+    titles = [f"paper about topic {w}" for w in ("alpha", "beta", "gamma", "delta", "epsilon")]
+    df = pd.DataFrame({"title": [t for t in titles for _ in (0, 1)],
+                       "venue": ["vldb"] * 10,
+                       "year": [2001.0, 2002.0] * 5})
+    q = pd.DataFrame({"title": titles, "venue": ["vldb"] * 5, "year": [2002.0] * 5})
+    margins = {}
+    for v in (0, 512):
+        enc = TableEncoder(random_state=0, value_dim=v).fit(df)
+        sims = enc.transform(q).to_numpy() @ enc.transform(df).to_numpy().T
+        margins[v] = sims[np.arange(5), 2 * np.arange(5) + 1] - sims[np.arange(5), 2 * np.arange(5)]
+        assert enc.dim_ == TableEncoder(random_state=0, value_dim=0).fit(df).dim_ + v
+    assert (margins[512] > margins[0] + 0.05).all()
+    assert (margins[512] > 0).all()  # the same-year record is the nearest
+
+
 def test_columns_reordered_missing_extra():
     df = people()
     enc = TableEncoder(**KW).fit(df)
