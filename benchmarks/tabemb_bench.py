@@ -18,6 +18,7 @@ Writes benchmarks/results/tabemb.json and prints a markdown table.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -53,11 +54,12 @@ def tfidf_wb_embed(a: pd.DataFrame, b: pd.DataFrame):
 
 
 def bench_defaults(root: Path, sets: list[str], out: dict, splits: tuple = ("train", "valid"),
-                   variants: dict | None = None) -> None:
-    """``TableEncoder()`` with no arguments (``random_state=0`` only) and no labels, fitted on
+                   variants: dict | None = None, seeds: tuple = (0,)) -> None:
+    """``TableEncoder()`` with no arguments (``random_state`` only) and no labels, fitted on
     both tables stacked, against the char_wb TF-IDF baseline: for each B record of a label-1
     pair of ``splits``, is its nearest A record by plain cosine (exact) a match? ``variants``:
-    more encoders (name -> keyword arguments) measured the same way."""
+    more encoders (name -> keyword arguments) measured the same way; every encoder runs once per
+    seed of ``seeds`` (labels get `` rs=<seed>`` for seeds other than 0)."""
     from tabemb import TableEncoder
 
     variants = {"TableEncoder()": {}, **(variants or {})}
@@ -67,9 +69,10 @@ def bench_defaults(root: Path, sets: list[str], out: dict, splits: tuple = ("tra
         qb, truth = truth_for(a, b, pd.concat([sp[s] for s in splits]))
         ta, tb = tfidf_wb_embed(a, b)
         row = {"queries": len(qb), "tfidf_char_wb": topk_hits(ta, tb[qb], truth)}
-        for label, kw in variants.items():
+        for (base, kw), seed in itertools.product(variants.items(), seeds):
+            label = base if seed == 0 else f"{base} rs={seed}"
             t = time.perf_counter()
-            emb = TableEncoder(random_state=0, **kw).fit_transform(pd.concat([a, b])).to_numpy()
+            emb = TableEncoder(random_state=seed, **kw).fit_transform(pd.concat([a, b])).to_numpy()
             row[label] = topk_hits(emb[:len(a)], emb[len(a):][qb], truth)
             row[label + " seconds"] = time.perf_counter() - t
             row[label + " dim"] = emb.shape[1]
@@ -475,6 +478,8 @@ def main() -> None:
                         "the char_wb TF-IDF baseline on the DeepMatcher sets, queries from these splits")
     p.add_argument("--variants", default="{}",
                    help="with --defaults: JSON {name: TableEncoder keyword arguments} measured too")
+    p.add_argument("--seeds", default="0",
+                   help="with --defaults: comma-separated random_state values, one run per encoder and seed")
     p.add_argument("--out", default=str(Path(__file__).parent / "results" / "tabemb.json"))
     args = p.parse_args()
     import numba
@@ -495,7 +500,8 @@ def main() -> None:
     if args.defaults:
         variants = {k: {kk: tuple(vv) if kk == "ngram_range" else vv for kk, vv in v.items()}
                     for k, v in json.loads(args.variants).items()}
-        bench_defaults(root, args.sets.split(","), out, tuple(args.defaults.split("+")), variants)
+        bench_defaults(root, args.sets.split(","), out, tuple(args.defaults.split("+")), variants,
+                       tuple(int(x) for x in args.seeds.split(",")))
         only = []
     if "febrl" in only:
         bench_febrl(root, match_kw, out)

@@ -77,7 +77,7 @@ __all__ = ["RecordMatcher", "dedupe", "link"]
 
 logger = logging.getLogger(__name__)
 
-_DEFAULT_ENCODER = {"epochs": 0, "text_dim": 16, "row_text_dim": 64}
+_DEFAULT_ENCODER = {"epochs": 0, "text_dim": 16, "row_text_dim": 64, "value_dim": 0}
 _SEED_MAX = 2**31 - 1
 _POSITIVE = Interval(numbers.Integral, 1, None, closed="left")
 
@@ -108,7 +108,7 @@ class RecordMatcher(BaseEstimator):
     encoder : TableEncoder, optional
         An encoder to use. A fitted one is used as it is; an unfitted one is
         cloned and the clone fitted on both tables (the argument itself is
-        left untouched). Default: ``TableEncoder(epochs=0, text_dim=16, row_text_dim=64)``.
+        left untouched). Default: ``TableEncoder(epochs=0, text_dim=16, row_text_dim=64, value_dim=0)``.
     encoder_params : dict, optional
         Extra parameters of the default encoder.
     use_embedding_feature : bool, default True
