@@ -184,11 +184,13 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         Block size of the row-text block.
     row_text_weight : float, default=3.0
         Initial weight of the row-text block (every column block starts at 1).
-    value_dim : int, default=512
+    value_dim : int, default=0
         Size of the exact-values block: one more block (weight 1) for all numeric
         columns together, each value a hashed signed one-hot (per column its own hash),
         so that rows holding the same number (a year, a price) are closer than rows
-        holding near numbers. 0: no such block.
+        holding near numbers. 0: no such block. For finding the same record in two
+        tables by nearest neighbour, 512 helps; for features of a classifier it hurts
+        (a near-unique value acts as a row id).
     idf_anchor : float, default=0.5
         After pre-training or self-training, every n-gram weight is set to
         ``idf_anchor * idf + (1 - idf_anchor) * w``, the blend of its IDF (the
@@ -283,7 +285,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
                  max_chars: int = 256, analyzer: str = "char_wb", words: bool = True,
                  joined_tokens: bool = True, sublinear_tf: bool = True, self_training: int = 0,
                  hidden_dim: int = 128, row_text: bool = True, row_text_dim: int = 4096,
-                 row_text_weight: float = 3.0, value_dim: int = 512, idf_anchor: float = 0.5,
+                 row_text_weight: float = 3.0, value_dim: int = 0, idf_anchor: float = 0.5,
                  random_state: Any = None,
                  verbose: bool = False) -> None:
         self.schema = schema
