@@ -152,20 +152,32 @@ class CategoricalEncoder:
         Cap of the embedding size rule ``round(1.6 * n_levels ** 0.56)``.
     boolean : bool, default=False
         Read true/yes/t/y/1 and false/no/f/n/0 as the two levels (block size 2).
+    one_hot : bool, default=False
+        When the codes 1.. (the rare bucket and the vocabulary) fit in ``max_dim``,
+        the block has one dimension per code and starts as that code's one-hot
+        (:attr:`one_hot_init`): different levels start orthogonal instead of at
+        random angles. Otherwise the size rule above and a random start.
     """
 
     kind = "categorical"
 
     def __init__(self, name: str, *, min_frequency: int = 2, max_dim: int = 32,
-                 boolean: bool = False) -> None:
+                 boolean: bool = False, one_hot: bool = False) -> None:
         self.name, self.min_frequency, self.max_dim = name, int(min_frequency), int(max_dim)
-        self.boolean = bool(boolean)
+        self.boolean, self.one_hot = bool(boolean), bool(one_hot)
         self.vocabulary: list[str] = []
+
+    @property
+    def one_hot_init(self) -> bool:
+        """Whether the block is one dimension per code, started at the codes' one-hots."""
+        return self.one_hot and not self.boolean and len(self.vocabulary) + 1 <= self.max_dim
 
     @property
     def dim(self) -> int:
         if self.boolean:
             return 2
+        if self.one_hot_init:
+            return len(self.vocabulary) + 1
         return int(min(self.max_dim, max(2, round(1.6 * (len(self.vocabulary) + 2) ** 0.56))))
 
     def _values(self, s: pd.Series) -> pd.Series:
@@ -196,7 +208,7 @@ class CategoricalEncoder:
     def state(self) -> dict:
         return {"kind": "boolean" if self.boolean else self.kind, "name": self.name,
                 "min_frequency": self.min_frequency, "max_dim": self.max_dim,
-                "vocabulary": self.vocabulary}
+                "vocabulary": self.vocabulary, "one_hot": self.one_hot}
 
 
 def _to_float(s: pd.Series) -> np.ndarray:
@@ -385,7 +397,8 @@ def make_encoder(kind: str, name: str, *, salt: int, params: dict):
         # (the row-text block passes its own text_dim)
     if kind in ("categorical", "boolean"):
         return CategoricalEncoder(name, min_frequency=params["min_frequency"],
-                                  max_dim=params["max_categorical_dim"], boolean=kind == "boolean")
+                                  max_dim=params["max_categorical_dim"], boolean=kind == "boolean",
+                                  one_hot=True)
     if kind == "numeric":
         return NumericEncoder(name, dim=params["numeric_dim"])
     if kind == "datetime":
@@ -406,6 +419,7 @@ def encoder_from_state(state: dict, params: dict):
         enc.char_wb = bool(state.get("char_wb", False))  # saved before char_wb existed: "char"
     if kind in ("categorical", "boolean"):
         enc.vocabulary = list(state["vocabulary"])
+        enc.one_hot = bool(state.get("one_hot", False))  # saved before one-hot starts: random
     elif kind == "numeric":
         enc.median, enc.scale = state["median"], state["scale"]
     elif kind == "datetime":

@@ -151,8 +151,9 @@ class TableNet(nn.Module):
 
 def init_net(net: TableNet, rng: np.random.Generator, encoders: list) -> None:
     """Initialise ``net`` from ``rng``: every bucket weight at its IDF (logits 0), categorical
-    embeddings and numeric projections ~ N(0, 1 / fan_in), the MLP's output layer at zero (so it
-    starts as the identity), the bucket kinds from the encoders."""
+    embeddings at their codes' one-hots where the encoder asks for it (else, like the numeric
+    projections, ~ N(0, 1 / fan_in)), the MLP's output layer at zero (so it starts as the
+    identity), the bucket kinds from the encoders."""
     g = torch.Generator()
     g.manual_seed(seed_from(rng))
     with torch.no_grad():
@@ -167,8 +168,10 @@ def init_net(net: TableNet, rng: np.random.Generator, encoders: list) -> None:
         text = [e for e in encoders if isinstance(e, TextEncoder)]
         for t, e in enumerate(text):
             getattr(net, f"idf_{t}").copy_(torch.from_numpy(e.idf))
-        for mod in net.cols:
+        for mod, e in zip(net.cols, encoders, strict=True):
             if isinstance(mod, nn.Embedding):
+                if getattr(e, "one_hot_init", False):  # code c >= 1 starts at the one-hot e_(c-1)
+                    mod.weight[1:].copy_(torch.eye(e.dim, dtype=mod.weight.dtype))
                 mod.weight[0].zero_()
     net.set_kinds(encoders)
 

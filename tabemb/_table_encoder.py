@@ -142,7 +142,10 @@ class TableEncoder(TransformerMixin, BaseEstimator):
     numeric_dim : int, default=8
         Block size of each numeric and datetime column.
     max_categorical_dim : int, default=32
-        Cap of the categorical size rule ``round(1.6 * n_levels ** 0.56)``.
+        A categorical column whose codes (its kept values plus the rare bucket) number
+        at most this gets one dimension per code, started at the codes' one-hots
+        (different values start orthogonal); a larger one gets an embedding of size
+        ``min(max_categorical_dim, round(1.6 * n_levels ** 0.56))`` with a random start.
     min_frequency : int, default=2
         Categories seen fewer times in fit go to the rare bucket (with unseen ones).
     max_categories : int, default=50

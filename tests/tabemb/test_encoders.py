@@ -21,6 +21,19 @@ def test_categorical_rare_unseen_missing():
     assert enc.dim == round(1.6 * 4 ** 0.56)
 
 
+def test_categorical_one_hot_block_size_and_state():
+    s = pd.Series(["a", "a", "b", "b", "c", "c", "d"])
+    enc = CategoricalEncoder("c", min_frequency=2, max_dim=32, one_hot=True).fit(s)
+    assert enc.one_hot_init and enc.dim == 4  # codes 1 (rare: d), 2..4 (a, b, c)
+    small = CategoricalEncoder("c", min_frequency=2, max_dim=3, one_hot=True).fit(s)
+    assert not small.one_hot_init and small.dim == 3  # 4 codes do not fit: the size rule
+    back = encoder_from_state(enc.state(), {"min_frequency": 2, "max_categorical_dim": 32})
+    assert back.one_hot_init and back.dim == 4
+    old = {k: v for k, v in enc.state().items() if k != "one_hot"}  # saved before one-hot starts
+    back = encoder_from_state(old, {"min_frequency": 2, "max_categorical_dim": 32})
+    assert not back.one_hot and back.dim == round(1.6 * 5 ** 0.56)
+
+
 def test_boolean_encoder():
     enc = CategoricalEncoder("b", boolean=True).fit(pd.Series(["yes", "no"]))
     (codes,) = enc.features(pd.Series(["Yes", "no", None, "1", "maybe"]))

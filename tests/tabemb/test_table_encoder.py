@@ -83,6 +83,22 @@ def test_exact_values_block_prefers_the_same_number():
     assert (margins[512] > 0).all()  # the same-year record is the nearest
 
 
+def test_categorical_blocks_start_orthogonal_and_seed_free():
+    # two categorical columns, no training: the same embedding at every seed (row text is
+    # hashed); each column's block has similarity 1 for the same value, exactly 0 otherwise
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"venue": rng.choice(["vldb", "sigmod", "tods", "icde"], 60),
+                       "kind": rng.choice(["full", "short", "demo"], 60)})
+    embs = [TableEncoder(random_state=seed).fit_transform(df).to_numpy() for seed in (0, 1, 2)]
+    np.testing.assert_allclose(embs[0], embs[1], atol=1e-6)
+    np.testing.assert_allclose(embs[0], embs[2], atol=1e-6)
+    only = TableEncoder(row_text=False).fit_transform(df).to_numpy()  # the two column blocks alone
+    sims = only @ only.T
+    same = (df["venue"].to_numpy()[:, None] == df["venue"].to_numpy()[None, :]).astype(float) \
+        + (df["kind"].to_numpy()[:, None] == df["kind"].to_numpy()[None, :])
+    np.testing.assert_allclose(sims, same / 2, atol=1e-5)
+
+
 def test_columns_reordered_missing_extra():
     df = people()
     enc = TableEncoder(**KW).fit(df)
