@@ -395,7 +395,8 @@ def part_search(n_entities: int, results: dict) -> None:
 
     rec, _ = corrupt_records(generate_people(n_entities, random_state=0), random_state=1)
     rec = rec.reset_index(drop=True)
-    x = TableEncoder(epochs=0, text_dim=16, row_text_dim=64, value_dim=0, random_state=0).fit(rec).transform(rec)
+    enc = TableEncoder(epochs=0, text_dim=16, row_text_dim=64, value_dim=0, random_state=0)
+    x = enc.fit(rec).transform(rec)
     x = x.to_numpy(np.float32).copy()
     x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
     c0 = time.process_time()
