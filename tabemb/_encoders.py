@@ -225,14 +225,15 @@ class NumericEncoder:
     Parameters
     ----------
     name : str
-    dim : int, default=8
-        Block size (the network's projection of the 11 features).
+    dim : int, default=9
+        Block size (the network's projection of the 11 features; with at least 9
+        dimensions the projection starts as the selection of the 9 soft bins).
     """
 
     kind = "numeric"
     centers = np.linspace(-2.0, 2.0, 9)
 
-    def __init__(self, name: str, *, dim: int = 8) -> None:
+    def __init__(self, name: str, *, dim: int = 9) -> None:
         self.name, self.dim = name, int(dim)
         self.median, self.scale = 0.0, 1.0
 
@@ -260,6 +261,11 @@ class NumericEncoder:
     @property
     def n_features(self) -> int:
         return 2 + len(self.centers)
+
+    @property
+    def n_bins(self) -> int:
+        """Number of soft bins (features ``2..``); a block of at least this size starts as them."""
+        return len(self.centers)
 
     def state(self) -> dict:
         return {"kind": self.kind, "name": self.name, "dim": self.dim, "median": self.median,

@@ -15,7 +15,7 @@ from torch.nn import functional as F
 
 from nnstore import seed_from
 
-from ._encoders import ROW, CategoricalEncoder, TextEncoder, ValueEncoder
+from ._encoders import ROW, CategoricalEncoder, NumericEncoder, TextEncoder, ValueEncoder
 from ._text import N_KINDS
 
 __all__ = ["TableNet", "init_net", "make_optimizers", "optimizer_step", "seeded_linear"]
@@ -151,9 +151,10 @@ class TableNet(nn.Module):
 
 def init_net(net: TableNet, rng: np.random.Generator, encoders: list) -> None:
     """Initialise ``net`` from ``rng``: every bucket weight at its IDF (logits 0), categorical
-    embeddings at their codes' one-hots where the encoder asks for it (else, like the numeric
-    projections, ~ N(0, 1 / fan_in)), the MLP's output layer at zero (so it starts as the
-    identity), the bucket kinds from the encoders."""
+    embeddings at their codes' one-hots where the encoder asks for it, numeric projections at
+    the selection of the soft bins where the block has room for them (else both, like the
+    datetime projections, ~ N(0, 1 / fan_in)), the MLP's output layer at zero (so it starts as
+    the identity), the bucket kinds from the encoders."""
     g = torch.Generator()
     g.manual_seed(seed_from(rng))
     with torch.no_grad():
@@ -173,6 +174,11 @@ def init_net(net: TableNet, rng: np.random.Generator, encoders: list) -> None:
                 if getattr(e, "one_hot_init", False):  # code c >= 1 starts at the one-hot e_(c-1)
                     mod.weight[1:].copy_(torch.eye(e.dim, dtype=mod.weight.dtype))
                 mod.weight[0].zero_()
+            elif isinstance(e, NumericEncoder) and e.dim >= e.n_bins:
+                # the block starts as the value's soft bins (features 2..): near values near,
+                # far values orthogonal, the same at every seed
+                mod.weight.zero_()
+                mod.weight[torch.arange(e.n_bins), 2 + torch.arange(e.n_bins)] = 1.0
     net.set_kinds(encoders)
 
 

@@ -139,8 +139,11 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         Softmax temperature of the contrastive loss.
     text_dim : int, default=64
         Block size of each text column.
-    numeric_dim : int, default=8
-        Block size of each numeric and datetime column.
+    numeric_dim : int, default=9
+        Block size of each numeric and datetime column. A numeric block of at least 9
+        dimensions starts as the value's 9 soft bins (the same at every seed; near
+        values near, far values orthogonal); a smaller one, and every datetime block,
+        starts as a random projection of the features.
     max_categorical_dim : int, default=32
         A categorical column whose codes (its kept values plus the rare bucket) number
         at most this gets one dimension per code, started at the codes' one-hots
@@ -283,7 +286,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
     def __init__(self, *, schema: Any = None, objective: str = "contrastive", epochs: int = 0,
                  batch_size: int = 256, learning_rate: float = 1e-3, corruption: float = 0.3,
                  ngram_dropout: float = 0.2, temperature: float = 0.1, text_dim: int = 64,
-                 numeric_dim: int = 8, max_categorical_dim: int = 32, min_frequency: int = 2,
+                 numeric_dim: int = 9, max_categorical_dim: int = 32, min_frequency: int = 2,
                  max_categories: int = 50, n_buckets: int = 2**18, ngram_range: tuple = (2, 4),
                  max_chars: int = 256, analyzer: str = "char_wb", words: bool = True,
                  joined_tokens: bool = True, sublinear_tf: bool = True, self_training: int = 0,

@@ -99,6 +99,19 @@ def test_categorical_blocks_start_orthogonal_and_seed_free():
     np.testing.assert_allclose(sims, same / 2, atol=1e-5)
 
 
+def test_numeric_block_starts_as_soft_bins_at_every_seed():
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"price": rng.uniform(0, 100, 80)})
+    embs = [TableEncoder(random_state=seed).fit_transform(df).to_numpy() for seed in (0, 1)]
+    np.testing.assert_allclose(embs[0], embs[1], atol=1e-6)
+    enc = TableEncoder(random_state=0).fit(df)
+    q = enc.transform(pd.DataFrame({"price": [5.0, 7.0, 95.0]})).to_numpy()
+    assert q[0] @ q[1] > 0.9 > 0.1 > q[0] @ q[2]  # near prices near, far prices nearly orthogonal
+    small = TableEncoder(numeric_dim=8)  # too small for the 9 bins: a random projection
+    assert not np.allclose(small.set_params(random_state=0).fit_transform(df).to_numpy(),
+                           small.set_params(random_state=1).fit_transform(df).to_numpy(), atol=1e-3)
+
+
 def test_columns_reordered_missing_extra():
     df = people()
     enc = TableEncoder(**KW).fit(df)
